@@ -1,0 +1,226 @@
+// Command rave is RAVE Station: a terminal workstation to train, explore and
+// play RAVE models (Caillon & Esling 2021) on a CPU.
+//
+// Run `rave help` for the list of commands and `rave help COMMAND` (or
+// `rave COMMAND --help`) for the flags of one. This file holds flags and
+// dispatch only; the work is done by the packages core, audio, train,
+// sessions, plots and tui.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ravestation/rave/core"
+)
+
+// version is the binary version, set at build time with
+// -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+// errUsage marks a command-line mistake: the usage is printed and the exit
+// status is 2.
+var errUsage = errors.New("usage")
+
+// errNotBuilt is returned by commands that do not exist yet.
+var errNotBuilt = errors.New("not built yet")
+
+// command is one subcommand of rave.
+type command struct {
+	name    string
+	summary string
+	usage   string // arguments after the command name
+	details string
+	flags   func(fs *flag.FlagSet) func(args []string) error
+}
+
+// commands lists every subcommand in help order. A command whose flags
+// function is nil is planned but not built.
+func commands() []command {
+	return []command{
+		{name: "tui", summary: "open the workstation (the default when no command is given)"},
+		{name: "serve", summary: "serve the workstation over SSH (public-key auth, loopback by default)", usage: "[--listen ADDR] --authorized-keys FILE"},
+		{name: "sessions", summary: "list, rename, duplicate or delete sessions; write model cards", usage: "[list|rename|duplicate|delete|card] ..."},
+		{name: "preprocess", summary: "decode, resample and chunk audio into a session's dataset", usage: "--session NAME DIR_OR_FILES..."},
+		{name: "train", summary: "train a RAVE model (stage 1 VAE, stage 2 adversarial) in a session", usage: "--session NAME [--preset tiny|small|v1] [--steps N]"},
+		{name: "analyze", summary: "latent analysis: PCA of posterior means and the fidelity curve", usage: "--session NAME"},
+		{name: "encode", summary: "encode audio to latents (.npy)", usage: "MODEL IN.wav --out Z.npy [--raw] [--deterministic] [--fidelity f]"},
+		{name: "decode", summary: "decode latents (.npy) to audio", usage: "MODEL Z.npy OUT.wav"},
+		{name: "reconstruct", summary: "encode then decode audio", usage: "MODEL IN.wav OUT.wav [--fidelity f]"},
+		{name: "transfer", summary: "timbre transfer: render any audio with a model trained on other sounds", usage: "MODEL IN.wav OUT.wav"},
+		{name: "compress", summary: "compress audio to quantised latents (.rvz)", usage: "MODEL IN.wav OUT.rvz [--fidelity f | --dims k] [--bits b]"},
+		{name: "decompress", summary: "decode a .rvz file to audio", usage: "MODEL IN.rvz OUT.wav"},
+		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt)", usage: "SRC --out MODEL"},
+		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR]"},
+		{name: "bench", summary: "measure kernel speed (sgemm, conv1d) and, later, model real-time factors", usage: "[kernels] [--json]", flags: benchFlags},
+		{name: "version", summary: "print the version", flags: func(*flag.FlagSet) func([]string) error {
+			return func([]string) error { fmt.Println("rave", version); return nil }
+		}},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches args and returns the process exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		// The workstation is the default; until it exists, show the help.
+		printHelp(stdout)
+		return 0
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 {
+			if c, ok := lookup(args[1]); ok {
+				printCommandHelp(stdout, c, nil)
+				return 0
+			}
+			fmt.Fprintf(stderr, "rave: unknown command %q\n", args[1])
+			return 2
+		}
+		printHelp(stdout)
+		return 0
+	case "-version", "--version":
+		name = "version"
+	}
+	c, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(stderr, "rave: unknown command %q; run 'rave help' for the list\n", name)
+		return 2
+	}
+	fs := flag.NewFlagSet("rave "+c.name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if c.flags == nil {
+		if wantsHelp(args[1:]) {
+			printCommandHelp(stdout, c, nil)
+			return 0
+		}
+		fmt.Fprintf(stderr, "rave %s: %v. This command is planned (%s) but not part of this build yet; run 'rave help' to see what works now.\n", c.name, errNotBuilt, c.summary)
+		return 3
+	}
+	exec := c.flags(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandHelp(stdout, c, fs)
+			return 0
+		}
+		fmt.Fprintf(stderr, "rave %s: %v\n", c.name, err)
+		printCommandHelp(stderr, c, fs)
+		return 2
+	}
+	if err := exec(fs.Args()); err != nil {
+		if errors.Is(err, errUsage) {
+			fmt.Fprintf(stderr, "rave %s: %v\n", c.name, err)
+			printCommandHelp(stderr, c, fs)
+			return 2
+		}
+		fmt.Fprintf(stderr, "rave %s: %v\n", c.name, err)
+		return 1
+	}
+	return 0
+}
+
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "--help", "-help":
+			return true
+		}
+	}
+	return false
+}
+
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintf(w, "RAVE Station %s: train, explore and play RAVE models in the terminal.\n\n", version)
+	fmt.Fprintln(w, "Usage: rave [COMMAND] [FLAGS] [ARGS]")
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "Commands:")
+	for _, c := range commands() {
+		if c.flags == nil {
+			continue
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(tw, "\nPlanned, not in this build yet:")
+	for _, c := range commands() {
+		if c.flags == nil {
+			fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nRun 'rave help COMMAND' for the flags of a command.")
+}
+
+func printCommandHelp(w io.Writer, c command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: rave %s %s\n\n%s.\n", c.name, c.usage, upperFirst(c.summary))
+	if c.details != "" {
+		fmt.Fprintf(w, "\n%s\n", c.details)
+	}
+	if c.flags == nil {
+		fmt.Fprintln(w, "\nThis command is planned but not part of this build yet.")
+		return
+	}
+	if fs == nil {
+		fs = flag.NewFlagSet("rave "+c.name, flag.ContinueOnError)
+		c.flags(fs)
+	}
+	has := false
+	fs.VisitAll(func(*flag.Flag) { has = true })
+	if has {
+		fmt.Fprintln(w, "\nFlags:")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// benchFlags declares `rave bench`.
+func benchFlags(fs *flag.FlagSet) func(args []string) error {
+	asJSON := fs.Bool("json", false, "print results as JSON")
+	minTime := fs.Duration("time", time.Second, "time spent on each measurement")
+	return func(args []string) error {
+		if len(args) > 0 && args[0] != "kernels" {
+			return fmt.Errorf("%w: unknown target %q (this build measures: kernels)", errUsage, args[0])
+		}
+		results := core.MeasureKernels(*minTime)
+		if *asJSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(map[string]any{"sgemm_kernel": core.SgemmKernel(), "results": results})
+		}
+		fmt.Printf("sgemm kernel: %s\n", core.SgemmKernel())
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "kernel\tms/call\tGFLOPS\t")
+		for _, r := range results {
+			fmt.Fprintf(tw, "%s\t%.3f\t%.1f\t\n", r.Name, r.Seconds*1e3, r.GFLOPS)
+		}
+		return tw.Flush()
+	}
+}
