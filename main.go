@@ -8,17 +8,22 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/sessions"
 )
 
 // version is the binary version, set at build time with
@@ -48,7 +53,9 @@ func commands() []command {
 		{name: "tui", summary: "open the workstation (the default when no command is given)"},
 		{name: "serve", summary: "serve the workstation over SSH (public-key auth, loopback by default)", usage: "[--listen ADDR] --authorized-keys FILE"},
 		{name: "sessions", summary: "list, rename, duplicate or delete sessions; write model cards", usage: "[list|rename|duplicate|delete|card] ..."},
-		{name: "preprocess", summary: "decode, resample and chunk audio into a session's dataset", usage: "--session NAME DIR_OR_FILES..."},
+		{name: "preprocess", summary: "decode, resample and chunk audio into a session's dataset", usage: "--session NAME [--rate HZ] [--chunk N] DIR_OR_FILES...",
+			details: "Folders are walked recursively for .wav .flac .mp3 .ogg .aif(f) files; files named directly are always tried.\nRunning it again adds only new files. Corrupt, empty or non-audio files are listed as rejected, with the reason.",
+			flags:   preprocessFlags},
 		{name: "train", summary: "train a RAVE model (stage 1 VAE, stage 2 adversarial) in a session", usage: "--session NAME [--preset tiny|small|v1] [--steps N]"},
 		{name: "analyze", summary: "latent analysis: PCA of posterior means and the fidelity curve", usage: "--session NAME"},
 		{name: "encode", summary: "encode audio to latents (.npy)", usage: "MODEL IN.wav --out Z.npy [--raw] [--deterministic] [--fidelity f]"},
@@ -222,5 +229,111 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 			fmt.Fprintf(tw, "%s\t%.3f\t%.1f\t\n", r.Name, r.Seconds*1e3, r.GFLOPS)
 		}
 		return tw.Flush()
+	}
+}
+
+// preprocessFlags declares `rave preprocess`.
+func preprocessFlags(fs *flag.FlagSet) func(args []string) error {
+	name := fs.String("session", "", "session `NAME` (created if it does not exist)")
+	rate := fs.Int("rate", 0, "sample rate in Hz the audio is resampled to (default 48000, or the dataset's)")
+	chunk := fs.Int("chunk", 0, "samples per stored chunk (default 131072 = 2 × the v1 training example, or the dataset's)")
+	seed := fs.Uint64("seed", 42, "seed recorded for the train/validation split")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	return func(args []string) error {
+		if *name == "" {
+			return fmt.Errorf("%w: --session is required", errUsage)
+		}
+		if len(args) == 0 {
+			return fmt.Errorf("%w: name at least one audio folder or file", errUsage)
+		}
+		s, err := sessions.OpenOrCreate(*name)
+		if err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		bar := newProgressBar(os.Stderr, *quiet)
+		rep, err := s.Preprocess(ctx, args, audio.DatasetOptions{SampleRate: *rate, ChunkLen: *chunk, Seed: *seed}, func(p audio.Progress) {
+			bar.update(p.Stage, p.FilesDone, p.FilesTotal, p.BytesDone, p.BytesTotal)
+		})
+		bar.done()
+		if rep != nil {
+			printDatasetReport(os.Stdout, s, rep)
+		}
+		return err
+	}
+}
+
+func printDatasetReport(w io.Writer, s *sessions.Session, rep *audio.DatasetReport) {
+	fmt.Fprintf(w, "session %s: %s\n", s.Manifest.Name, s.Dir)
+	fmt.Fprintf(w, "added %d file(s), %d chunk(s), %s of audio\n", len(rep.Added), rep.AddedChunks, rep.AddedDuration.Round(10*time.Millisecond))
+	fmt.Fprintf(w, "dataset now: %d file(s), %d chunk(s), %s\n", rep.Files, rep.Chunks, rep.Duration.Round(10*time.Millisecond))
+	if len(rep.Duplicates) > 0 {
+		fmt.Fprintf(w, "skipped %d duplicate(s) already in the dataset\n", len(rep.Duplicates))
+	}
+	if len(rep.Replaced) > 0 {
+		fmt.Fprintf(w, "replaced %d changed file(s)\n", len(rep.Replaced))
+	}
+	if len(rep.Rejected) > 0 {
+		fmt.Fprintf(w, "rejected %d file(s):\n", len(rep.Rejected))
+		for _, r := range rep.Rejected {
+			fmt.Fprintf(w, "  %s: %s\n", r.Path, r.Reason)
+		}
+	}
+	for _, warn := range rep.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+}
+
+// progressBar draws a one-line progress bar on a terminal, or prints a line
+// every 10%% elsewhere (logs, CI).
+type progressBar struct {
+	w        io.Writer
+	tty      bool
+	quiet    bool
+	lastPct  int
+	lastDraw time.Time
+	drawn    bool
+	stage    string
+}
+
+func newProgressBar(w io.Writer, quiet bool) *progressBar {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil {
+			tty = fi.Mode()&os.ModeCharDevice != 0
+		}
+	}
+	return &progressBar{w: w, tty: tty, quiet: quiet, lastPct: -1}
+}
+
+func (b *progressBar) update(stage string, done, total int, bytesDone, bytesTotal int64) {
+	if b.quiet || total == 0 {
+		return
+	}
+	frac := float64(done) / float64(total)
+	if bytesTotal > 0 {
+		frac = float64(bytesDone) / float64(bytesTotal)
+	}
+	pct := int(frac * 100)
+	if !b.tty {
+		if stage != b.stage || pct/10 != b.lastPct/10 || done == total {
+			fmt.Fprintf(b.w, "%s: %d/%d files (%d%%)\n", stage, done, total, pct)
+		}
+		b.lastPct, b.stage = pct, stage
+		return
+	}
+	if pct == b.lastPct && stage == b.stage && time.Since(b.lastDraw) < 100*time.Millisecond {
+		return
+	}
+	const width = 30
+	n := int(frac * width)
+	fmt.Fprintf(b.w, "\r%-6s [%s%s] %3d%% %d/%d files ", stage, strings.Repeat("=", n), strings.Repeat(" ", width-n), pct, done, total)
+	b.lastPct, b.stage, b.lastDraw, b.drawn = pct, stage, time.Now(), true
+}
+
+func (b *progressBar) done() {
+	if b.drawn {
+		fmt.Fprintln(b.w)
 	}
 }

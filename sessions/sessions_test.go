@@ -98,7 +98,15 @@ func TestLockRefusesSecondHolderAndNamesPID(t *testing.T) {
 	}
 	killGroup()
 	cmd.Wait()
-	l, err := s.Acquire("test")
+	// The killed shell releases the flock when the kernel closes its files,
+	// which can lag the signal by a moment.
+	var l *Lock
+	for range 100 {
+		if l, err = s.Acquire("test"); err == nil {
+			break
+		}
+		sleepMs(20)
+	}
 	if err != nil {
 		t.Fatalf("Acquire after the holder died = %v", err)
 	}
