@@ -1,0 +1,132 @@
+//go:build amd64 && !purego
+
+package sgemm
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+// kernAVX512 is the 12×32 AVX-512 micro-kernel (kernel_amd64.s). It handles
+// edge tiles itself: only mr ≤ 12 rows and nr ≤ 32 columns of C are touched.
+// With bdst == nil, b is a packed micro-panel; otherwise b points into the
+// source matrix (rows ldb apart) and the kernel also packs the micro-panel
+// into bdst, rounding exactly as with a packed b.
+//
+//go:noescape
+func kernAVX512(mr, nr, k int, a, b *float32, ldb int, bdst, c *float32, ldc int, alpha, beta float32)
+
+// microAVX512 adapts kernAVX512 to the microKernel contract.
+func microAVX512(mr, nr, k int, a, b, c *float32, ldc int, alpha, beta float32) {
+	kernAVX512(mr, nr, k, a, b, 0, nil, c, ldc, alpha, beta)
+}
+
+// kernAVX2 is the 6×16 AVX2+FMA micro-kernel (kernel_amd64.s). It always
+// updates a full 6×16 tile of C.
+//
+//go:noescape
+func kernAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// dot4x4AVX512 sets out[4r+c] = Σ_q a_r[q]·b_c[q] for r, c < 4 and q < k
+// (kernel_amd64.s): the small-n kernel, which reads rows of A and of Bᵀ in
+// place.
+//
+//go:noescape
+func dot4x4AVX512(k int, a0, a1, a2, a3, b0, b1, b2, b3, out *float32)
+
+// dot4x1AVX512 sets out[r] = Σ_q a_r[q]·b0[q] for r < 4, rounding exactly
+// like dot4x4AVX512 (kernel_amd64.s).
+//
+//go:noescape
+func dot4x1AVX512(k int, a0, a1, a2, a3, b0, out *float32)
+
+// packT4x8 sets dst[q*w+l] = src[l*ld+q] for l < 4 and q < kc&^7
+// (kernel_amd64.s). It needs AVX, which every assembly kernel implies.
+//
+//go:noescape
+func packT4x8(dst, src *float32, ld, kc, w int)
+
+// packRows sets dst[p*kc*w+q*w+l] = src[q*ld+p*w+l] for q < kc, p < np and
+// l < w, where w is 32, 16, 12 or 6 (kernel_amd64.s). It needs AVX.
+//
+//go:noescape
+func packRows(dst, src *float32, ld, kc, np, w int)
+
+// hasAsmPack reports whether packT4x8 and packRows may be called.
+var hasAsmPack = cpu.X86.HasAVX
+
+const (
+	mrAVX2 = 6
+	nrAVX2 = 16
+)
+
+// microAVX2 adapts kernAVX2 to the microKernel contract. Edge tiles are
+// computed into a scratch tile with the same instruction sequence and copied
+// out, so they round exactly like full tiles.
+func microAVX2(mr, nr, k int, a, b, c *float32, ldc int, alpha, beta float32) {
+	if mr == mrAVX2 && nr == nrAVX2 {
+		kernAVX2(k, a, b, c, ldc, alpha, beta)
+		return
+	}
+	var t [mrAVX2 * nrAVX2]float32
+	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+	if beta != 0 {
+		for i := 0; i < mr; i++ {
+			copy(t[i*nrAVX2:i*nrAVX2+nr], cs[i*ldc:i*ldc+nr])
+		}
+	}
+	kernAVX2(k, a, b, &t[0], nrAVX2, alpha, beta)
+	for i := 0; i < mr; i++ {
+		copy(cs[i*ldc:i*ldc+nr], t[i*nrAVX2:i*nrAVX2+nr])
+	}
+}
+
+// cpuid executes the CPUID instruction (kernel_amd64.s).
+func cpuid(leaf, sub uint32) (a, b, c, d uint32)
+
+// l2Bytes returns the per-core L2 cache size reported by CPUID leaf
+// 0x80000006 (AMD and Intel both fill ECX[31:16] with it, in KiB), or a
+// conservative 1 MiB if the leaf is missing or implausible.
+func l2Bytes() int {
+	const fallback = 1 << 20
+	if maxExt, _, _, _ := cpuid(0x80000000, 0); maxExt < 0x80000006 {
+		return fallback
+	}
+	_, _, c, _ := cpuid(0x80000006, 0)
+	kb := int(c >> 16)
+	if kb < 256 || kb > 16<<10 {
+		return fallback
+	}
+	return kb << 10
+}
+
+// ncFor returns the columns of a packed B block (kc×nc float32s) that fill
+// about half of the L2 cache, leaving the rest for the A micro-panel, the C
+// tile and whatever the other half of the loop nest streams through.
+func ncFor(l2, kc, nr int) int {
+	nc := l2 / 2 / (kc * 4) / nr * nr
+	return min(max(nc, 4*nr), 4096)
+}
+
+// archKernels returns the assembly kernels this CPU supports, best last.
+func archKernels() []*kernel {
+	l2 := l2Bytes()
+	var ks []*kernel
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, &kernel{
+			name: "avx2", mr: mrAVX2, nr: nrAVX2,
+			kc: 256, mc: 1536, nc: ncFor(l2, 256, nrAVX2),
+			micro: microAVX2,
+		})
+	}
+	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW {
+		ks = append(ks, &kernel{
+			name: "avx512", mr: 12, nr: 32,
+			kc: 256, mc: 1536, nc: ncFor(l2, 256, 32),
+			micro: microAVX512, fused: kernAVX512,
+			dot44: dot4x4AVX512, dot41: dot4x1AVX512,
+		})
+	}
+	return ks
+}
