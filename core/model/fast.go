@@ -1,0 +1,439 @@
+package model
+
+// Inference fast path. Without a tape the model runs its layers through
+// the kernels below instead of the generic core ops: the activation that
+// precedes a convolution (LeakyReLU, or eval-mode BatchNorm then
+// LeakyReLU) is applied while the im2col matrix is formed, a residual
+// branch accumulates straight into the trunk (GEMM with β = 1), the three
+// heads share one GEMM, and every intermediate buffer is recycled. The
+// arithmetic is the same as the core ops' (one GEMM over Cin·K per output),
+// so results agree with the training path to float32 rounding.
+
+import (
+	"math"
+	"math/bits"
+	"runtime"
+	"sync"
+
+	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/sgemm"
+)
+
+// inference is the tape-free path of conv.forward for layers run outside
+// the fused trunks (discriminator, noise network): a plain convolution.
+func (c *conv) inference(x *core.Tensor) *core.Tensor {
+	return c.infer(x, act{}, nil)
+}
+
+// fastInference selects the fused inference path for tape-less forward
+// passes (a variable so tests and benchmarks can compare with the generic
+// core ops).
+var fastInference = true
+
+// useWinograd selects the Winograd F(4,3) kernel for kernel-3 stride-1
+// convolutions in inference (a variable for tests and benchmarks).
+var useWinograd = true
+
+// act is the element-wise map applied to a convolution's input: optional
+// per-channel affine (eval BatchNorm) then optional LeakyReLU.
+type act struct {
+	leaky        bool
+	scale, shift []float32 // per input channel, or nil
+}
+
+var leakyAct = act{leaky: true}
+
+func (a act) apply(dst, src []float32, c int) {
+	dst = dst[:len(src)]
+	switch {
+	case a.scale != nil:
+		s, b := a.scale[c], a.shift[c]
+		if a.leaky {
+			for i, v := range src {
+				v = v*s + b
+				dst[i] = max(v, v*leakySlope) // branch-free LeakyReLU (slope < 1)
+			}
+			return
+		}
+		for i, v := range src {
+			dst[i] = v*s + b
+		}
+	case a.leaky:
+		for i, v := range src {
+			dst[i] = max(v, v*leakySlope)
+		}
+	default:
+		copy(dst, src)
+	}
+}
+
+// pool recycles float32 buffers by power-of-two size class.
+var pool [48]sync.Pool
+
+func getBuf(n int) []float32 {
+	if n == 0 {
+		return nil
+	}
+	cls := bits.Len(uint(n - 1))
+	if p, ok := pool[cls].Get().(*[]float32); ok {
+		return (*p)[:n]
+	}
+	return make([]float32, n, 1<<cls)
+}
+
+func putBuf(b []float32) {
+	c := cap(b)
+	if c == 0 || c&(c-1) != 0 {
+		return
+	}
+	b = b[:c]
+	pool[bits.Len(uint(c-1))].Put(&b)
+}
+
+// parallel calls fn on disjoint ranges covering [0, n) on up to
+// GOMAXPROCS goroutines when work is large enough.
+func parallel(n, work int, fn func(lo, hi int)) {
+	w := min(runtime.GOMAXPROCS(0), n)
+	if w <= 1 || work < 1<<15 {
+		if n > 0 {
+			fn(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for i := range w {
+		lo, hi := n*i/w, n*(i+1)/w
+		if lo == hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// convGeom is a Conv1d's geometry.
+type convGeom struct {
+	cin, cout, k, stride, dil, groups, padL, padR int
+}
+
+func (g convGeom) outLen(t int) int {
+	return (t+g.padL+g.padR-g.dil*(g.k-1)-1)/g.stride + 1
+}
+
+// im2colAct fills col (C·K × Tout) from channels [c0, c0+C) of x (one batch
+// element, (Cin, T)) with the activation applied:
+// col[c·K+j][t] = a(x[c0+c][t·stride + j·dil − padL]), zero outside.
+func im2colAct(col, x []float32, T, c0, C, Tout int, g convGeom, a act) {
+	span := T + g.padL + g.padR
+	parallel(C, C*g.k*Tout, func(lo, hi int) {
+		row := getBuf(span)
+		defer putBuf(row)
+		for c := lo; c < hi; c++ {
+			clear(row[:g.padL])
+			clear(row[g.padL+T:])
+			a.apply(row[g.padL:g.padL+T], x[(c0+c)*T:(c0+c+1)*T], c0+c)
+			for j := range g.k {
+				dst := col[(c*g.k+j)*Tout : (c*g.k+j+1)*Tout]
+				off := j * g.dil
+				if g.stride == 1 {
+					copy(dst, row[off:off+Tout])
+					continue
+				}
+				for t := range dst {
+					dst[t] = row[off+t*g.stride]
+				}
+			}
+		}
+	})
+}
+
+// conv1dInfer computes out (B, Cout, Tout) = conv(a(x)) + bias for x
+// (B, Cin, T). If accumulate is set, the result is added to out (which
+// must hold B·Cout·Tout values); otherwise out is overwritten. w is
+// (Cout, Cin/groups, K).
+func conv1dInfer(out, x, w, bias []float32, B, T int, g convGeom, a act, accumulate bool) {
+	Tout := g.outLen(T)
+	Cg, Og := g.cin/g.groups, g.cout/g.groups
+	KK := Cg * g.k
+	direct := g.k == 1 && g.stride == 1 && a.scale == nil && !a.leaky && g.padL == 0 && g.padR == 0
+	var col []float32
+	if !direct {
+		col = getBuf(KK * Tout)
+		defer putBuf(col)
+	}
+	beta := float32(0)
+	if accumulate {
+		beta = 1
+	}
+	for b := range B {
+		xb := x[b*g.cin*T : (b+1)*g.cin*T]
+		yb := out[b*g.cout*Tout : (b+1)*g.cout*Tout]
+		for gi := range g.groups {
+			src := xb[gi*Cg*T:]
+			if !direct {
+				im2colAct(col, xb, T, gi*Cg, Cg, Tout, g, a)
+				src = col
+			}
+			sgemm.Sgemm(false, false, Og, Tout, KK, 1, w[gi*Og*KK:], KK, src, Tout, beta, yb[gi*Og*Tout:], Tout)
+		}
+		if bias != nil {
+			for c := range g.cout {
+				v := bias[c]
+				row := yb[c*Tout : (c+1)*Tout]
+				for i := range row {
+					row[i] += v
+				}
+			}
+		}
+	}
+}
+
+// convTranspose1dInfer computes out (B, Cout, Tout) = conv_transpose(a(x))
+// + bias for x (B, Cin, T) and w (Cin, Cout, K) (one group), PyTorch
+// semantics with the given padding.
+func convTranspose1dInfer(out, x, w, bias []float32, B, Cin, T, Cout, K, stride, pad int, a act) {
+	Tout := (T-1)*stride - 2*pad + K
+	xa := getBuf(Cin * T)
+	col := getBuf(Cout * K * T)
+	defer putBuf(xa)
+	defer putBuf(col)
+	for b := range B {
+		xb := x[b*Cin*T : (b+1)*Cin*T]
+		parallel(Cin, Cin*T, func(lo, hi int) {
+			for c := lo; c < hi; c++ {
+				a.apply(xa[c*T:(c+1)*T], xb[c*T:(c+1)*T], c)
+			}
+		})
+		// col (Cout·K × T) = Wᵀ · a(x), W seen as (Cin × Cout·K).
+		sgemm.Sgemm(true, false, Cout*K, T, Cin, 1, w, Cout*K, xa, T, 0, col, T)
+		yb := out[b*Cout*Tout : (b+1)*Cout*Tout]
+		parallel(Cout, Cout*K*T, func(lo, hi int) {
+			for o := lo; o < hi; o++ {
+				y := yb[o*Tout : (o+1)*Tout]
+				v := float32(0)
+				if bias != nil {
+					v = bias[o]
+				}
+				for i := range y {
+					y[i] = v
+				}
+				for j := range K {
+					r := col[(o*K+j)*T : (o*K+j+1)*T]
+					// y[t·stride + j − pad] += r[t]
+					t0 := 0
+					if j < pad {
+						t0 = (pad - j + stride - 1) / stride
+					}
+					t1 := min(T, (Tout-1+pad-j)/stride+1)
+					for t := t0; t < t1; t++ {
+						y[t*stride+j-pad] += r[t]
+					}
+				}
+			}
+		})
+	}
+}
+
+// geom returns the layer's Conv1d geometry.
+func (c *conv) geom() convGeom {
+	s := c.weightShape()
+	return convGeom{cin: s[1] * c.groups, cout: s[0], k: s[2], stride: c.p.Stride, dil: c.p.Dilation, groups: c.groups, padL: c.p.PadLeft, padR: c.p.PadRight}
+}
+
+// infer runs the layer on a(x) without a tape. If acc is non-nil the
+// result is added into it (same shape as the output) and acc is returned.
+// The output is a pooled buffer; release it with release when done.
+func (c *conv) infer(x *core.Tensor, a act, acc *core.Tensor) *core.Tensor {
+	c.refresh()
+	w := c.cache.Data()
+	var bias []float32
+	if c.b != nil {
+		bias = c.b.Data()
+	}
+	B, T := x.Dim(0), x.Dim(2)
+	if c.transposed {
+		s := c.weightShape()
+		Tout := (T-1)*c.tpar.Stride - 2*c.tpar.Padding + s[2]
+		y := pooledTensor(B, s[1], Tout)
+		convTranspose1dInfer(y.Data(), x.Data(), w, bias, B, s[0], T, s[1], s[2], c.tpar.Stride, c.tpar.Padding, a)
+		return y
+	}
+	g := c.geom()
+	Tout := g.outLen(T)
+	if useWinograd && winoUsable(g) {
+		if c.wino == nil {
+			c.wino = winoWeights(w, g.cout, g.cin)
+		}
+		y := acc
+		if y == nil {
+			y = pooledTensor(B, g.cout, Tout)
+		}
+		for b := range B {
+			conv3Winograd(y.Data()[b*g.cout*T:(b+1)*g.cout*T], x.Data()[b*g.cin*T:(b+1)*g.cin*T], c.wino, bias, g.cin, g.cout, T, g.dil, g.padL, a, acc != nil)
+		}
+		return y
+	}
+	if acc != nil {
+		conv1dInfer(acc.Data(), x.Data(), w, bias, B, T, g, a, true)
+		return acc
+	}
+	y := pooledTensor(B, g.cout, Tout)
+	conv1dInfer(y.Data(), x.Data(), w, bias, B, T, g, a, false)
+	return y
+}
+
+// pooledTensor returns a tensor backed by a recycled buffer (contents
+// unspecified).
+func pooledTensor(shape ...int) *core.Tensor {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return core.New(getBuf(n), shape...)
+}
+
+// release returns a pooled tensor's buffer for reuse; t must not be used
+// afterwards.
+func release(ts ...*core.Tensor) {
+	for _, t := range ts {
+		if t != nil {
+			putBuf(t.Data())
+		}
+	}
+}
+
+// bnAct returns the eval-mode BatchNorm of l followed by LeakyReLU as an
+// input activation: y = leaky(x·s + b) with s = γ/√(var+eps),
+// b = β − mean·s.
+func (l *bnLayer) bnAct() act {
+	C := l.gamma.Len()
+	a := act{leaky: true, scale: make([]float32, C), shift: make([]float32, C)}
+	for c := range C {
+		r := 1 / math.Sqrt(float64(l.stats.RunningVar[c])+float64(l.stats.Eps))
+		s := float64(l.gamma.Data()[c]) * r
+		a.scale[c] = float32(s)
+		a.shift[c] = float32(float64(l.beta.Data()[c]) - float64(l.stats.RunningMean[c])*s)
+	}
+	return a
+}
+
+// encodeInfer is Encoder.Forward without a tape, in eval mode.
+func (e *Encoder) encodeInfer(x *core.Tensor) (mean, scale *core.Tensor) {
+	h := e.convs[0].infer(x, act{}, nil)
+	for i, bn := range e.bns {
+		n := e.convs[i+1].infer(h, bn.bnAct(), nil)
+		release(h)
+		h = n
+	}
+	out := e.convs[len(e.convs)-1].infer(h, leakyAct, nil)
+	release(h)
+	mean = (*core.Tape)(nil).Slice(out, 1, 0, e.latent)
+	scale = (*core.Tape)(nil).Slice(out, 1, e.latent, 2*e.latent)
+	release(out)
+	return mean, scale
+}
+
+// trunkInfer is Decoder.Trunk without a tape; the result is pooled.
+func (d *Decoder) trunkInfer(z *core.Tensor) *core.Tensor {
+	h := d.in.infer(z, act{}, nil)
+	for i, up := range d.ups {
+		n := up.infer(h, leakyAct, nil)
+		release(h)
+		h = n
+		for _, blk := range d.res[i] {
+			t := blk[0].infer(h, leakyAct, nil)
+			blk[1].infer(t, leakyAct, h) // h += conv(leaky(t))
+			release(t)
+		}
+	}
+	return h
+}
+
+// headsInfer computes tanh(wave)·mod_sigmoid(loud) from the trunk output h
+// with one GEMM when both heads have stride 1 (the loudness kernel is
+// zero-padded to the waveform kernel's width); the result is a new tensor.
+func (d *Decoder) headsInfer(h *core.Tensor) *core.Tensor {
+	B, T := h.Dim(0), h.Dim(2)
+	M := d.cfg.DataSize
+	w, bias, g, ok := d.mergedHeads()
+	y := core.Zeros(B, M, T)
+	if !ok {
+		wave := d.wave.infer(h, act{}, nil)
+		loud := d.Loudness(nil, h)
+		combineHeads(y.Data(), wave.Data(), loud.Data(), B, M, T)
+		release(wave)
+		return y
+	}
+	out := getBuf(B * (M + 1) * T)
+	defer putBuf(out)
+	conv1dInfer(out, h.Data(), w, bias, B, T, g, act{}, false)
+	for b := range B {
+		ob := out[b*(M+1)*T : (b+1)*(M+1)*T]
+		combineHeads(y.Data()[b*M*T:(b+1)*M*T], ob[:M*T], ob[M*T:], 1, M, T)
+	}
+	return y
+}
+
+// combineHeads writes y = tanh(wave)·(2σ(loud)^2.3 + 1e-7), loud broadcast
+// over the M bands.
+func combineHeads(y, wave, loud []float32, B, M, T int) {
+	parallel(B*T, B*T*M*8, func(lo, hi int) {
+		amp := make([]float32, hi-lo)
+		for i := lo; i < hi; i++ {
+			s := 1 / (1 + math.Exp(-float64(loud[i])))
+			amp[i-lo] = float32(2*math.Pow(s, 2.3) + 1e-7)
+		}
+		for i := lo; i < hi; i++ {
+			b, t := i/T, i%T
+			a := amp[i-lo]
+			for c := range M {
+				k := (b*M+c)*T + t
+				y[k] = float32(math.Tanh(float64(wave[k]))) * a
+			}
+		}
+	})
+}
+
+// mergedHeads returns the waveform and loudness heads stacked as one
+// (M+1)-output convolution, cached with the effective weights.
+func (d *Decoder) mergedHeads() (w, bias []float32, g convGeom, ok bool) {
+	wv, ld := d.wave, d.loud
+	if ld.p.Stride != 1 || d.cfg.LoudStride != 1 {
+		return nil, nil, g, false
+	}
+	wv.refresh()
+	ld.refresh()
+	gw, gl := wv.geom(), ld.geom()
+	off := gw.padL - gl.padL // tap offset of the loudness kernel inside the wide one
+	sameLen := gl.padL+gl.padR-gl.k == gw.padL+gw.padR-gw.k
+	if gl.dil != 1 || gw.dil != 1 || off < 0 || off+gl.k > gw.k || !sameLen {
+		return nil, nil, g, false
+	}
+	M, C, K := gw.cout, gw.cin, gw.k
+	merged := gw
+	merged.cout = M + 1
+	if d.heads != nil && d.headsGen == wv.cgen && d.headsGen == ld.cgen {
+		return d.heads, d.headsBias, merged, true
+	}
+	w = make([]float32, (M+1)*C*K)
+	copy(w, wv.cache.Data())
+	lw := ld.cache.Data()
+	for c := range C {
+		for j := range gl.k {
+			w[(M*C+c)*K+off+j] = lw[c*gl.k+j]
+		}
+	}
+	bias = make([]float32, M+1)
+	if wv.b != nil {
+		copy(bias, wv.b.Data())
+	}
+	if ld.b != nil {
+		bias[M] = ld.b.Data()[0]
+	}
+	d.heads, d.headsBias, d.headsGen = w, bias, wv.cgen
+	return w, bias, merged, true
+}

@@ -1,0 +1,190 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ravestation/rave/core"
+)
+
+// Model file format: a safetensors file whose tensor names are the
+// reference state-dict keys (parameters and buffers, all stored as F32),
+// with these metadata strings.
+const (
+	// FormatName is the "format" metadata of a model file.
+	FormatName = "rave-station-model"
+	// FormatVersion is the "format_version" this build writes and reads.
+	FormatVersion = "1"
+
+	metaFormat   = "format"
+	metaVersion  = "format_version"
+	metaConfig   = "config"
+	metaStep     = "step"
+	metaStage    = "stage"
+	metaAnalysis = "latent_analysis"
+)
+
+// LatentAnalysis describes the post-training latent analysis stored in
+// the latent_pca, latent_mean and fidelity buffers (rave-spec.md §8).
+type LatentAnalysis struct {
+	// Done reports whether the buffers hold an analysis (otherwise the PCA
+	// is the identity and fidelity is zero).
+	Done bool `json:"done"`
+	// Frames is the number of latent frames analysed.
+	Frames int `json:"frames,omitempty"`
+	// Step is the training step at which it was computed.
+	Step int64 `json:"step,omitempty"`
+	// Source describes the data analysed (e.g. "validation split").
+	Source string `json:"source,omitempty"`
+}
+
+// analysisMeta returns the latent analysis description as JSON.
+func (m *Model) analysisMeta() string {
+	b, _ := json.Marshal(m.LatentAnalysis)
+	return string(b)
+}
+
+// Save writes the model (encoder, decoder, buffers and, if present, the
+// discriminator) to path atomically.
+func (m *Model) Save(path string) error {
+	m.syncCounters()
+	meta := map[string]string{
+		metaFormat:   FormatName,
+		metaVersion:  FormatVersion,
+		metaConfig:   m.Config.JSON(),
+		metaStep:     strconv.FormatInt(m.Step, 10),
+		metaStage:    strconv.Itoa(m.Stage),
+		metaAnalysis: m.analysisMeta(),
+	}
+	if err := core.WriteSafetensors(path, m.Tensors(), meta); err != nil {
+		return fmt.Errorf("model: save: %w", err)
+	}
+	return nil
+}
+
+// Load reads a model file written by Save. It refuses files of another
+// format or format version, and files whose tensors do not match the
+// configuration stored in them (missing, unknown or mis-shaped tensors).
+func Load(path string) (*Model, error) {
+	tf, err := core.ReadSafetensors(path)
+	if err != nil {
+		return nil, fmt.Errorf("model: load: %w", err)
+	}
+	meta := tf.Metadata()
+	if f := meta[metaFormat]; f != FormatName {
+		if f == "" {
+			f = "none"
+		}
+		return nil, fmt.Errorf("model: load %s: not a RAVE Station model file (format %q); use Import for reference state dicts and checkpoints", path, f)
+	}
+	if v := meta[metaVersion]; v != FormatVersion {
+		return nil, fmt.Errorf("model: load %s: model file format version %q is not supported by this build (it reads version %s); re-export the model with a matching rave build", path, v, FormatVersion)
+	}
+	cfg, err := ParseConfig([]byte(meta[metaConfig]))
+	if err != nil {
+		return nil, fmt.Errorf("model: load %s: %w", path, err)
+	}
+	m, err := newEmpty(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("model: load %s: %w", path, err)
+	}
+	names := tf.Names()
+	for _, n := range names {
+		if strings.HasPrefix(n, "discriminator.") {
+			m.allocDiscriminator()
+			break
+		}
+	}
+	want := map[string]bool{}
+	for _, t := range m.Tensors() {
+		want[t.Name] = true
+		if !tf.Has(t.Name) {
+			return nil, fmt.Errorf("model: load %s: missing tensor %q %v", path, t.Name, t.Shape())
+		}
+		if err := copyTensor(t, tf, path); err != nil {
+			return nil, err
+		}
+	}
+	var unknown []string
+	for _, n := range names {
+		if !want[n] {
+			unknown = append(unknown, n)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("model: load %s: %d tensors unknown to the %s configuration, first %q", path, len(unknown), cfgLabel(cfg), unknown[0])
+	}
+	if s, err := strconv.ParseInt(meta[metaStep], 10, 64); err == nil {
+		m.Step = s
+	} else if t := m.byName[bufSavedStep]; t != nil {
+		m.Step = int64(t.Data()[0])
+	}
+	if s, err := strconv.Atoi(meta[metaStage]); err == nil && s > 0 {
+		m.Stage = s
+	}
+	if a := meta[metaAnalysis]; a != "" {
+		if err := json.Unmarshal([]byte(a), &m.LatentAnalysis); err != nil {
+			return nil, fmt.Errorf("model: load %s: latent analysis metadata: %w", path, err)
+		}
+	}
+	m.ParamsChanged()
+	return m, nil
+}
+
+func cfgLabel(c Config) string {
+	if c.Preset != "" {
+		return "preset " + c.Preset
+	}
+	return "model's"
+}
+
+// copyTensor copies the file's tensor of t's name into t after checking
+// its shape.
+func copyTensor(t *core.Tensor, tf *core.TensorFile, path string) error {
+	shape, err := tf.Shape(t.Name)
+	if err != nil {
+		return err
+	}
+	if !sameShape(shape, t.Shape()) {
+		return shapeError(path, t.Name, shape, t.Shape())
+	}
+	src, err := tf.Tensor(t.Name)
+	if err != nil {
+		return fmt.Errorf("model: %s: %w", path, err)
+	}
+	copy(t.Data(), src.Data())
+	return nil
+}
+
+func shapeError(path, name string, got, want []int) error {
+	return fmt.Errorf("model: %s: tensor %q has shape %v, the model expects %v", path, name, fmtShape(got), fmtShape(want))
+}
+
+func fmtShape(s []int) string {
+	parts := make([]string, len(s))
+	for i, d := range s {
+		parts[i] = strconv.Itoa(d)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// sameShape compares shapes, treating a scalar and a one-element vector as
+// equal.
+func sameShape(a, b []int) bool {
+	if len(a) == 0 && len(b) == 1 && b[0] == 1 || len(b) == 0 && len(a) == 1 && a[0] == 1 {
+		return true
+	}
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

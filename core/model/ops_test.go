@@ -1,0 +1,129 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ravestation/rave/core"
+	gc "github.com/ravestation/rave/core/internal/gradcheck"
+)
+
+// TestGradients runs every differentiable op and composition of the model
+// package through the shared finite-difference harness.
+func TestGradients(t *testing.T) {
+	cases := []struct {
+		name   string
+		inputs []gc.Input
+		f      func(tp *core.Tape, x []*core.Tensor) *core.Tensor
+	}{
+		{"weight_norm/conv", []gc.Input{gc.In(gc.Positive, 3, 1, 1), gc.In(gc.AwayZero, 3, 2, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return WeightNorm(tp, x[0], x[1]) }},
+		{"weight_norm/conv_transpose", []gc.Input{gc.In(gc.Signed, 4, 1, 1), gc.In(gc.AwayZero, 4, 3, 4)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return WeightNorm(tp, x[0], x[1]) }},
+		{"weight_norm/g_only", []gc.Input{gc.In(gc.Signed, 2, 1, 1), gc.Const(gc.AwayZero, 2, 3, 3)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return WeightNorm(tp, x[0], x[1]) }},
+		{"weight_norm_conv1d", []gc.Input{gc.In(gc.Signed, 2, 4, 11), gc.In(gc.Positive, 6, 1, 1), gc.In(gc.AwayZero, 6, 2, 3), gc.In(gc.Signed, 6)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				w := WeightNorm(tp, x[1], x[2])
+				return tp.Conv1d(x[0], w, x[3], core.ConvParams{Groups: 2, Dilation: 3, PadLeft: 3, PadRight: 3})
+			}},
+		{"weight_norm_conv_transpose1d", []gc.Input{gc.In(gc.Signed, 2, 4, 7), gc.In(gc.Positive, 4, 1, 1), gc.In(gc.AwayZero, 4, 3, 8)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				return tp.ConvTranspose1d(x[0], WeightNorm(tp, x[1], x[2]), nil, core.ConvTransposeParams{Stride: 4, Padding: 2})
+			}},
+		{"mod_sigmoid", []gc.Input{gc.In(gc.Signed, 2, 3, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return ModSigmoid(tp, tp.Scale(x[0], 3)) }},
+		{"posterior_std", []gc.Input{gc.In(gc.Signed, 2, 3, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return PosteriorStd(tp, tp.Scale(x[0], 4)) }},
+		{"kl", []gc.Input{gc.In(gc.Signed, 2, 3, 5), gc.In(gc.Signed, 2, 3, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return KL(tp, x[0], PosteriorStd(tp, x[1])) }},
+		{"reparameterize_fixed_noise", []gc.Input{gc.In(gc.Signed, 2, 3, 5), gc.In(gc.Signed, 2, 3, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				// A fresh rng per call: the same ε every evaluation.
+				z, _ := Reparameterize(tp, x[0], PosteriorStd(tp, x[1]), rand.New(rand.NewPCG(7, 7)))
+				return z
+			}},
+		{"repeat_time", []gc.Input{gc.In(gc.Signed, 2, 1, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return repeatTime(tp, x[0], 3) }},
+		{"reverse_half", []gc.Input{gc.In(gc.Signed, 2, 4, 6)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return reverseHalf(tp, x[0]) }},
+		{"interleave", []gc.Input{gc.In(gc.Signed, 2, 4, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return interleave(tp, x[0], 4) }},
+		{"hinge_discriminator/active", []gc.Input{gc.In(gc.Signed, 2, 1, 5), gc.In(gc.Signed, 2, 1, 3), gc.In(gc.Signed, 2, 1, 5), gc.In(gc.Signed, 2, 1, 3)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				// |scores| ≤ 0.9: both hinges active everywhere.
+				s := func(t *core.Tensor) *core.Tensor { return tp.Scale(t, 0.9) }
+				return HingeDiscriminatorLoss(tp, [][]*core.Tensor{{s(x[0])}, {s(x[1])}}, [][]*core.Tensor{{s(x[2])}, {s(x[3])}})
+			}},
+		{"hinge_discriminator/saturated", []gc.Input{gc.In(gc.Signed, 2, 1, 5), gc.In(gc.Signed, 2, 1, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				// Real scores > 1 and fake scores < −1: zero loss and gradient.
+				return HingeDiscriminatorLoss(tp, [][]*core.Tensor{{tp.AddScalar(x[0], 3)}}, [][]*core.Tensor{{tp.AddScalar(x[1], -3)}})
+			}},
+		{"hinge_generator", []gc.Input{gc.In(gc.Signed, 2, 1, 5), gc.In(gc.Signed, 1, 1, 3)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				return HingeGeneratorLoss(tp, [][]*core.Tensor{{x[0]}, {x[1]}})
+			}},
+		{"feature_matching", []gc.Input{gc.Const(gc.Signed, 1, 2, 5), gc.Const(gc.Signed, 1, 1, 5), gc.In(gc.Signed, 1, 2, 5), gc.In(gc.Signed, 1, 1, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				// Fake features offset by ±0.05 so |real − fake| stays away from its kink.
+				f0, f1 := tp.Add(x[0], tp.Scale(x[2], 0.05)), tp.Add(x[1], tp.AddScalar(tp.Scale(x[3], 0.01), 0.3))
+				return FeatureMatchingLoss(tp, [][]*core.Tensor{{x[0], x[1]}}, [][]*core.Tensor{{f0, f1}})
+			}},
+		// The residual block with tanh in place of LeakyReLU (whose kink at 0
+		// the finite differences would straddle; LeakyReLU is checked in core).
+		{"residual_block", []gc.Input{gc.In(gc.Signed, 1, 3, 9), gc.In(gc.Positive, 3, 1, 1), gc.In(gc.AwayZero, 3, 3, 3), gc.In(gc.Positive, 3, 1, 1), gc.In(gc.AwayZero, 3, 3, 3)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				h := tp.Conv1d(tp.Tanh(x[0]), WeightNorm(tp, x[1], x[2]), nil, core.ConvParams{Dilation: 3, PadLeft: 3, PadRight: 3})
+				h = tp.Conv1d(tp.Tanh(h), WeightNorm(tp, x[3], x[4]), nil, core.ConvParams{PadLeft: 1, PadRight: 1})
+				return tp.Add(x[0], h)
+			}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if err := gc.Check(uint64(100+i), c.inputs, c.f); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestModelGradients checks a whole (tiny, custom) model end to end: the
+// gradient of a scalar function of Decode(Encode(x)) with respect to the
+// input, through PQMF, encoder (BN in training mode), posterior and the
+// weight-normed decoder.
+func TestModelGradients(t *testing.T) {
+	cfg, _ := Preset("tiny")
+	cfg.Capacity, cfg.LatentSize, cfg.Ratios, cfg.DataSize = 2, 2, []int{2}, 2
+	cfg.UseNoise = false
+	m, err := New(cfg, rand.New(rand.NewPCG(3, 3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Encoder.Training = true
+	// At least 9 samples at the first residual stage (dilation 9): core's
+	// im2col panics when the padding exceeds the signal length.
+	T := 12 * cfg.CompressionRatio()
+	err = gc.Check(5, []gc.Input{gc.In(gc.Signed, 2, 1, T)}, func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+		mean, std := m.Encode(tp, x[0])
+		z, _ := Reparameterize(tp, mean, std, rand.New(rand.NewPCG(1, 1)))
+		return m.Decode(tp, z, false, nil)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWeightNormValue checks g·v/‖v‖ against a direct computation.
+func TestWeightNormValue(t *testing.T) {
+	g := core.New([]float32{2, -1}, 2, 1, 1)
+	v := core.New([]float32{3, 4, 0, 0, 5, 12}, 2, 1, 3)
+	w := WeightNorm(nil, g, v)
+	want := []float32{1.2, 1.6, 0, 0, -5.0 / 13, -12.0 / 13}
+	for i, x := range w.Data() {
+		if math.Abs(float64(x-want[i])) > 1e-6 {
+			t.Fatalf("WeightNorm = %v, want %v", w.Data(), want)
+		}
+	}
+}
