@@ -52,7 +52,9 @@ func im2col(col, src []float32, B, srcC, c0, C int, g geometry) {
 					for t := 0; t < t0; t++ {
 						r[t] = edgeValue(s, t*g.stride+base, g.mode)
 					}
-					if g.stride == 1 {
+					if t0 >= t1 {
+						// no column reads inside the signal
+					} else if g.stride == 1 {
 						copy(r[t0:t1], s[t0+base:t1+base])
 					} else {
 						for t := t0; t < t1; t++ {
@@ -93,7 +95,9 @@ func col2im(dst, col []float32, B, dstC, c0, C int, g geometry) {
 							d[i] += r[t]
 						}
 					}
-					if g.stride == 1 {
+					if t0 >= t1 {
+						// no column reads inside the signal
+					} else if g.stride == 1 {
 						dd := d[t0+base : t1+base]
 						for i, v := range r[t0:t1] {
 							dd[i] += v

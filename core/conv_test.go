@@ -123,6 +123,7 @@ func TestConv1dMatchesDefinition(t *testing.T) {
 		{"reflect_stride3", 2, 3, 5, 23, 4, core.ConvParams{Stride: 3, PadLeft: 3, PadRight: 2, PadMode: core.PadReflect}},
 		{"replicate", 1, 2, 3, 9, 3, core.ConvParams{PadLeft: 2, PadRight: 2, PadMode: core.PadReplicate}},
 		{"causal", 2, 4, 4, 30, 3, core.ConvParams{Dilation: 3, PadLeft: 6}},
+		{"padding_longer_than_input", 1, 2, 2, 4, 3, core.ConvParams{Dilation: 9, PadLeft: 9, PadRight: 9}},
 		{"depthwise_k41_s4", 2, 16, 64, 200, 41, core.ConvParams{Groups: 16, Stride: 4, PadLeft: 20, PadRight: 20}},
 	}
 	for _, c := range cases {
@@ -153,6 +154,7 @@ func TestConvTranspose1dMatchesDefinition(t *testing.T) {
 		{"rave_up2", 1, 8, 4, 33, 4, core.ConvTransposeParams{Stride: 2, Padding: 1}},
 		{"groups2_outpad", 2, 6, 2, 7, 5, core.ConvTransposeParams{Stride: 3, Groups: 2, OutputPadding: 2}},
 		{"dilation2", 1, 3, 3, 10, 3, core.ConvTransposeParams{Dilation: 2, Padding: 2}},
+		{"short_input_crop", 1, 2, 2, 1, 8, core.ConvTransposeParams{Stride: 4, Padding: 2}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -102,6 +102,7 @@ func gradCases() []gradCase {
 		{"reflect_stride2_dil2", 1, 3, 12, 2, 3, core.ConvParams{Stride: 2, Dilation: 2, PadLeft: 2, PadRight: 2, PadMode: core.PadReflect}, true, false},
 		{"replicate_asym", 2, 2, 8, 2, 4, core.ConvParams{PadLeft: 1, PadRight: 2, PadMode: core.PadReplicate}, true, false},
 		{"causal", 2, 3, 9, 2, 3, core.ConvParams{Dilation: 2, PadLeft: 4}, true, false},
+		{"padding_longer_than_input", 1, 2, 3, 2, 3, core.ConvParams{Dilation: 5, PadLeft: 5, PadRight: 5}, true, false},
 		{"valid_no_pad", 2, 3, 9, 2, 4, core.ConvParams{}, true, false},
 		{"fixed_weight", 2, 3, 9, 2, 3, core.ConvParams{PadLeft: 1, PadRight: 1}, false, true},
 	}
