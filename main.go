@@ -16,6 +16,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -24,6 +25,7 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/train"
 )
 
 // version is the binary version, set at build time with
@@ -56,7 +58,9 @@ func commands() []command {
 		{name: "preprocess", summary: "decode, resample and chunk audio into a session's dataset", usage: "--session NAME [--rate HZ] [--chunk N] DIR_OR_FILES...",
 			details: "Folders are walked recursively for .wav .flac .mp3 .ogg .aif(f) files; files named directly are always tried.\nRunning it again adds only new files. Corrupt, empty or non-audio files are listed as rejected, with the reason.",
 			flags:   preprocessFlags},
-		{name: "train", summary: "train a RAVE model (stage 1 VAE, stage 2 adversarial) in a session", usage: "--session NAME [--preset tiny|small|v1] [--steps N]"},
+		{name: "train", summary: "train a RAVE model (stage 1 VAE, stage 2 adversarial) in a session", usage: "--session NAME [--preset tiny|small|v1] [--stage1-steps N] [--steps N] [--batch B] [--seed S]",
+			details: "Resumes from the session's newest checkpoint when there is one. Ctrl-C (SIGINT) or SIGTERM writes a checkpoint and stops;\nrun the same command again to continue exactly where it stopped. Only one trainer may run per session.",
+			flags:   trainFlags},
 		{name: "analyze", summary: "latent analysis: PCA of posterior means and the fidelity curve", usage: "--session NAME"},
 		{name: "encode", summary: "encode audio to latents (.npy)", usage: "MODEL IN.wav --out Z.npy [--raw] [--deterministic] [--fidelity f]"},
 		{name: "decode", summary: "decode latents (.npy) to audio", usage: "MODEL Z.npy OUT.wav"},
@@ -335,5 +339,144 @@ func (b *progressBar) update(stage string, done, total int, bytesDone, bytesTota
 func (b *progressBar) done() {
 	if b.drawn {
 		fmt.Fprintln(b.w)
+	}
+}
+
+// trainFlags declares `rave train`.
+func trainFlags(fs *flag.FlagSet) func(args []string) error {
+	name := fs.String("session", "", "session `NAME` (made with `rave preprocess`)")
+	preset := fs.String("preset", "", "model preset for a new run: tiny, small or v1 (default small)")
+	stage1 := fs.Int64("stage1-steps", 0, "steps of stage 1 (VAE) before the adversarial stage (default: the preset's)")
+	steps := fs.Int64("steps", 0, "total steps (default: the preset's)")
+	batch := fs.Int("batch", 0, "examples per step (default: the preset's)")
+	nsignal := fs.Int("n-signal", 0, "samples per example (default: the preset's)")
+	seed := fs.Uint64("seed", 1, "random seed of a new run")
+	lr := fs.Float64("lr", 0, "learning rate (default 1e-4)")
+	every := fs.Int64("checkpoint-every", 0, "steps between checkpoints (default: the preset's)")
+	valEvery := fs.Int64("val-every", 0, "steps between validations (default: the preset's)")
+	logEvery := fs.Int64("log-every", 0, "steps between metric lines (default: the preset's)")
+	quiet := fs.Bool("quiet", false, "no progress line, only stage changes and the summary")
+	return func(args []string) error {
+		if *name == "" {
+			return fmt.Errorf("%w: --session is required", errUsage)
+		}
+		if len(args) > 0 {
+			return fmt.Errorf("%w: unexpected arguments %v", errUsage, args)
+		}
+		s, err := sessions.Open(*name)
+		if err != nil {
+			return err
+		}
+		lock, err := s.Acquire("train")
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+		if *preset != "" && s.Manifest.Preset != "" && s.Manifest.Preset != *preset {
+			fmt.Fprintf(os.Stderr, "note: session %s was trained with preset %s; a resumed run keeps its model\n", s.Manifest.Name, s.Manifest.Preset)
+		}
+		cfg := train.Config{SessionDir: s.Dir, Preset: *preset, Stage1Steps: *stage1, Steps: *steps, Batch: *batch,
+			NSignal: *nsignal, Seed: *seed, LR: *lr, CheckpointEvery: *every, ValEvery: *valEvery, LogEvery: *logEvery}
+		if cfg.Preset == "" {
+			cfg.Preset = s.Manifest.Preset
+		}
+		if cfg.Preset == "" {
+			cfg.Preset = "small"
+		}
+		if s.Manifest.Preset == "" {
+			s.Manifest.Preset, s.Manifest.Seed = cfg.Preset, cfg.Seed
+			if err := s.Save(); err != nil {
+				return err
+			}
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		events := make(chan train.Event, 64)
+		done := make(chan error, 1)
+		go func() {
+			done <- train.Run(ctx, cfg, events)
+			close(events)
+		}()
+		con := newTrainConsole(os.Stderr, *quiet)
+		for ev := range events {
+			con.show(ev)
+		}
+		con.finish()
+		return <-done
+	}
+}
+
+// trainConsole prints training events: a progress line redrawn in place on
+// a terminal (stage, step, losses, steps/s, ETA), plain lines elsewhere.
+type trainConsole struct {
+	w     io.Writer
+	tty   bool
+	quiet bool
+	live  bool
+}
+
+func newTrainConsole(w io.Writer, quiet bool) *trainConsole {
+	return &trainConsole{w: w, tty: newProgressBar(w, quiet).tty, quiet: quiet}
+}
+
+func (c *trainConsole) line(format string, a ...any) {
+	if c.live {
+		fmt.Fprint(c.w, "\r\033[K")
+		c.live = false
+	}
+	fmt.Fprintf(c.w, format+"\n", a...)
+}
+
+func lossSummary(losses map[string]float64) string {
+	keys := make([]string, 0, len(losses))
+	for k := range losses {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, " %s %.4g", k, losses[k])
+	}
+	return b.String()
+}
+
+func (c *trainConsole) show(ev train.Event) {
+	switch ev.Kind {
+	case train.EventStep:
+		if c.quiet {
+			return
+		}
+		pct := 0.0
+		if ev.TotalSteps > 0 {
+			pct = 100 * float64(ev.Step) / float64(ev.TotalSteps)
+		}
+		msg := fmt.Sprintf("[stage %d] step %d/%d (%.1f%%)%s | %.2f steps/s | ETA %s",
+			int(ev.Stage), ev.Step, ev.TotalSteps, pct, lossSummary(ev.Losses), ev.StepsPerSec, ev.ETA.Round(time.Second))
+		if c.tty {
+			fmt.Fprint(c.w, "\r\033[K"+msg)
+			c.live = true
+		} else {
+			fmt.Fprintln(c.w, msg)
+		}
+	case train.EventValidation:
+		extra := ""
+		if ev.Message != "" {
+			extra = " (" + ev.Message + ")"
+		}
+		c.line("validation at step %d:%s%s", ev.Step, lossSummary(ev.Losses), extra)
+	case train.EventCheckpoint:
+		if !c.quiet {
+			c.line("checkpoint at step %d: %s", ev.Step, ev.Checkpoint)
+		}
+	case train.EventStage, train.EventWarning, train.EventDone:
+		if ev.Message != "" {
+			c.line("%s", ev.Message)
+		}
+	}
+}
+
+func (c *trainConsole) finish() {
+	if c.live {
+		fmt.Fprintln(c.w)
 	}
 }

@@ -7,14 +7,21 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/ravestation/rave/core"
 )
 
 // CheckpointDir is the folder of checkpoints inside a session.
 const CheckpointDir = "checkpoints"
 
-// CheckpointFormat and CheckpointVersion identify our checkpoint files.
+// Files inside a checkpoint folder.
+const (
+	// CheckpointModel is the model (encoder, decoder, discriminator and
+	// buffers) in the format core/model reads.
+	CheckpointModel = "model.safetensors"
+	// CheckpointState is the trainer state: optimiser moments and counters.
+	CheckpointState = "trainer.safetensors"
+)
+
+// CheckpointFormat and CheckpointVersion identify our trainer-state files.
 const (
 	CheckpointFormat  = "rave-station-checkpoint"
 	CheckpointVersion = "1"
@@ -23,34 +30,56 @@ const (
 // ErrNoCheckpoint is returned when a folder holds no usable checkpoint.
 var ErrNoCheckpoint = errors.New("no checkpoint")
 
-// checkpointName returns the file name of the checkpoint of a step; names
+// checkpointName returns the folder name of the checkpoint of a step; names
 // sort in step order.
-func checkpointName(step int64) string { return fmt.Sprintf("ckpt-%012d.safetensors", step) }
+func checkpointName(step int64) string { return fmt.Sprintf("step-%012d", step) }
 
-// SaveCheckpoint writes tensors and metadata as the checkpoint of step in
-// dir, atomically (temporary file, fsync, rename), then deletes all but the
-// newest keep checkpoints and any temporary files left by a killed writer.
-// If writing fails (a full disk, say) the earlier checkpoints are untouched.
-func SaveCheckpoint(dir string, step int64, tensors []*core.Tensor, meta map[string]string, keep int) (string, error) {
+const tmpPrefix = ".tmp-"
+
+// SaveCheckpoint writes the checkpoint of step as a folder in dir: write
+// fills a temporary folder, which is synced and then renamed into place in
+// one atomic step, so a checkpoint folder is either complete or absent.
+// Then all but the newest keep checkpoints are deleted, with any temporary
+// folders left by a killed writer. If writing fails (a full disk, say) the
+// earlier checkpoints are untouched and the error says so.
+func SaveCheckpoint(dir string, step int64, write func(tmp string) error, keep int) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("train: checkpoint: %w", err)
 	}
-	m := make(map[string]string, len(meta)+3)
-	for k, v := range meta {
-		m[k] = v
-	}
-	m["format"] = CheckpointFormat
-	m["format_version"] = CheckpointVersion
-	m["step"] = fmt.Sprint(step)
-	path := filepath.Join(dir, checkpointName(step))
-	if err := core.WriteSafetensors(path, tensors, m); err != nil {
+	final := filepath.Join(dir, checkpointName(step))
+	tmp, err := os.MkdirTemp(dir, tmpPrefix+checkpointName(step)+"-")
+	if err != nil {
 		return "", fmt.Errorf("train: checkpoint at step %d not written (the previous one is intact): %w", step, err)
 	}
+	fail := func(err error) (string, error) {
+		os.RemoveAll(tmp)
+		return "", fmt.Errorf("train: checkpoint at step %d not written (the previous one is intact): %w", step, err)
+	}
+	if err := write(tmp); err != nil {
+		return fail(err)
+	}
+	if err := syncDir(tmp); err != nil {
+		return fail(err)
+	}
+	os.RemoveAll(final) // a checkpoint of the same step from an earlier attempt
+	if err := os.Rename(tmp, final); err != nil {
+		return fail(err)
+	}
+	syncDir(dir)
 	pruneCheckpoints(dir, keep)
-	return path, nil
+	return final, nil
 }
 
-// listCheckpoints returns the checkpoint files of dir, newest first.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// listCheckpoints returns the checkpoint folders of dir, newest first.
 func listCheckpoints(dir string) []string {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -58,9 +87,8 @@ func listCheckpoints(dir string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		n := e.Name()
-		if strings.HasPrefix(n, "ckpt-") && strings.HasSuffix(n, ".safetensors") {
-			out = append(out, filepath.Join(dir, n))
+		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
+			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}
 	slices.Sort(out)
@@ -69,42 +97,33 @@ func listCheckpoints(dir string) []string {
 }
 
 func pruneCheckpoints(dir string, keep int) {
-	if keep < 1 {
-		keep = 1
-	}
+	keep = max(keep, 1)
 	for i, p := range listCheckpoints(dir) {
 		if i >= keep {
-			os.Remove(p)
+			os.RemoveAll(p)
 		}
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".ckpt-") && strings.Contains(e.Name(), ".tmp-") {
-			os.Remove(filepath.Join(dir, e.Name()))
+		if strings.HasPrefix(e.Name(), tmpPrefix) {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
 	}
 }
 
-// LatestCheckpoint opens the newest readable checkpoint in dir. Files that
-// fail to parse or carry another format are skipped (and reported in the
-// returned warnings), so a damaged newest file falls back to the one before.
-// A checkpoint of a newer format version is an error naming the version.
-func LatestCheckpoint(dir string) (path string, tf *core.TensorFile, warnings []string, err error) {
+// LatestCheckpoint returns the newest checkpoint folder in dir that check
+// accepts (check opens its files; nil accepts any). Rejected folders are
+// skipped and described in warnings, so a damaged newest checkpoint falls
+// back to the one before.
+func LatestCheckpoint(dir string, check func(path string) error) (path string, warnings []string, err error) {
 	for _, p := range listCheckpoints(dir) {
-		f, err := core.ReadSafetensors(p)
-		if err != nil {
-			warnings = append(warnings, fmt.Sprintf("skipping unreadable checkpoint %s: %v", filepath.Base(p), err))
-			continue
+		if check != nil {
+			if err := check(p); err != nil {
+				warnings = append(warnings, fmt.Sprintf("skipping checkpoint %s: %v", filepath.Base(p), err))
+				continue
+			}
 		}
-		md := f.Metadata()
-		if md["format"] != CheckpointFormat {
-			warnings = append(warnings, fmt.Sprintf("skipping %s: format %q is not a RAVE Station checkpoint", filepath.Base(p), md["format"]))
-			continue
-		}
-		if md["format_version"] != CheckpointVersion {
-			return p, nil, warnings, fmt.Errorf("train: %s is checkpoint format version %s; this rave reads version %s (upgrade rave)", filepath.Base(p), md["format_version"], CheckpointVersion)
-		}
-		return p, f, warnings, nil
+		return p, warnings, nil
 	}
-	return "", nil, warnings, fmt.Errorf("train: %s: %w", dir, ErrNoCheckpoint)
+	return "", warnings, fmt.Errorf("train: %s: %w", dir, ErrNoCheckpoint)
 }

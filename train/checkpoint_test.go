@@ -2,68 +2,67 @@ package train
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/ravestation/rave/core"
 )
 
-func named(name string, v ...float32) *core.Tensor {
-	t := core.New(v, len(v))
-	t.Name = name
-	return t
+func writeMarker(v string) func(tmp string) error {
+	return func(tmp string) error { return os.WriteFile(filepath.Join(tmp, "v"), []byte(v), 0o644) }
+}
+
+func readMarker(p string) error {
+	b, err := os.ReadFile(filepath.Join(p, "v"))
+	if err != nil {
+		return err
+	}
+	if string(b) == "bad" {
+		return errors.New("damaged")
+	}
+	return nil
 }
 
 func TestCheckpointsKeepLastAndSkipDamaged(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), CheckpointDir)
 	for step := int64(1); step <= 4; step++ {
-		if _, err := SaveCheckpoint(dir, step*100, []*core.Tensor{named("w", float32(step))}, map[string]string{"stage": "1"}, 2); err != nil {
+		if _, err := SaveCheckpoint(dir, step*100, writeMarker(fmt.Sprint(step)), 2); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if n := len(listCheckpoints(dir)); n != 2 {
 		t.Fatalf("%d checkpoints kept, want 2", n)
 	}
-	// Damage the newest: resume must fall back to the one before.
-	newest := listCheckpoints(dir)[0]
-	os.WriteFile(newest, []byte("garbage"), 0o644)
-	// A temporary file from a killed writer is ignored.
-	os.WriteFile(filepath.Join(dir, ".ckpt-000000000500.safetensors.tmp-123"), []byte("half"), 0o644)
-	path, tf, warns, err := LatestCheckpoint(dir)
+	os.WriteFile(filepath.Join(listCheckpoints(dir)[0], "v"), []byte("bad"), 0o644)
+	os.Mkdir(filepath.Join(dir, tmpPrefix+"step-000000000500-123"), 0o755) // a killed writer
+	path, warns, err := LatestCheckpoint(dir, readMarker)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if filepath.Base(path) != checkpointName(300) || len(warns) != 1 {
 		t.Fatalf("latest = %s (warnings %v), want step 300 with one warning", path, warns)
 	}
-	w, _ := tf.Tensor("w")
-	if w.Data()[0] != 3 || tf.Metadata()["step"] != "300" {
-		t.Errorf("checkpoint content %v %v", w.Data(), tf.Metadata())
-	}
 }
 
 func TestNoCheckpoint(t *testing.T) {
-	if _, _, _, err := LatestCheckpoint(t.TempDir()); !errors.Is(err, ErrNoCheckpoint) {
+	if _, _, err := LatestCheckpoint(t.TempDir(), nil); !errors.Is(err, ErrNoCheckpoint) {
 		t.Fatalf("empty folder: %v", err)
 	}
 }
 
-// TestCheckpointWriteFailureKeepsPrevious checks that a write failing inside
-// the atomic writer leaves the previous checkpoint as the latest and no
-// stray files behind.
 func TestCheckpointWriteFailureKeepsPrevious(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), CheckpointDir)
-	if _, err := SaveCheckpoint(dir, 1, []*core.Tensor{named("w", 1)}, nil, 3); err != nil {
+	if _, err := SaveCheckpoint(dir, 1, writeMarker("1"), 3); err != nil {
 		t.Fatal(err)
 	}
-	// A tensor list that cannot be encoded (duplicate names) fails inside
-	// the atomic writer, exactly like a write error would.
-	_, err := SaveCheckpoint(dir, 2, []*core.Tensor{named("w", 2), named("w", 3)}, nil, 3)
+	_, err := SaveCheckpoint(dir, 2, func(tmp string) error {
+		writeMarker("2")(tmp)
+		return errors.New("no space left on device")
+	}, 3)
 	if err == nil {
-		t.Fatal("bad checkpoint accepted")
+		t.Fatal("failed write reported success")
 	}
-	path, _, _, err := LatestCheckpoint(dir)
+	path, _, err := LatestCheckpoint(dir, readMarker)
 	if err != nil || filepath.Base(path) != checkpointName(1) {
 		t.Fatalf("after a failed write latest = %s, %v; want step 1", path, err)
 	}
