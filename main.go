@@ -24,6 +24,7 @@ import (
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/train"
 )
@@ -61,16 +62,22 @@ func commands() []command {
 		{name: "train", summary: "train a RAVE model (stage 1 VAE, stage 2 adversarial) in a session", usage: "--session NAME [--preset tiny|small|v1] [--stage1-steps N] [--steps N] [--batch B] [--seed S]",
 			details: "Resumes from the session's newest checkpoint when there is one. Ctrl-C (SIGINT) or SIGTERM writes a checkpoint and stops;\nrun the same command again to continue exactly where it stopped. Only one trainer may run per session.",
 			flags:   trainFlags},
-		{name: "analyze", summary: "latent analysis: PCA of posterior means and the fidelity curve", usage: "--session NAME"},
-		{name: "encode", summary: "encode audio to latents (.npy)", usage: "MODEL IN.wav --out Z.npy [--raw] [--deterministic] [--fidelity f]"},
-		{name: "decode", summary: "decode latents (.npy) to audio", usage: "MODEL Z.npy OUT.wav"},
-		{name: "reconstruct", summary: "encode then decode audio", usage: "MODEL IN.wav OUT.wav [--fidelity f]"},
-		{name: "transfer", summary: "timbre transfer: render any audio with a model trained on other sounds", usage: "MODEL IN.wav OUT.wav"},
+		{name: "analyze", summary: "latent analysis: PCA of posterior means and the fidelity curve", usage: "--session NAME [--json]",
+			details: "Stores latent_pca, latent_mean and fidelity in the session's model and writes analysis.json.\nTraining already does this at every validation of stage 1; run it after importing or to refresh.", flags: analyzeFlags},
+		{name: "encode", summary: "encode audio to latents (.npy)", usage: "[--raw] [--deterministic] [--fidelity f | --dims k] --out Z.npy MODEL IN.wav",
+			details: modelArgHelp + "\nThe latents are a float32 array (dims, frames) in the model's PCA space (posterior means before PCA with --raw).", flags: encodeFlags},
+		{name: "decode", summary: "decode latents (.npy) to audio", usage: "[--deterministic] [--seed S] MODEL Z.npy OUT.wav",
+			details: modelArgHelp + "\nLatents with fewer dims than the model are completed with N(0,1) noise (zeros with --deterministic).", flags: decodeFlags},
+		{name: "reconstruct", summary: "encode then decode audio", usage: "[--fidelity f | --dims k] [--deterministic] MODEL IN.wav OUT.wav",
+			details: modelArgHelp + "\nAny length, sample rate and channel count; the output has the input's rate and length (mono).", flags: renderFlags(false)},
+		{name: "transfer", summary: "timbre transfer: render any audio with a model trained on other sounds", usage: "[--match-loudness] [--fidelity f | --dims k] MODEL IN.wav OUT.wav",
+			details: modelArgHelp + "\nThe input is resampled to the model's rate, encoded and decoded by the model; the output has the input's rate and length.", flags: renderFlags(true)},
 		{name: "compress", summary: "compress audio to quantised latents (.rvz)", usage: "MODEL IN.wav OUT.rvz [--fidelity f | --dims k] [--bits b]"},
 		{name: "decompress", summary: "decode a .rvz file to audio", usage: "MODEL IN.rvz OUT.wav"},
-		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt)", usage: "SRC --out MODEL"},
+		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt)", usage: "--out MODEL.safetensors [--discriminator SRC] SRC",
+			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys) or a PyTorch-Lightning training checkpoint.\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
 		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR]"},
-		{name: "bench", summary: "measure kernel speed (sgemm, conv1d) and, later, model real-time factors", usage: "[kernels] [--json]", flags: benchFlags},
+		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] (--preset tiny|small|v1 | MODEL | kernels)", flags: benchFlags},
 		{name: "version", summary: "print the version", flags: func(*flag.FlagSet) func([]string) error {
 			return func([]string) error { fmt.Println("rave", version); return nil }
 		}},
@@ -215,24 +222,197 @@ func upperFirst(s string) string {
 // benchFlags declares `rave bench`.
 func benchFlags(fs *flag.FlagSet) func(args []string) error {
 	asJSON := fs.Bool("json", false, "print results as JSON")
-	minTime := fs.Duration("time", time.Second, "time spent on each measurement")
+	preset := fs.String("preset", "", "benchmark a freshly initialised model of this preset (tiny, small, v1)")
+	seconds := fs.Float64("seconds", 10, "length of the audio encoded and decoded")
+	minTime := fs.Duration("time", time.Second, "time spent on each kernel measurement")
 	return func(args []string) error {
-		if len(args) > 0 && args[0] != "kernels" {
-			return fmt.Errorf("%w: unknown target %q (this build measures: kernels)", errUsage, args[0])
+		out := map[string]any{}
+		switch {
+		case len(args) == 1 && args[0] == "kernels":
+			out["sgemm_kernel"] = core.SgemmKernel()
+			out["kernels"] = core.MeasureKernels(*minTime)
+		case *preset != "" || len(args) == 1:
+			var cfg model.Config
+			var err error
+			if *preset != "" {
+				cfg, err = model.Preset(*preset)
+			} else {
+				var m *model.Model
+				m, _, err = sessions.OpenModel(args[0])
+				if m != nil {
+					cfg = m.Config
+				}
+			}
+			if err != nil {
+				return err
+			}
+			r, err := model.Bench(cfg, *seconds)
+			if err != nil {
+				return err
+			}
+			out["model"] = r
+		default:
+			return fmt.Errorf("%w: name --preset, a MODEL, or kernels", errUsage)
 		}
-		results := core.MeasureKernels(*minTime)
 		if *asJSON {
 			enc := json.NewEncoder(os.Stdout)
 			enc.SetIndent("", "  ")
-			return enc.Encode(map[string]any{"sgemm_kernel": core.SgemmKernel(), "results": results})
+			return enc.Encode(out)
 		}
-		fmt.Printf("sgemm kernel: %s\n", core.SgemmKernel())
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "kernel\tms/call\tGFLOPS\t")
-		for _, r := range results {
-			fmt.Fprintf(tw, "%s\t%.3f\t%.1f\t\n", r.Name, r.Seconds*1e3, r.GFLOPS)
+		if r, ok := out["model"].(model.BenchResult); ok {
+			name := r.Preset
+			if name == "" {
+				name = "model"
+			}
+			fmt.Printf("%s: encode+decode of %.1f s at batch 1: %.1f ms (encode %.1f, decode %.1f) = %.1fx real time\n",
+				name, r.Seconds, r.TotalMs, r.EncodeMs, r.DecodeMs, r.RealTimeFactor)
+			fmt.Printf("parameters: encoder %d, decoder %d, discriminator %d; peak Go heap %.1f MiB; %d threads, best of %d runs\n",
+				r.EncoderParams, r.DecoderParams, r.DiscriminatorParams, float64(r.PeakHeapBytes)/(1<<20), r.Threads, r.Runs)
 		}
-		return tw.Flush()
+		if ks, ok := out["kernels"].([]core.KernelResult); ok {
+			fmt.Printf("sgemm kernel: %s\n", core.SgemmKernel())
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "kernel\tms/call\tGFLOPS\t")
+			for _, r := range ks {
+				fmt.Fprintf(tw, "%s\t%.3f\t%.1f\t\n", r.Name, r.Seconds*1e3, r.GFLOPS)
+			}
+			return tw.Flush()
+		}
+		return nil
+	}
+}
+
+// modelArgHelp explains the MODEL argument of the inference commands.
+const modelArgHelp = "MODEL is a model file (.safetensors written by rave, or reference weights, imported on the fly) or a session name."
+
+// renderOptionFlags declares the flags shared by the inference commands.
+func renderOptionFlags(fs *flag.FlagSet) *sessions.RenderOptions {
+	o := &sessions.RenderOptions{}
+	fs.Float64Var(&o.Fidelity, "fidelity", 0, "keep the PCA dims explaining this share of latent variance, e.g. 0.95 (reference rule: power of two)")
+	fs.IntVar(&o.Dims, "dims", 0, "keep exactly this many PCA dims")
+	fs.BoolVar(&o.Deterministic, "deterministic", false, "posterior means, no noise synthesiser, zeros for dropped dims")
+	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the sampled latents and noise")
+	return o
+}
+
+func loadModelArg(ref string) (*model.Model, error) {
+	m, path, err := sessions.OpenModel(ref)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "model: %s (%s, %d latent dims, %d Hz)\n", path, presetLabel(m.Config), m.Config.LatentSize, m.Config.SR)
+	return m, nil
+}
+
+func presetLabel(c model.Config) string {
+	if c.Preset != "" {
+		return "preset " + c.Preset
+	}
+	return fmt.Sprintf("capacity %d", c.Capacity)
+}
+
+// encodeFlags declares `rave encode`.
+func encodeFlags(fs *flag.FlagSet) func(args []string) error {
+	o := renderOptionFlags(fs)
+	out := fs.String("out", "", "output .npy `FILE` (dims, frames)")
+	fs.BoolVar(&o.Raw, "raw", false, "posterior means before the PCA rotation")
+	return func(args []string) error {
+		if len(args) != 2 {
+			return fmt.Errorf("%w: want MODEL and IN.wav", errUsage)
+		}
+		if *out == "" {
+			return fmt.Errorf("%w: --out is required", errUsage)
+		}
+		m, err := loadModelArg(args[0])
+		if err != nil {
+			return err
+		}
+		z, err := sessions.EncodeFile(m, args[1], *out, *o)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s: %d dims × %d frames (%.2f frames/s)\n", *out, len(z), len(z[0]), float64(m.Config.SR)/float64(m.Config.CompressionRatio()))
+		return nil
+	}
+}
+
+// decodeFlags declares `rave decode`.
+func decodeFlags(fs *flag.FlagSet) func(args []string) error {
+	o := renderOptionFlags(fs)
+	return func(args []string) error {
+		if len(args) != 3 {
+			return fmt.Errorf("%w: want MODEL, Z.npy and OUT.wav", errUsage)
+		}
+		m, err := loadModelArg(args[0])
+		if err != nil {
+			return err
+		}
+		if err := sessions.DecodeFile(m, args[1], args[2], *o); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s at %d Hz\n", args[2], m.Config.SR)
+		return nil
+	}
+}
+
+// renderFlags declares `rave reconstruct` and `rave transfer`.
+func renderFlags(transfer bool) func(fs *flag.FlagSet) func(args []string) error {
+	return func(fs *flag.FlagSet) func(args []string) error {
+		o := renderOptionFlags(fs)
+		if transfer {
+			fs.BoolVar(&o.MatchLoudness, "match-loudness", false, "make the output's loudness envelope follow the input's")
+		}
+		return func(args []string) error {
+			if len(args) != 3 {
+				return fmt.Errorf("%w: want MODEL, IN.wav and OUT.wav", errUsage)
+			}
+			m, err := loadModelArg(args[0])
+			if err != nil {
+				return err
+			}
+			r, err := sessions.RenderFile(m, args[1], args[2], *o)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("wrote %s: %.2f s at %d Hz (model at %d Hz, %d latent dims) in %s (%.1fx real time)\nspectral distance input→output (full band, multiscale): %.4f\n",
+				args[2], r.Seconds, r.InRate, r.ModelRate, r.Dims, r.Elapsed.Round(time.Millisecond), r.Seconds/r.Elapsed.Seconds(), r.Distance)
+			return nil
+		}
+	}
+}
+
+// importFlags declares `rave import`.
+func importFlags(fs *flag.FlagSet) func(args []string) error {
+	out := fs.String("out", "", "output model `FILE` (.safetensors)")
+	disc := fs.String("discriminator", "", "also import discriminator weights from this state dict")
+	return func(args []string) error {
+		if len(args) != 1 {
+			return fmt.Errorf("%w: want one SRC", errUsage)
+		}
+		if *out == "" {
+			return fmt.Errorf("%w: --out is required", errUsage)
+		}
+		m, info, err := model.ImportWithInfo(args[0])
+		if err != nil {
+			return err
+		}
+		if *disc != "" {
+			if err := m.ImportDiscriminator(*disc); err != nil {
+				return err
+			}
+		}
+		if err := m.Save(*out); err != nil {
+			return err
+		}
+		enc, dec, dsc := m.ParamCounts()
+		fmt.Printf("imported %s → %s\nconfig from %s; parameters: encoder %d, decoder %d, discriminator %d\n", args[0], *out, info.ConfigSource, enc, dec, dsc)
+		if len(info.Filled) > 0 {
+			fmt.Printf("filled %d missing buffer(s) with defaults: %s\n", len(info.Filled), strings.Join(info.Filled, ", "))
+		}
+		if len(info.Ignored) > 0 {
+			fmt.Printf("ignored %d tensor(s) the model does not use\n", len(info.Ignored))
+		}
+		return nil
 	}
 }
 
@@ -478,5 +658,45 @@ func (c *trainConsole) show(ev train.Event) {
 func (c *trainConsole) finish() {
 	if c.live {
 		fmt.Fprintln(c.w)
+	}
+}
+
+// analyzeFlags declares `rave analyze`.
+func analyzeFlags(fs *flag.FlagSet) func(args []string) error {
+	name := fs.String("session", "", "session `NAME`")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	return func(args []string) error {
+		if *name == "" {
+			return fmt.Errorf("%w: --session is required", errUsage)
+		}
+		s, err := sessions.Open(*name)
+		if err != nil {
+			return err
+		}
+		lock, err := s.Acquire("analyze")
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+		seed := s.Manifest.Seed
+		if seed == 0 {
+			seed = 1
+		}
+		rep, err := train.Analyze(s.Dir, seed, 0.02)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
+		}
+		fmt.Printf("latent analysis of %s at step %d: %d frames (%s)\n", *name, rep.Step, rep.Frames, rep.Source)
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "fidelity\tdims (exact)\tdims (reference rule)")
+		for _, d := range rep.Dims {
+			fmt.Fprintf(tw, "%.2f\t%d\t%d\n", d.F, d.Exact, d.Reference)
+		}
+		return tw.Flush()
 	}
 }
