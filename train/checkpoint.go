@@ -61,7 +61,7 @@ func SaveCheckpoint(dir string, step int64, write func(tmp string) error, keep i
 	if err := syncDir(tmp); err != nil {
 		return fail(err)
 	}
-	os.RemoveAll(final) // a checkpoint of the same step from an earlier attempt
+	discard(final) // a checkpoint of the same step from an earlier attempt
 	if err := os.Rename(tmp, final); err != nil {
 		return fail(err)
 	}
@@ -77,6 +77,17 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// discard removes a checkpoint folder without ever leaving a partial one
+// under its name: it is first renamed to a temporary name (atomic), then
+// deleted; a kill in between leaves only a temporary folder, removed later.
+func discard(p string) {
+	tmp := filepath.Join(filepath.Dir(p), tmpPrefix+"del-"+filepath.Base(p))
+	if err := os.Rename(p, tmp); err != nil {
+		return
+	}
+	os.RemoveAll(tmp)
 }
 
 // listCheckpoints returns the checkpoint folders of dir, newest first.
@@ -100,7 +111,7 @@ func pruneCheckpoints(dir string, keep int) {
 	keep = max(keep, 1)
 	for i, p := range listCheckpoints(dir) {
 		if i >= keep {
-			os.RemoveAll(p)
+			discard(p)
 		}
 	}
 	entries, _ := os.ReadDir(dir)

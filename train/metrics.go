@@ -85,13 +85,53 @@ type MetricsLog struct {
 	f *os.File
 }
 
-// OpenMetrics opens (creating) the metrics log at path for appending.
+// OpenMetrics opens (creating) the metrics log at path for appending. A
+// torn last line left by a killed writer is cut off first, so the log only
+// ever holds whole lines.
 func OpenMetrics(path string) (*MetricsLog, error) {
+	if err := trimTornLine(path); err != nil {
+		return nil, fmt.Errorf("train: metrics: %w", err)
+	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("train: metrics: %w", err)
 	}
 	return &MetricsLog{f: f}, nil
+}
+
+// trimTornLine truncates path after its last newline.
+func trimTornLine(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return err
+	}
+	const window = 1 << 16
+	size := fi.Size()
+	for end := size; end > 0; {
+		start := max(end-window, 0)
+		buf := make([]byte, end-start)
+		if _, err := f.ReadAt(buf, start); err != nil {
+			return err
+		}
+		for i := len(buf) - 1; i >= 0; i-- {
+			if buf[i] == '\n' {
+				if keep := start + int64(i) + 1; keep != size {
+					return f.Truncate(keep)
+				}
+				return nil
+			}
+		}
+		end = start
+	}
+	return f.Truncate(0)
 }
 
 // jsonSafe replaces NaN and ±Inf, which JSON cannot hold, by strings.
