@@ -24,7 +24,7 @@ type LoudnessMeter struct {
 	pl        *stftPlan
 }
 
-// NewLoudnessMeter returns the loudness of RAVE v1 at sample rate sr with
+// NewLoudnessMeter returns RAVE v1's loudness meter for sample rate sr with
 // the given hop (the reference's block_size: 512 for v1) and NFFT 2048.
 func NewLoudnessMeter(sr float64, hop int) *LoudnessMeter {
 	return newLoudnessMeter(sr, 2048, hop)
@@ -43,16 +43,20 @@ func newLoudnessMeter(sr float64, nFFT, hop int) *LoudnessMeter {
 	return m
 }
 
-// AWeight returns the A-weighting buffer (NFFT/2+1, 1), the reference's
-// `loudness.a_weight`.
+// AWeight returns a copy of the A-weighting buffer (NFFT/2+1, 1), the
+// reference's `loudness.a_weight`, named so.
 func (m *LoudnessMeter) AWeight() *core.Tensor {
-	return core.New(append([]float32(nil), m.aWeight...), len(m.aWeight), 1)
+	t := core.New(append([]float32(nil), m.aWeight...), len(m.aWeight), 1)
+	t.Name = "loudness.a_weight"
+	return t
 }
 
 // Window returns the Hann window buffer (NFFT), the reference's
-// `loudness.window`.
+// `loudness.window`, named so.
 func (m *LoudnessMeter) Window() *core.Tensor {
-	return core.New(HannWindow(m.nFFT), m.nFFT)
+	t := core.New(HannWindow(m.nFFT), m.nFFT)
+	t.Name = "loudness.window"
+	return t
 }
 
 // Frames returns the number of loudness frames of a signal of t samples,

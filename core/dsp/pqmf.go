@@ -55,6 +55,8 @@ func NewPQMF(bands int, attenuationDB float64) (*PQMF, error) {
 	p.h = core.New(h, n)
 	p.hk = core.New(qmfBank(h, bands, l), bands, l)
 	p.fwd, p.inv, p.synth = polyphaseWeights(p.hk.Data(), bands, l)
+	p.h.Name, p.hk.Name = "pqmf.h", "pqmf.hk"
+	p.fwd.Name, p.inv.Name = "pqmf.forward_conv.weight", "pqmf.inverse_conv.weight"
 	p.delay = p.measureDelay()
 	return p, nil
 }
@@ -125,20 +127,22 @@ func (p *PQMF) FilterLength() int { return p.length }
 // Cutoff returns the optimised prototype cutoff ω_c in radians per sample.
 func (p *PQMF) Cutoff() float64 { return p.cutoff }
 
-// H returns the prototype low-pass, the reference buffer `pqmf.h` (N). The
-// caller must not modify it.
+// H returns the prototype low-pass, the reference buffer `pqmf.h` (N),
+// named so. The caller must not modify it.
 func (p *PQMF) H() *core.Tensor { return p.h }
 
 // HK returns the cosine-modulated bank padded to L taps, the reference
-// buffer `pqmf.hk` (M, L). The caller must not modify it.
+// buffer `pqmf.hk` (M, L), named so. The caller must not modify it.
 func (p *PQMF) HK() *core.Tensor { return p.hk }
 
 // AnalysisWeight returns the analysis kernel, the reference
-// `pqmf.forward_conv.weight` (M, 1, L+1). The caller must not modify it.
+// `pqmf.forward_conv.weight` (M, 1, L+1), named so. The caller must not
+// modify it.
 func (p *PQMF) AnalysisWeight() *core.Tensor { return p.fwd }
 
 // SynthesisWeight returns the polyphase synthesis kernel, the reference
-// `pqmf.inverse_conv.weight` (M, M, L/M+1). The caller must not modify it.
+// `pqmf.inverse_conv.weight` (M, M, L/M+1), named so. The caller must not
+// modify it.
 func (p *PQMF) SynthesisWeight() *core.Tensor { return p.inv }
 
 // Delay returns the offline delay of Synthesis(Analysis(x)) in samples:
@@ -172,15 +176,7 @@ func (p *PQMF) Synthesis(tp *core.Tape, y *core.Tensor) *core.Tensor {
 		panic(fmt.Sprintf("dsp: PQMF.Synthesis: input %v, want (B, %d, T/%d)", s, p.bands, p.bands))
 	}
 	pad := (p.length/p.bands + 1) / 2
-	z := reverseHalf(tp, y)
-	var c *core.Tensor
-	if s[2] > pad {
-		c = tp.Conv1d(z, p.synth, nil, core.ConvParams{PadLeft: pad, PadRight: pad})
-	} else {
-		// core.Conv1d (stride 1) panics in im2col when an input is not longer
-		// than its padding; padding explicitly first gives the same result.
-		c = tp.Conv1d(tp.Pad(z, pad, pad, core.PadZero), p.synth, nil, core.ConvParams{})
-	}
+	c := tp.Conv1d(reverseHalf(tp, y), p.synth, nil, core.ConvParams{PadLeft: pad, PadRight: pad})
 	return interleave(tp, c)
 }
 

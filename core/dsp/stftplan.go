@@ -58,7 +58,7 @@ type dftMethod struct {
 //	1024   52–92             41–92             11–15 (32), 12–19 (16), 14–18 (64)
 //	512    46–94             25–47             10–12 (16), 10–16 (8), 13–18 (32)
 //	256    59–85             17–27             11–14 (8), 13–18 (4), 13–17 (16)
-//	128    38–94             9–21              11–12 (4), 12–15 (8)
+//	128    38–94             12–21             11–12 (4), 12–15 (8)
 //
 // The two-stage GEMM wins at every size; gonum's FFT (parallel over frames)
 // is 3–5× slower than the best GEMM method. On an Intel Xeon (AVX-512, 2
@@ -227,7 +227,7 @@ func (p *stftPlan) bin(k1, k2 int) int { return k1 + p.n1*k2 }
 // samples every hop samples, after optional reflect padding of n/2 on both
 // sides (torch.stft center=True, pad_mode="reflect").
 type framing struct {
-	n, hop  int
+	hop     int
 	signals int
 	length  int       // T
 	padded  int       // length of each padded signal
@@ -243,7 +243,7 @@ func newFraming(x []float32, signals, t, n, hop int, center bool) *framing {
 	if hop <= 0 || n%hop != 0 || hop%2 != 0 {
 		panic(fmt.Sprintf("dsp: hop %d must be even and divide the FFT size %d", hop, n))
 	}
-	fr := &framing{n: n, hop: hop, signals: signals, length: t, padded: t, src: x}
+	fr := &framing{hop: hop, signals: signals, length: t, padded: t, src: x}
 	if center {
 		fr.pad = n / 2
 		if fr.pad >= t {
