@@ -25,6 +25,7 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/plots"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/train"
 )
@@ -55,7 +56,7 @@ func commands() []command {
 	return []command{
 		{name: "tui", summary: "open the workstation (the default when no command is given)"},
 		{name: "serve", summary: "serve the workstation over SSH (public-key auth, loopback by default)", usage: "[--listen ADDR] --authorized-keys FILE"},
-		{name: "sessions", summary: "list, rename, duplicate or delete sessions; write model cards", usage: "[list|rename|duplicate|delete|card] ..."},
+		{name: "sessions", summary: "list, rename, duplicate or delete sessions; write model cards", usage: "[--json] [list | rename OLD NEW | duplicate NAME COPY | delete NAME --yes | card NAME]", flags: sessionsFlags},
 		{name: "preprocess", summary: "decode, resample and chunk audio into a session's dataset", usage: "--session NAME [--rate HZ] [--chunk N] DIR_OR_FILES...",
 			details: "Folders are walked recursively for .wav .flac .mp3 .ogg .aif(f) files; files named directly are always tried.\nRunning it again adds only new files. Corrupt, empty or non-audio files are listed as rejected, with the reason.",
 			flags:   preprocessFlags},
@@ -76,7 +77,8 @@ func commands() []command {
 		{name: "decompress", summary: "decode a .rvz file to audio", usage: "MODEL IN.rvz OUT.wav"},
 		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt)", usage: "--out MODEL.safetensors [--discriminator SRC] SRC",
 			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys) or a PyTorch-Lightning training checkpoint.\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
-		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR]"},
+		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR] [--clip FILE] [--width W --height H]",
+			details: "Writes loss_<term>.png and losses.png (log scale, stage boundary marked, NaN/Inf dropped and counted), spectrum.png\n(explained variance and the chosen fidelity), spectrogram.png (a clip and its reconstruction) and latents.png.", flags: plotFlags},
 		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] (--preset tiny|small|v1 | MODEL | kernels)", flags: benchFlags},
 		{name: "version", summary: "print the version", flags: func(*flag.FlagSet) func([]string) error {
 			return func([]string) error { fmt.Println("rave", version); return nil }
@@ -699,4 +701,153 @@ func analyzeFlags(fs *flag.FlagSet) func(args []string) error {
 		}
 		return tw.Flush()
 	}
+}
+
+// plotFlags declares `rave plot`.
+func plotFlags(fs *flag.FlagSet) func(args []string) error {
+	name := fs.String("session", "", "session `NAME`")
+	out := fs.String("out", "", "output folder (default: the session's exports/plots)")
+	clip := fs.String("clip", "", "audio file for the spectrogram and latent plots (default: the start of the dataset)")
+	width := fs.Int("width", 0, "image width in pixels (default 1200)")
+	height := fs.Int("height", 0, "image height in pixels (default 800)")
+	return func(args []string) error {
+		if *name == "" {
+			return fmt.Errorf("%w: --session is required", errUsage)
+		}
+		s, err := sessions.Open(*name)
+		if err != nil {
+			return err
+		}
+		paths, err := writeSessionPlots(s, *out, *clip, *width, *height)
+		for _, p := range paths {
+			fmt.Println(p)
+		}
+		return err
+	}
+}
+
+func writeSessionPlots(s *sessions.Session, out, clip string, width, height int) ([]string, error) {
+	if out == "" {
+		out = s.Path(sessions.ExportsDir, "plots")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	in, ierr := plots.SessionInputs(s, clip)
+	if ierr != nil {
+		fmt.Fprintf(os.Stderr, "note: %v\n", ierr)
+	}
+	paths, err := plots.WriteAll(out, in, width, height)
+	if err != nil && len(paths) > 0 {
+		fmt.Fprintf(os.Stderr, "note: %v\n", err)
+		err = nil
+	}
+	return paths, err
+}
+
+// sessionsFlags declares `rave sessions`.
+func sessionsFlags(fs *flag.FlagSet) func(args []string) error {
+	asJSON := fs.Bool("json", false, "list as JSON")
+	yes := fs.Bool("yes", false, "confirm delete")
+	return func(args []string) error {
+		verb := "list"
+		if len(args) > 0 {
+			verb, args = args[0], args[1:]
+		}
+		want := map[string]int{"list": 0, "rename": 2, "duplicate": 2, "delete": 1, "card": 1}
+		n, ok := want[verb]
+		if !ok {
+			return fmt.Errorf("%w: unknown action %q", errUsage, verb)
+		}
+		if len(args) != n {
+			return fmt.Errorf("%w: %s takes %d argument(s)", errUsage, verb, n)
+		}
+		switch verb {
+		case "rename":
+			if err := sessions.Rename(args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Printf("renamed %s to %s\n", args[0], args[1])
+		case "duplicate":
+			if err := sessions.Duplicate(args[0], args[1]); err != nil {
+				return err
+			}
+			fmt.Printf("copied %s to %s\n", args[0], args[1])
+		case "delete":
+			if !*yes {
+				return fmt.Errorf("deleting %s removes its dataset, checkpoints and model; run again with --yes to confirm", args[0])
+			}
+			if err := sessions.Delete(args[0]); err != nil {
+				return err
+			}
+			fmt.Printf("deleted %s\n", args[0])
+		case "card":
+			s, err := sessions.Open(args[0])
+			if err != nil {
+				return err
+			}
+			pngs, err := writeSessionPlots(s, "", "", 0, 0)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "note: plots: %v\n", err)
+			}
+			path, err := s.WriteCard(pngs)
+			if err != nil {
+				return err
+			}
+			fmt.Println(path)
+		default:
+			return listSessions(*asJSON)
+		}
+		return nil
+	}
+}
+
+func listSessions(asJSON bool) error {
+	names, err := sessions.List()
+	if err != nil {
+		return err
+	}
+	type row struct {
+		Name         string    `json:"name"`
+		State        string    `json:"state"`
+		Running      bool      `json:"running"`
+		PID          int       `json:"pid,omitempty"`
+		Step         int64     `json:"step"`
+		SizeBytes    int64     `json:"size_bytes"`
+		LastActivity time.Time `json:"last_activity"`
+	}
+	var rows []row
+	for _, n := range names {
+		s, err := sessions.Open(n)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "skipping %s: %v\n", n, err)
+			continue
+		}
+		sum := s.Summary()
+		r := row{Name: n, State: string(sum.State), Running: sum.Running, PID: sum.PID}
+		if sum.Status != nil {
+			r.Step = sum.Status.Step
+		}
+		r.SizeBytes, r.LastActivity = sessions.DiskUsage(s.Dir)
+		rows = append(rows, r)
+	}
+	if asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	if len(rows) == 0 {
+		fmt.Println("no sessions yet: create one with `rave preprocess --session NAME DIR`")
+		return nil
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tSTATE\tSTEP\tSIZE\tLAST ACTIVITY")
+	for _, r := range rows {
+		state := r.State
+		if r.Running {
+			state += fmt.Sprintf(" (pid %d)", r.PID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f MiB\t%s\n", r.Name, state, r.Step, float64(r.SizeBytes)/(1<<20), r.LastActivity.Local().Format("2006-01-02 15:04"))
+	}
+	return tw.Flush()
 }

@@ -112,3 +112,31 @@ func TestLockRefusesSecondHolderAndNamesPID(t *testing.T) {
 	}
 	l.Release()
 }
+
+func TestDuplicate(t *testing.T) {
+	t.Setenv(HomeEnv, t.TempDir())
+	s, err := Create("orig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(s.Path("metrics.jsonl"), []byte("{}\n"), 0o644)
+	if err := Duplicate("orig", "copy"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open("copy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Manifest.Name != "copy" {
+		t.Errorf("copy manifest name %q", c.Manifest.Name)
+	}
+	if b, _ := os.ReadFile(c.Path("metrics.jsonl")); string(b) != "{}\n" {
+		t.Errorf("copied metrics %q", b)
+	}
+	if err := Duplicate("orig", "copy"); !errors.Is(err, ErrExists) {
+		t.Errorf("second duplicate = %v, want ErrExists", err)
+	}
+	if size, _ := DiskUsage(c.Dir); size == 0 {
+		t.Error("DiskUsage of the copy is 0")
+	}
+}
