@@ -47,6 +47,44 @@
 // back, latents are in the latent-PCA space (CodecOptions.Raw for the raw
 // space), and long signals are processed in chunks whose margins cover the
 // receptive field, so the result equals a single pass.
+// DecodeLatentsFidelity keeps the first k PCA dimensions (Fidelity: k
+// given, or from a fidelity share by the reference's power-of-two rule or
+// the exact one) and fills the rest with N(0,1) noise or zeros.
+//
+// # Streaming (stream*.go)
+//
+// NewStreamer runs the model buffer by buffer with the reference's cached
+// convolutions (rave-spec.md §9.1): each convolution caches its padding's
+// worth of past input and pads nothing on the right, strided ones add
+// cached_conv's stride-alignment delay, transposed ones keep their
+// overlap, and residual and head branches are delayed to line up. Outputs
+// are the offline outputs delayed by a latency computed from the layer
+// list (StreamLatency; StreamLatencyOf without a model), exactly after a
+// warm-up. State is preallocated and a buffer allocates nothing. Layers
+// with few frames per buffer stream their weights through
+// core/internal/panel (packed once, optionally half precision:
+// StreamOptions.HalfWeights). Latency (model only, host buffer excluded):
+//
+//	preset  padding  encoder          decoder (noise head off / on)  Process (off / on)
+//	v1      centred  4 frames = 8192  18816 / 19712                  27008 (562.7 ms) / 27904 (581.3 ms)
+//	v1      causal   1 frame  = 2048   1488 /  2176                   3536 (73.7 ms) /   4224 (88.0 ms)
+//	small   as v1
+//	tiny    centred  5 frames = 2560   4992 /  5888                   7552 (157.3 ms) /  8448 (176.0 ms)
+//	tiny    causal   1 frame  = 512     464 /  1664                    976 (20.3 ms) /   2176 (45.3 ms)
+//
+// rave-spec.md §9.4 sums the delays without the stride alignment that
+// makes the streamed latents line up with the offline ones (28,240 for
+// v1 centred, 1,616 for v1 no_latency); here the analysis PQMF's delay is
+// rounded up to whole latent frames by the encoder's alignment, which is
+// what an exact match with the offline model costs.
+//
+// # Compression (compress.go, core/rvz)
+//
+// Compress writes the quantised PCA latents of a signal as an .rvz file
+// (core/rvz: header, per-dimension uniform quantiser, bit-packed codes,
+// CRC-32s) tied to the model by Hash; Decompress refuses another model's
+// files; CompressSweep tabulates bitrate against the multiscale spectral
+// distance of the round trip.
 //
 // # Presets (16-band PQMF, 48 kHz, noise head on, hinge loss; counts
 // without / with the weight-norm gains)

@@ -1,0 +1,141 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"time"
+)
+
+// StreamBenchResult is the outcome of StreamBench for one buffer size.
+type StreamBenchResult struct {
+	// Preset is the configuration's preset name (may be empty).
+	Preset string `json:"preset"`
+	// BufferSize is the buffer length in samples; BufferMs its duration,
+	// the real-time budget of one buffer.
+	BufferSize int     `json:"buffer_size"`
+	BufferMs   float64 `json:"buffer_ms"`
+	// Skipped says why the size was not measured (empty if it was).
+	Skipped string `json:"skipped,omitempty"`
+	// Buffers is the number of timed buffers per path.
+	Buffers int `json:"buffers,omitempty"`
+	// ProcessMedianMs and ProcessMaxMs are the median and largest wall
+	// time of Process (encode → decode) on one buffer; ProcessRTF is
+	// BufferMs / ProcessMedianMs.
+	ProcessMedianMs float64 `json:"process_median_ms,omitempty"`
+	ProcessMaxMs    float64 `json:"process_max_ms,omitempty"`
+	ProcessRTF      float64 `json:"process_rtf,omitempty"`
+	// DecodeMedianMs, DecodeMaxMs and DecodeRTF are the same for
+	// DecodeBuffer alone (latents in, audio out).
+	DecodeMedianMs float64 `json:"decode_median_ms,omitempty"`
+	DecodeMaxMs    float64 `json:"decode_max_ms,omitempty"`
+	DecodeRTF      float64 `json:"decode_rtf,omitempty"`
+	// LatencySamples and LatencyMs are Process's latency (StreamLatency;
+	// add one buffer for the host's buffering); DecoderLatencySamples is
+	// DecodeBuffer's.
+	LatencySamples        int     `json:"latency_samples"`
+	LatencyMs             float64 `json:"latency_ms"`
+	DecoderLatencySamples int     `json:"decoder_latency_samples"`
+	// Threads is GOMAXPROCS during the run.
+	Threads int `json:"threads"`
+	// HalfWeights reports StreamOptions.HalfWeights.
+	HalfWeights bool `json:"half_weights,omitempty"`
+}
+
+// StreamBench builds a randomly initialised model for cfg and times
+// streaming inference (deterministic: posterior means, every latent
+// dimension, no noise head, float32 weights) buffer by buffer, for each
+// buffer size, over about seconds of audio per path after a short
+// warm-up. Sizes that are not a positive multiple of the compression ratio
+// are reported as skipped.
+func StreamBench(cfg Config, bufferSizes []int, seconds float64) ([]StreamBenchResult, error) {
+	return StreamBenchWith(cfg, bufferSizes, seconds, StreamOptions{})
+}
+
+// StreamBenchWith is StreamBench with streaming options (HalfWeights,
+// Noise, Fidelity, …; MaxBuffer is set to each buffer size). Random
+// features draw from a fixed seed when opts.RNG is nil.
+func StreamBenchWith(cfg Config, bufferSizes []int, seconds float64, opts StreamOptions) ([]StreamBenchResult, error) {
+	if seconds <= 0 {
+		return nil, fmt.Errorf("model: stream bench: %g seconds", seconds)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	m, err := New(cfg, rng)
+	if err != nil {
+		return nil, err
+	}
+	R := cfg.CompressionRatio()
+	var out []StreamBenchResult
+	for _, size := range bufferSizes {
+		res := StreamBenchResult{Preset: cfg.Preset, BufferSize: size, Threads: runtime.GOMAXPROCS(0), HalfWeights: opts.HalfWeights}
+		res.BufferMs = 1000 * float64(size) / float64(cfg.SR)
+		if size <= 0 || size%R != 0 {
+			res.Skipped = fmt.Sprintf("not a multiple of the compression ratio %d", R)
+			out = append(out, res)
+			continue
+		}
+		o := opts
+		o.MaxBuffer = size
+		if o.RNG == nil {
+			o.RNG = rand.New(rand.NewPCG(2, 2))
+		}
+		s, err := NewStreamer(m, o)
+		if err != nil {
+			return nil, err
+		}
+		lat := s.Latencies()
+		res.LatencySamples, res.LatencyMs, res.DecoderLatencySamples = lat.Samples, lat.Ms, lat.DecoderSamples
+		n := max(10, int(seconds*float64(cfg.SR))/size)
+		const warm = 3
+		x := make([]float32, (n+warm)*size)
+		for i := range x {
+			x[i] = float32(0.3 * rng.NormFloat64())
+		}
+		y := make([]float32, size)
+		z := make([][][]float32, n+warm)
+		runtime.GC()
+		times := make([]time.Duration, 0, n)
+		for i := range n + warm {
+			buf := x[i*size : (i+1)*size]
+			t0 := time.Now()
+			s.Process(y, buf)
+			if d := time.Since(t0); i >= warm {
+				times = append(times, d)
+			}
+		}
+		res.Buffers = n
+		res.ProcessMedianMs, res.ProcessMaxMs = medianMax(times)
+		res.ProcessRTF = res.BufferMs / res.ProcessMedianMs
+
+		s.Reset()
+		for i := range z {
+			z[i] = s.EncodeBuffer(nil, x[i*size:(i+1)*size])
+		}
+		s.Reset()
+		runtime.GC()
+		times = times[:0]
+		for i := range n + warm {
+			t0 := time.Now()
+			s.DecodeBuffer(y, z[i])
+			if d := time.Since(t0); i >= warm {
+				times = append(times, d)
+			}
+		}
+		res.DecodeMedianMs, res.DecodeMaxMs = medianMax(times)
+		res.DecodeRTF = res.BufferMs / res.DecodeMedianMs
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+// medianMax returns the median and the largest duration in milliseconds.
+func medianMax(d []time.Duration) (median, largest float64) {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	mid := s[len(s)/2]
+	if len(s)%2 == 0 {
+		mid = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return ms(mid), ms(s[len(s)-1])
+}
