@@ -73,8 +73,9 @@ func commands() []command {
 			details: modelArgHelp + "\nAny length, sample rate and channel count; the output has the input's rate and length (mono).", flags: renderFlags(false)},
 		{name: "transfer", summary: "timbre transfer: render any audio with a model trained on other sounds", usage: "[--match-loudness] [--fidelity f | --dims k] MODEL IN.wav OUT.wav",
 			details: modelArgHelp + "\nThe input is resampled to the model's rate, encoded and decoded by the model; the output has the input's rate and length.", flags: renderFlags(true)},
-		{name: "compress", summary: "compress audio to quantised latents (.rvz)", usage: "MODEL IN.wav OUT.rvz [--fidelity f | --dims k] [--bits b]"},
-		{name: "decompress", summary: "decode a .rvz file to audio", usage: "MODEL IN.rvz OUT.wav"},
+		{name: "compress", summary: "compress audio to quantised latents (.rvz)", usage: "[--fidelity f | --dims k] [--bits b] [--noise-fill] MODEL IN.wav OUT.rvz\n       rave compress --sweep [--out TABLE.tsv] MODEL IN.wav",
+			details: modelArgHelp + "\nPrints the bitrate (kbit/s) and the full-band spectral distance of the round trip. --sweep measures bitrate against distance\nover dims (1, 2, 4, … up to the latent size) and bits (2, 4, 6, 8, 12) and writes the table.", flags: compressFlags},
+		{name: "decompress", summary: "decode a .rvz file to audio", usage: "MODEL IN.rvz OUT.wav", details: modelArgHelp + "\nA .rvz made by another model is refused, naming both model hashes.", flags: decompressFlags},
 		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt)", usage: "--out MODEL.safetensors [--discriminator SRC] SRC",
 			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys) or a PyTorch-Lightning training checkpoint.\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
 		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR] [--clip FILE] [--width W --height H]",
@@ -227,6 +228,7 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 	preset := fs.String("preset", "", "benchmark a freshly initialised model of this preset (tiny, small, v1)")
 	seconds := fs.Float64("seconds", 10, "length of the audio encoded and decoded")
 	minTime := fs.Duration("time", time.Second, "time spent on each kernel measurement")
+	noStream := fs.Bool("no-stream", false, "skip the streaming benchmark")
 	return func(args []string) error {
 		out := map[string]any{}
 		switch {
@@ -253,6 +255,17 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 				return err
 			}
 			out["model"] = r
+			lat, err := model.StreamLatencyOf(cfg, model.StreamOptions{})
+			if err == nil {
+				out["latency"] = lat
+			}
+			if !*noStream {
+				sr, err := model.StreamBench(cfg, []int{512, 1024, 2048, 4096, 8192}, *seconds)
+				if err != nil {
+					return err
+				}
+				out["streaming"] = sr
+			}
 		default:
 			return fmt.Errorf("%w: name --preset, a MODEL, or kernels", errUsage)
 		}
@@ -270,6 +283,21 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 				name, r.Seconds, r.TotalMs, r.EncodeMs, r.DecodeMs, r.RealTimeFactor)
 			fmt.Printf("parameters: encoder %d, decoder %d, discriminator %d; peak Go heap %.1f MiB; %d threads, best of %d runs\n",
 				r.EncoderParams, r.DecoderParams, r.DiscriminatorParams, float64(r.PeakHeapBytes)/(1<<20), r.Threads, r.Runs)
+		}
+		if lat, ok := out["latency"].(model.StreamLatency); ok {
+			fmt.Printf("streaming latency: %d samples = %.1f ms (encoder %d, decoder %d)\n", lat.Samples, lat.Ms, lat.EncoderSamples, lat.DecoderSamples)
+		}
+		if rs, ok := out["streaming"].([]model.StreamBenchResult); ok {
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "buffer\tbudget ms\tmedian ms\tmax ms\treal time\t")
+			for _, r := range rs {
+				if r.Skipped != "" {
+					fmt.Fprintf(tw, "%d\t\t\t\t%s\t\n", r.BufferSize, r.Skipped)
+					continue
+				}
+				fmt.Fprintf(tw, "%d\t%.2f\t%.3f\t%.3f\t%.1fx\t\n", r.BufferSize, r.BufferMs, r.ProcessMedianMs, r.ProcessMaxMs, r.ProcessRTF)
+			}
+			tw.Flush()
 		}
 		if ks, ok := out["kernels"].([]core.KernelResult); ok {
 			fmt.Printf("sgemm kernel: %s\n", core.SgemmKernel())
@@ -850,4 +878,82 @@ func listSessions(asJSON bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f MiB\t%s\n", r.Name, state, r.Step, float64(r.SizeBytes)/(1<<20), r.LastActivity.Local().Format("2006-01-02 15:04"))
 	}
 	return tw.Flush()
+}
+
+// compressFlags declares `rave compress`.
+func compressFlags(fs *flag.FlagSet) func(args []string) error {
+	var o sessions.CompressOptions
+	fs.Float64Var(&o.Fidelity, "fidelity", 0, "keep the PCA dims explaining this share of latent variance (reference rule)")
+	fs.IntVar(&o.Dims, "dims", 0, "keep exactly this many PCA dims")
+	fs.IntVar(&o.Bits, "bits", 8, "bits per latent value (1–16)")
+	fs.BoolVar(&o.NoiseFill, "noise-fill", false, "decode dropped dims as N(0,1) noise like the reference (default zeros)")
+	sweep := fs.Bool("sweep", false, "measure bitrate against spectral distance over dims and bits")
+	out := fs.String("out", "", "with --sweep: write the table to this `FILE` (TSV)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	return func(args []string) error {
+		if *sweep {
+			if len(args) != 2 {
+				return fmt.Errorf("%w: --sweep wants MODEL and IN.wav", errUsage)
+			}
+			m, err := loadModelArg(args[0])
+			if err != nil {
+				return err
+			}
+			var dims []int
+			for d := 1; d <= m.Config.LatentSize; d *= 2 {
+				dims = append(dims, d)
+			}
+			pts, err := sessions.CompressSweep(m, args[1], dims, []int{2, 4, 6, 8, 12})
+			if err != nil {
+				return err
+			}
+			var b strings.Builder
+			b.WriteString("dims\tbits\tlatent_kbps\tfile_kbps\tdistance\n")
+			for _, p := range pts {
+				fmt.Fprintf(&b, "%d\t%d\t%.3f\t%.3f\t%.4f\n", p.Dims, p.Bits, p.LatentKbps, p.FileKbps, p.Distance)
+			}
+			fmt.Print(b.String())
+			if *out != "" {
+				return os.WriteFile(*out, []byte(b.String()), 0o644)
+			}
+			return nil
+		}
+		if len(args) != 3 {
+			return fmt.Errorf("%w: want MODEL, IN.wav and OUT.rvz", errUsage)
+		}
+		m, err := loadModelArg(args[0])
+		if err != nil {
+			return err
+		}
+		rep, err := sessions.CompressFile(m, args[1], args[2], o)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(rep)
+		}
+		fmt.Printf("wrote %s: %d bytes, %.2f s, %d dims × %d bits\nbitrate %.3f kbit/s (file %.3f kbit/s; 16-bit PCM would be %.0f kbit/s)\nspectral distance of the round trip (full band): %.4f\n",
+			args[2], rep.FileBytes, rep.Seconds, rep.Dims, rep.Bits, rep.LatentKbps, rep.FileKbps, rep.PCMKbps, rep.Distance)
+		return nil
+	}
+}
+
+// decompressFlags declares `rave decompress`.
+func decompressFlags(fs *flag.FlagSet) func(args []string) error {
+	return func(args []string) error {
+		if len(args) != 3 {
+			return fmt.Errorf("%w: want MODEL, IN.rvz and OUT.wav", errUsage)
+		}
+		m, err := loadModelArg(args[0])
+		if err != nil {
+			return err
+		}
+		if err := sessions.DecompressFile(m, args[1], args[2]); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s at %d Hz\n", args[2], m.Config.SR)
+		return nil
+	}
 }

@@ -24,7 +24,15 @@ import (
 // file it came from.
 func OpenModel(ref string) (*model.Model, string, error) {
 	path := ref
-	if _, err := os.Stat(ref); err != nil {
+	fi, err := os.Stat(ref)
+	if err == nil && fi.IsDir() {
+		// A session folder given by path.
+		if _, err := os.Stat(filepath.Join(ref, train.ModelFile)); err == nil {
+			return OpenModel(filepath.Join(ref, train.ModelFile))
+		}
+		err = os.ErrNotExist
+	}
+	if err != nil {
 		if ValidateName(ref) != nil {
 			return nil, "", fmt.Errorf("sessions: model %q: no such file", ref)
 		}

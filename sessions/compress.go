@@ -1,0 +1,90 @@
+package sessions
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+
+	"github.com/ravestation/rave/audio"
+	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/latent"
+	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/rvz"
+)
+
+// CompressOptions configures CompressFile.
+type CompressOptions struct {
+	// Fidelity and Dims choose the kept PCA dimensions (Dims wins; neither:
+	// all dimensions).
+	Fidelity float64
+	Dims     int
+	// Bits is the code width (1–16, default 8).
+	Bits int
+	// NoiseFill decodes the dropped dimensions as N(0,1) noise (the
+	// reference's behaviour) instead of zeros.
+	NoiseFill bool
+}
+
+func (o CompressOptions) fidelity() model.Fidelity {
+	f := model.Fidelity{Dims: o.Dims, F: o.Fidelity, Fill: latent.FillZero}
+	if o.NoiseFill {
+		f.Fill = latent.FillNoise
+	}
+	return f
+}
+
+// CompressFile encodes an audio file (resampled to the model's rate, mixed
+// to mono) into quantised PCA latents and writes them as a .rvz file
+// atomically. The report has the bitrate and the spectral distance of the
+// round trip.
+func CompressFile(m *model.Model, in, out string, o CompressOptions) (model.CompressReport, error) {
+	x, _, _, err := LoadAudio(in, m.Config.SR)
+	if err != nil {
+		return model.CompressReport{}, err
+	}
+	f, rep, err := model.Compress(m, x, m.Config.SR, model.CompressOptions{Fidelity: o.fidelity(), Bits: o.Bits})
+	if err != nil {
+		return rep, err
+	}
+	var buf bytes.Buffer
+	if err := rvz.Write(&buf, f); err != nil {
+		return rep, err
+	}
+	err = core.WriteFileAtomic(out, func(w *os.File) error {
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
+	return rep, err
+}
+
+// DecompressFile decodes a .rvz file with the model that wrote it (a
+// different model is refused naming both hashes) to a WAV file at the
+// model's rate and the original length.
+func DecompressFile(m *model.Model, in, out string) error {
+	b, err := os.ReadFile(in)
+	if err != nil {
+		return fmt.Errorf("sessions: %w", err)
+	}
+	f, err := rvz.ReadBytes(b)
+	if err != nil {
+		return fmt.Errorf("sessions: %s: %w", in, err)
+	}
+	if err := rvz.CheckModel(f, m.Hash()); err != nil {
+		return fmt.Errorf("sessions: %s: %w", in, err)
+	}
+	y, err := model.Decompress(m, f)
+	if err != nil {
+		return err
+	}
+	return audio.WriteWAV(out, [][]float32{y}, m.Config.SR, audio.Float32)
+}
+
+// CompressSweep measures bitrate against spectral distance for an audio
+// file over every combination of kept dimensions and code widths.
+func CompressSweep(m *model.Model, in string, dims, bits []int) ([]model.SweepPoint, error) {
+	x, _, _, err := LoadAudio(in, m.Config.SR)
+	if err != nil {
+		return nil, err
+	}
+	return model.CompressSweep(m, x, m.Config.SR, dims, bits, latent.FillZero)
+}
