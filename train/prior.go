@@ -1,0 +1,556 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/ravestation/rave/audio"
+	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/prior"
+)
+
+// Files and folders of the latent prior inside a session folder.
+const (
+	// PriorDir holds everything the prior trainer writes.
+	PriorDir = "prior"
+	// PriorFile is the newest prior, inside PriorDir (a hard link to the
+	// newest checkpoint's weights).
+	PriorFile = "prior.safetensors"
+	// PriorCheckpointState is the trainer state inside a prior checkpoint
+	// folder (Adam moments and counters); the weights are PriorFile.
+	PriorCheckpointState = "trainer.safetensors"
+)
+
+// PriorCheckpointFormat identifies prior trainer-state files.
+const PriorCheckpointFormat = "rave-station-prior-checkpoint"
+
+// priorSalt separates the prior's per-step random streams from the others.
+const priorSalt = 0x7072696f72000001
+
+// PriorConfig configures RunPrior. Zero fields take the CPU-sized
+// defaults of DefaultPriorConfig.
+type PriorConfig struct {
+	// SessionDir is the session folder holding dataset.bin and
+	// model.safetensors; the prior is written under SessionDir/prior.
+	SessionDir string
+	// Dims is k, the number of leading PCA dimensions the prior models
+	// (required for a new run; a resumed run keeps its checkpoint's).
+	Dims int
+	// Residual, Skip and Layers size the prior network (the reference is
+	// 512, 256, 10; the default 128, 64, 10 trains on a CPU).
+	Residual, Skip, Layers int
+	// Steps is the total number of optimisation steps.
+	Steps int64
+	// Batch is the number of crops per step.
+	Batch int
+	// Frames is the length of a crop in latent frames (at least 2; capped
+	// by the frames of a dataset chunk).
+	Frames int
+	// Seed fixes initialisation, the validation split and the crops.
+	Seed uint64
+	// LR is the Adam learning rate (the reference's 1e-4).
+	LR float64
+	// LogEvery, ValEvery and CheckpointEvery are intervals in steps.
+	LogEvery, ValEvery, CheckpointEvery int64
+	// Keep is the number of checkpoints kept.
+	Keep int
+	// ValFraction is the share of chunks held out (as the main trainer's).
+	ValFraction float64
+	// ValExamples caps the validation chunks scored per validation.
+	ValExamples int
+	// NoCache skips the latent cache prior/latents.bin (read and write).
+	NoCache bool `json:"-"`
+}
+
+// DefaultPriorConfig returns the defaults for a prior over dims
+// dimensions of the session in dir.
+func DefaultPriorConfig(dir string, dims int) PriorConfig {
+	return PriorConfig{SessionDir: dir, Dims: dims, Residual: 128, Skip: 64, Layers: 10,
+		Steps: 20_000, Batch: 8, Frames: 64, Seed: 1, LR: 1e-4,
+		LogEvery: 20, ValEvery: 500, CheckpointEvery: 1000, Keep: 3, ValFraction: 0.02, ValExamples: 64}
+}
+
+func (c PriorConfig) fill() PriorConfig {
+	d := DefaultPriorConfig(c.SessionDir, c.Dims)
+	set := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	set64 := func(v *int64, def int64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	set(&c.Residual, d.Residual)
+	set(&c.Skip, d.Skip)
+	set(&c.Layers, d.Layers)
+	set(&c.Batch, d.Batch)
+	set(&c.Frames, d.Frames)
+	set(&c.Keep, d.Keep)
+	set(&c.ValExamples, d.ValExamples)
+	set64(&c.Steps, d.Steps)
+	set64(&c.LogEvery, d.LogEvery)
+	set64(&c.ValEvery, d.ValEvery)
+	set64(&c.CheckpointEvery, d.CheckpointEvery)
+	if c.LR == 0 {
+		c.LR = d.LR
+	}
+	if c.ValFraction == 0 {
+		c.ValFraction = d.ValFraction
+	}
+	return c
+}
+
+// priorTrainer is the state of one RunPrior.
+type priorTrainer struct {
+	cfg     PriorConfig
+	dir     string // SessionDir/prior
+	p       *prior.Prior
+	tr      *prior.Trainer
+	lat     [][]float32 // per chunk: k × frames, row-major
+	frames  int         // latent frames per chunk
+	trainIx []int
+	valIx   []int
+	step    int64
+	events  chan<- Event
+	metrics *MetricsLog
+
+	modelStep  int64
+	wallBase   time.Duration
+	runStart   time.Time
+	lastLog    time.Time
+	lastLogged int64
+	lastStatus time.Time
+	lastCkpt   string
+	sum        float64
+	count      int
+	last       map[string]float64
+	sps        float64
+}
+
+// RunPrior trains the latent prior (rave-spec §10.1) of the session in
+// cfg.SessionDir until cfg.Steps, resuming from the newest checkpoint in
+// SessionDir/prior/checkpoints if there is one. It encodes every dataset
+// chunk once with the session's model (posterior means in PCA space, the
+// first Dims dimensions), splits the chunks into training and validation
+// sets as Run does, and trains on random crops whose choice depends only
+// on (Seed, step), so an interrupted and resumed run ends with the same
+// weights as an uninterrupted one. Progress goes to events (step events
+// are dropped when the receiver is slow), to prior/metrics.jsonl and to
+// prior/status.json; losses are cross-entropies in nats per dimension and
+// frame ("xent", "val_xent"; uniform guessing scores log 32). The encoded
+// dataset is cached in prior/latents.bin for the model, dataset and k it
+// was made from, so a resumed run starts at once. When ctx is
+// cancelled it writes a checkpoint and returns nil. The newest weights are
+// always in prior/prior.safetensors. The caller holds the session lock.
+func RunPrior(ctx context.Context, cfg PriorConfig, events chan<- Event) (err error) {
+	t := &priorTrainer{events: events, runStart: time.Now(), dir: filepath.Join(cfg.SessionDir, PriorDir)}
+	defer func() {
+		if t.metrics != nil {
+			t.metrics.Close()
+		}
+		if err != nil {
+			t.writeStatus("failed", err.Error())
+			t.emit(Event{Kind: EventDone, Step: t.step, Message: err.Error()})
+		}
+	}()
+	if err := t.setup(ctx, cfg); err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			msg := "stopped while encoding the dataset, before the first prior step"
+			t.writeStatus("stopped", msg)
+			t.emit(Event{Kind: EventDone, Step: t.step, Message: msg})
+			return nil
+		}
+		return err
+	}
+	return t.loop(ctx)
+}
+
+func (t *priorTrainer) setup(ctx context.Context, cfg PriorConfig) error {
+	if err := os.MkdirAll(t.dir, 0o755); err != nil {
+		return fmt.Errorf("train: prior: %w", err)
+	}
+	resumed, err := t.resume(cfg)
+	if err != nil {
+		return err
+	}
+	if !resumed {
+		t.cfg = cfg.fill()
+		if t.cfg.Dims < 1 {
+			return fmt.Errorf("train: prior: %d latent dimensions; give the number of PCA dimensions to model", t.cfg.Dims)
+		}
+		pc := prior.DefaultConfig(t.cfg.Dims)
+		pc.Residual, pc.Skip, pc.Layers, pc.LR = t.cfg.Residual, t.cfg.Skip, t.cfg.Layers, t.cfg.LR
+		if err := pc.Validate(); err != nil {
+			return err
+		}
+		t.p = prior.New(pc, rand.New(rand.NewPCG(t.cfg.Seed, priorSalt)))
+		t.tr = prior.NewTrainer(t.p)
+	}
+	if t.cfg.Frames < 2 || t.cfg.Batch < 1 || t.cfg.LogEvery < 1 || t.cfg.ValEvery < 1 || t.cfg.CheckpointEvery < 1 {
+		return fmt.Errorf("train: prior: invalid config (frames %d, batch %d, intervals %d/%d/%d)",
+			t.cfg.Frames, t.cfg.Batch, t.cfg.LogEvery, t.cfg.ValEvery, t.cfg.CheckpointEvery)
+	}
+	m, err := model.Load(filepath.Join(t.cfg.SessionDir, ModelFile))
+	if err != nil {
+		return fmt.Errorf("train: prior: %w (train the session's model first)", err)
+	}
+	if k := t.p.Config().Dims; k > m.Config.LatentSize {
+		return fmt.Errorf("train: prior: %d dimensions requested, the model has %d", k, m.Config.LatentSize)
+	}
+	if resumed && m.Step != t.modelStep {
+		t.emit(Event{Kind: EventWarning, Step: t.step, Message: fmt.Sprintf(
+			"the session's model is at step %d but the prior was trained on latents of step %d; the prior keeps training on the new latents", m.Step, t.modelStep)})
+	}
+	t.modelStep = m.Step
+	if err := t.encodeDataset(ctx, m); err != nil {
+		return err
+	}
+	if t.frames < 2 {
+		return fmt.Errorf("train: prior: dataset chunks give %d latent frames; at least 2 are needed", t.frames)
+	}
+	if t.cfg.Frames > t.frames {
+		t.cfg.Frames = t.frames
+	}
+	t.trainIx, t.valIx = Split(len(t.lat), t.cfg.ValFraction, t.cfg.Seed)
+	if len(t.trainIx) == 0 {
+		return errors.New("train: prior: the dataset has no chunk to train on")
+	}
+	if len(t.valIx) > t.cfg.ValExamples {
+		t.valIx = t.valIx[:t.cfg.ValExamples]
+	}
+	if t.metrics, err = OpenMetrics(filepath.Join(t.dir, MetricsFile)); err != nil {
+		return err
+	}
+	verb := "starting"
+	if resumed {
+		verb = "resuming"
+	}
+	pc := t.p.Config()
+	t.emit(Event{Kind: EventStage, Step: t.step, Message: fmt.Sprintf(
+		"%s the prior at step %d: %d dims, %d/%d/%d channels/layers, receptive field %d frames, %d train / %d validation chunks of %d frames",
+		verb, t.step, pc.Dims, pc.Residual, pc.Skip, pc.Layers, pc.ReceptiveField(), len(t.trainIx), len(t.valIx), t.frames)})
+	if !resumed {
+		if err := t.validate(); err != nil {
+			return err
+		}
+		return t.checkpoint()
+	}
+	return nil
+}
+
+// encodeDataset encodes every chunk to its first k PCA dimensions.
+func (t *priorTrainer) encodeDataset(ctx context.Context, m *model.Model) error {
+	ds, err := audio.OpenDataset(t.cfg.SessionDir)
+	if err != nil {
+		return fmt.Errorf("train: prior: %w (run `rave preprocess` on this session first)", err)
+	}
+	defer ds.Close()
+	if ds.SampleRate() != m.Config.SR {
+		return fmt.Errorf("train: prior: the dataset is at %d Hz, the model at %d Hz", ds.SampleRate(), m.Config.SR)
+	}
+	k := t.p.Config().Dims
+	t.frames = ds.ChunkLen() / m.Config.CompressionRatio()
+	var key latentsKey
+	cache := filepath.Join(t.dir, PriorLatentsFile)
+	if id := datasetIdentity(t.cfg.SessionDir); !t.cfg.NoCache && id.Hash != "" {
+		key = latentsKey{model: m.Hash(), dims: k, dataset: fmt.Sprintf("%s/%d/%d", id.Hash, ds.Len(), ds.ChunkLen())}
+		lat, frames, err := readLatents(cache, key)
+		if err == nil && frames == t.frames && len(lat) == ds.Len() {
+			t.lat = lat
+			return nil
+		}
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("encoding the dataset again: %v", err)})
+		}
+	}
+	t.lat = make([][]float32, ds.Len())
+	buf := make([]float32, ds.ChunkLen())
+	start := time.Now()
+	for i := range t.lat {
+		if ctx.Err() != nil {
+			return fmt.Errorf("train: prior: interrupted while encoding the dataset: %w", ctx.Err())
+		}
+		x := ds.ChunkFloat(buf, i)
+		z, err := m.EncodeAudioWith(x, model.CodecOptions{Dims: k})
+		if err != nil {
+			return fmt.Errorf("train: prior: encode chunk %d: %w", i, err)
+		}
+		row := make([]float32, k*t.frames)
+		for d := range k {
+			copy(row[d*t.frames:(d+1)*t.frames], z[d][:t.frames])
+		}
+		t.lat[i] = row
+		if time.Since(start) > 5*time.Second && (i+1)%64 == 0 {
+			t.emit(Event{Kind: EventStage, Message: fmt.Sprintf("encoded %d of %d chunks", i+1, len(t.lat))})
+		}
+	}
+	if key.dataset != "" {
+		if err := writeLatents(cache, key, t.lat, t.frames); err != nil {
+			t.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("latent cache not written: %v", err)})
+		}
+	}
+	return nil
+}
+
+// batch returns the crops of step s: (Batch, k, Frames).
+func (t *priorTrainer) batch(s int64) *core.Tensor {
+	rng := rand.New(rand.NewPCG(t.cfg.Seed^priorSalt, uint64(s)))
+	B, k, T, F := t.cfg.Batch, t.p.Config().Dims, t.cfg.Frames, t.frames
+	z := core.Zeros(B, k, T)
+	zd := z.Data()
+	for b := range B {
+		src := t.lat[t.trainIx[rng.IntN(len(t.trainIx))]]
+		off := rng.IntN(F - T + 1)
+		for d := range k {
+			copy(zd[(b*k+d)*T:(b*k+d+1)*T], src[d*F+off:d*F+off+T])
+		}
+	}
+	return z
+}
+
+func (t *priorTrainer) loop(ctx context.Context) error {
+	t.lastLog, t.lastLogged = time.Now(), t.step
+	for t.step < t.cfg.Steps {
+		if ctx.Err() != nil {
+			return t.stop()
+		}
+		nats, err := t.tr.Step(t.batch(t.step))
+		if err != nil {
+			return fmt.Errorf("train: prior: %w (lower --lr, or check the model's latents)", err)
+		}
+		t.sum += nats
+		t.count++
+		t.step++
+		if t.step%t.cfg.LogEvery == 0 || t.step == t.cfg.Steps {
+			t.log()
+		}
+		if t.step%t.cfg.ValEvery == 0 || t.step == t.cfg.Steps {
+			if err := t.validate(); err != nil {
+				return err
+			}
+		}
+		if t.step%t.cfg.CheckpointEvery == 0 && t.step != t.cfg.Steps {
+			if err := t.checkpoint(); err != nil {
+				return err
+			}
+		}
+		if time.Since(t.lastStatus) > 2*time.Second {
+			t.writeStatus("running", "")
+		}
+	}
+	if err := t.checkpoint(); err != nil {
+		return err
+	}
+	t.writeStatus("done", "")
+	t.emit(Event{Kind: EventDone, Step: t.step, Message: fmt.Sprintf("finished %d prior steps; prior in %s", t.step, filepath.Join(t.dir, PriorFile))})
+	return nil
+}
+
+func (t *priorTrainer) stop() error {
+	if err := t.checkpoint(); err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("stopped at prior step %d; checkpoint written, run again to resume", t.step)
+	t.writeStatus("stopped", msg)
+	t.emit(Event{Kind: EventDone, Step: t.step, Message: msg})
+	return nil
+}
+
+// validate scores every validation chunk whole (all its frames).
+func (t *priorTrainer) validate() error {
+	if len(t.valIx) == 0 {
+		return nil
+	}
+	k := t.p.Config().Dims
+	var sum float64
+	for _, i := range t.valIx {
+		sum += t.p.Evaluate(core.New(t.lat[i], 1, k, t.frames))
+	}
+	v := sum / float64(len(t.valIx))
+	ev := Event{Kind: EventValidation, Step: t.step, Losses: map[string]float64{"val_xent": v}, LR: t.cfg.LR, Time: time.Now(), Wall: t.wall()}
+	if err := t.metrics.Write(ev); err != nil {
+		return err
+	}
+	t.emit(ev)
+	return nil
+}
+
+func (t *priorTrainer) log() {
+	now := time.Now()
+	if dt := now.Sub(t.lastLog).Seconds(); dt > 0 {
+		t.sps = float64(t.step-t.lastLogged) / dt
+	}
+	t.lastLog, t.lastLogged = now, t.step
+	t.last = map[string]float64{"xent": t.sum / float64(max(t.count, 1))}
+	t.sum, t.count = 0, 0
+	ev := Event{Kind: EventStep, Step: t.step, Losses: t.last, LR: t.cfg.LR, StepsPerSec: t.sps, Time: now, Wall: t.wall()}
+	if t.sps > 0 {
+		ev.ETA = time.Duration(float64(t.cfg.Steps-t.step) / t.sps * float64(time.Second))
+	}
+	t.metrics.Write(ev)
+	t.emit(ev)
+	t.writeStatus("running", "")
+}
+
+func (t *priorTrainer) wall() time.Duration { return t.wallBase + time.Since(t.runStart) }
+
+func (t *priorTrainer) emit(ev Event) {
+	if t.events == nil {
+		return
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Wall = t.wall()
+	ev.TotalSteps = t.cfg.Steps
+	if ev.Kind == EventStep {
+		select {
+		case t.events <- ev:
+		default:
+		}
+		return
+	}
+	t.events <- ev
+}
+
+func (t *priorTrainer) writeStatus(state, msg string) {
+	t.lastStatus = time.Now()
+	if t.cfg.SessionDir == "" {
+		return
+	}
+	s := Status{PID: os.Getpid(), State: state, Step: t.step, TotalSteps: t.cfg.Steps,
+		StepsPerS: t.sps, Losses: t.last, Checkpoint: t.lastCkpt, Message: msg}
+	if t.sps > 0 {
+		s.ETASeconds = float64(t.cfg.Steps-t.step) / t.sps
+	}
+	WriteStatus(filepath.Join(t.dir, StatusFile), s)
+}
+
+// checkpoint writes the prior's weights and Adam state, then points
+// prior/prior.safetensors at the new weights.
+func (t *priorTrainer) checkpoint() error {
+	cfgJSON, _ := json.Marshal(t.cfg)
+	opt := t.tr.Opt
+	meta := map[string]string{
+		"format": PriorCheckpointFormat, "format_version": CheckpointVersion,
+		"step": strconv.FormatInt(t.step, 10), "config": string(cfgJSON),
+		"adam.step":  strconv.FormatInt(opt.Step, 10),
+		"model_step": strconv.FormatInt(t.modelStep, 10),
+		"wall_s":     strconv.FormatFloat(t.wall().Seconds(), 'f', 3, 64),
+	}
+	m := core.New(opt.M, len(opt.M))
+	m.Name = "adam.m"
+	v := core.New(opt.V, len(opt.V))
+	v.Name = "adam.v"
+	path, err := SaveCheckpoint(filepath.Join(t.dir, CheckpointDir), t.step, func(tmp string) error {
+		if err := t.p.Save(filepath.Join(tmp, PriorFile)); err != nil {
+			return err
+		}
+		return core.WriteSafetensors(filepath.Join(tmp, PriorCheckpointState), []*core.Tensor{m, v}, meta)
+	}, t.cfg.Keep)
+	if err != nil {
+		return err
+	}
+	t.lastCkpt = path
+	if err := linkModel(filepath.Join(path, PriorFile), filepath.Join(t.dir, PriorFile)); err != nil {
+		return fmt.Errorf("train: prior: update %s: %w", PriorFile, err)
+	}
+	t.emit(Event{Kind: EventCheckpoint, Step: t.step, Checkpoint: path})
+	return nil
+}
+
+type priorLoaded struct {
+	p     *prior.Prior
+	state *core.TensorFile
+}
+
+func loadPriorCheckpoint(path string) (priorLoaded, error) {
+	p, err := prior.Load(filepath.Join(path, PriorFile))
+	if err != nil {
+		return priorLoaded{}, err
+	}
+	st, err := core.ReadSafetensors(filepath.Join(path, PriorCheckpointState))
+	if err != nil {
+		return priorLoaded{}, err
+	}
+	md := st.Metadata()
+	if md["format"] != PriorCheckpointFormat {
+		return priorLoaded{}, fmt.Errorf("prior trainer state has format %q", md["format"])
+	}
+	if md["format_version"] != CheckpointVersion {
+		return priorLoaded{}, fmt.Errorf("prior trainer state is format version %s; this rave reads version %s (upgrade rave)", md["format_version"], CheckpointVersion)
+	}
+	return priorLoaded{p: p, state: st}, nil
+}
+
+// resume restores the newest usable checkpoint, if any. A non-zero Steps
+// in override extends or shortens the run; everything else is the
+// checkpoint's.
+func (t *priorTrainer) resume(override PriorConfig) (bool, error) {
+	var got priorLoaded
+	path, warns, err := LatestCheckpoint(filepath.Join(t.dir, CheckpointDir), func(p string) error {
+		var err error
+		got, err = loadPriorCheckpoint(p)
+		return err
+	})
+	for _, w := range warns {
+		t.emit(Event{Kind: EventWarning, Message: w})
+	}
+	if errors.Is(err, ErrNoCheckpoint) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	md := got.state.Metadata()
+	var stored PriorConfig
+	if err := json.Unmarshal([]byte(md["config"]), &stored); err != nil {
+		return false, fmt.Errorf("train: prior checkpoint %s: config: %w", path, err)
+	}
+	if override.Steps != 0 {
+		stored.Steps = override.Steps
+	}
+	stored.SessionDir, stored.NoCache = override.SessionDir, override.NoCache
+	if override.Dims != 0 && override.Dims != got.p.Config().Dims {
+		return false, fmt.Errorf("train: prior: the checkpoint models %d dimensions, %d were asked; delete %s to start over",
+			got.p.Config().Dims, override.Dims, t.dir)
+	}
+	t.cfg = stored
+	t.p = got.p
+	t.tr = prior.NewTrainer(t.p)
+	opt := t.tr.Opt
+	for _, mom := range []struct {
+		name string
+		dst  []float32
+	}{{"adam.m", opt.M}, {"adam.v", opt.V}} {
+		src, err := got.state.Tensor(mom.name)
+		if err != nil {
+			return false, fmt.Errorf("train: prior checkpoint %s: %w", path, err)
+		}
+		if src.Len() != len(mom.dst) {
+			return false, fmt.Errorf("train: prior checkpoint %s: %s has %d values, the prior needs %d", path, mom.name, src.Len(), len(mom.dst))
+		}
+		copy(mom.dst, src.Data())
+	}
+	opt.Step, _ = strconv.ParseInt(md["adam.step"], 10, 64)
+	t.step, _ = strconv.ParseInt(md["step"], 10, 64)
+	t.modelStep, _ = strconv.ParseInt(md["model_step"], 10, 64)
+	wall, _ := strconv.ParseFloat(md["wall_s"], 64)
+	if math.IsNaN(wall) {
+		wall = 0
+	}
+	t.wallBase = time.Duration(wall * float64(time.Second))
+	t.lastCkpt = path
+	return true, nil
+}
