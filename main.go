@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"sort"
@@ -28,6 +29,7 @@ import (
 	"github.com/ravestation/rave/plots"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/tui"
 )
 
 // version is the binary version, set at build time with
@@ -54,8 +56,10 @@ type command struct {
 // function is nil is planned but not built.
 func commands() []command {
 	return []command{
-		{name: "tui", summary: "open the workstation (the default when no command is given)"},
-		{name: "serve", summary: "serve the workstation over SSH (public-key auth, loopback by default)", usage: "[--listen ADDR] --authorized-keys FILE"},
+		{name: "tui", summary: "open the workstation (the default when no command is given)", usage: "[--session NAME] [--clip FILE] [--no-audio]",
+			details: "Panes: sessions, training, fidelity, latents, with playback. Press ? inside for every key.\nTraining runs as its own process: quitting the workstation or losing SSH never stops it.", flags: tuiFlags},
+		{name: "serve", summary: "serve the workstation over SSH (public-key auth, loopback by default)", usage: "[--listen ADDR] --authorized-keys FILE",
+			details: "Each connection gets its own workstation; audio is exported as WAV over SSH. The host key is made once and kept in $RAVE_HOME/ssh.", flags: serveFlags},
 		{name: "sessions", summary: "list, rename, duplicate or delete sessions; write model cards", usage: "[--json] [list | rename OLD NEW | duplicate NAME COPY | delete NAME --yes | card NAME]", flags: sessionsFlags},
 		{name: "preprocess", summary: "decode, resample and chunk audio into a session's dataset", usage: "--session NAME [--rate HZ] [--chunk N] DIR_OR_FILES...",
 			details: "Folders are walked recursively for .wav .flac .mp3 .ogg .aif(f) files; files named directly are always tried.\nRunning it again adds only new files. Corrupt, empty or non-audio files are listed as rejected, with the reason.",
@@ -94,9 +98,8 @@ func main() {
 // run dispatches args and returns the process exit status.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		// The workstation is the default; until it exists, show the help.
-		printHelp(stdout)
-		return 0
+		// The workstation is the default.
+		args = []string{"tui"}
 	}
 	name := args[0]
 	switch name {
@@ -955,5 +958,36 @@ func decompressFlags(fs *flag.FlagSet) func(args []string) error {
 		}
 		fmt.Printf("wrote %s at %d Hz\n", args[2], m.Config.SR)
 		return nil
+	}
+}
+
+// tuiFlags declares `rave tui` (also plain `rave`).
+func tuiFlags(fs *flag.FlagSet) func(args []string) error {
+	var o tui.Options
+	fs.StringVar(&o.Session, "session", "", "open this session at start")
+	fs.StringVar(&o.Clip, "clip", "", "audio file to use as the working clip")
+	fs.BoolVar(&o.NoAudio, "no-audio", false, "never open the sound device (export WAV instead)")
+	return func(args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("%w: unexpected arguments %v", errUsage, args)
+		}
+		return tui.Run(o)
+	}
+}
+
+// serveFlags declares `rave serve`.
+func serveFlags(fs *flag.FlagSet) func(args []string) error {
+	var o tui.ServeOptions
+	fs.StringVar(&o.Listen, "listen", tui.DefaultListen, "address to listen on (loopback by default)")
+	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", "", "authorized_keys `FILE` of the public keys allowed in (required)")
+	fs.StringVar(&o.HostKeyPath, "host-key", "", "host key file (default $RAVE_HOME/ssh/host_ed25519, created once)")
+	return func(args []string) error {
+		if o.AuthorizedKeys == "" {
+			return fmt.Errorf("%w: --authorized-keys is required (public-key authentication only)", errUsage)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		o.Ready = func(a net.Addr) { fmt.Fprintf(os.Stderr, "serving RAVE Station on ssh://%s (Ctrl-C to stop)\n", a) }
+		return tui.Serve(ctx, o)
 	}
 }

@@ -1,0 +1,16 @@
+//go:build !cgo
+
+package audio
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestOpenPlayerWithoutCgo(t *testing.T) {
+	_, err := OpenPlayer(PlayerOptions{})
+	if !errors.Is(err, ErrNoDevice) || !strings.Contains(err.Error(), "audio unavailable (built without cgo)") {
+		t.Fatalf("OpenPlayer = %v, want \"audio unavailable (built without cgo)\" wrapping ErrNoDevice", err)
+	}
+}

@@ -1,0 +1,9 @@
+//go:build cgo && !linux
+
+package audio
+
+// quietALSA does nothing: only Linux uses ALSA.
+func quietALSA() {}
+
+// alsaDetail returns "": only Linux uses ALSA.
+func alsaDetail() string { return "" }

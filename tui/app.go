@@ -1,0 +1,571 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/ravestation/rave/sessions"
+)
+
+// The root model: it owns focus, routes messages, handles the global and
+// playback keys and lays out header, pane, playback bar and status line.
+// Panes do the rest.
+
+// pane indexes, in tab order.
+const (
+	paneSessions = iota
+	paneTraining
+	paneFidelity
+	paneLatent
+	paneCount
+)
+
+var paneNames = [paneCount]string{"Sessions", "Training", "Fidelity", "Latent"}
+
+// statusTimeout is how long a status note stays.
+const statusTimeout = 4 * time.Second
+
+// app is the root bubbletea model.
+type app struct {
+	Common
+	opts     Options
+	sessions sessionsPane
+	training trainingPane
+	fidelity fidelityPane
+	latent   latentPane
+	player   playerBar
+	help     help.Model
+
+	active       int
+	session      *sessions.Session
+	codec        Codec
+	modelMod     time.Time // modification time of the model in use
+	loadingModel bool
+	clip         *clip
+	encSeq       int
+
+	status    string
+	statusErr bool
+	statusID  int
+	fatal     *fatalMsg
+	showHelp  bool
+	clipAsk   *prompt // "open clip file" prompt
+}
+
+// newModel builds the root model for opts.
+func newModel(opts Options) app {
+	opts = opts.withDefaults()
+	c := Common{Width: 80, Height: 24, Styles: DefaultStyles(opts.renderer), Keys: DefaultKeyMap(), Now: opts.now}
+	h := help.New()
+	h.Styles.ShortKey, h.Styles.ShortDesc, h.Styles.ShortSeparator = c.Styles.HelpKey, c.Styles.HelpDesc, c.Styles.Faint
+	h.Styles.Ellipsis = c.Styles.Faint
+	m := app{
+		Common:   c,
+		opts:     opts,
+		sessions: newSessionsPane(c),
+		training: newTrainingPane(c, opts.Executable, opts.pollEvery),
+		fidelity: newFidelityPane(c),
+		latent:   newLatentPane(c),
+		player:   newPlayerBar(c, opts.NoAudio),
+		help:     h,
+	}
+	m.resize(c.Width, c.Height)
+	return m
+}
+
+// Init lists sessions, opens the sound device and, if asked, a session
+// and a clip file.
+func (m app) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.sessions.Init(), m.player.openCmd(m.opts.openAudio)}
+	if name := m.opts.Session; name != "" {
+		cmds = append(cmds, func() tea.Msg {
+			s, err := sessions.Open(name)
+			if err != nil {
+				return errMsg{err}
+			}
+			return sessionOpenedMsg{s}
+		})
+	}
+	if path := m.opts.Clip; path != "" && m.opts.Session == "" {
+		cmds = append(cmds, loadFileClipCmd(path, 0))
+	}
+	return tea.Batch(cmds...)
+}
+
+// resize lays the components out: header (1 line), pane, playback bar (2)
+// and status line (1).
+func (m *app) resize(w, h int) {
+	m.Width, m.Height = w, h
+	body := max(3, h-4)
+	m.sessions.SetSize(w, body)
+	m.training.SetSize(w, body)
+	m.fidelity.SetSize(w, body)
+	m.latent.SetSize(w, body)
+	m.player.SetSize(w, 2)
+	m.help.Width = w
+}
+
+// capturing reports whether keys go to a text prompt or dialog.
+func (m app) capturing() bool {
+	return m.clipAsk != nil || m.active == paneSessions && m.sessions.capturing()
+}
+
+// Update routes messages.
+func (m app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.resize(msg.Width, msg.Height)
+		return m, nil
+	case tea.KeyMsg:
+		if m.fatal != nil {
+			return m.quit()
+		}
+		return m.keys(msg)
+	case fatalMsg:
+		m.fatal = &msg
+		return m, nil
+	case errMsg:
+		return m.setStatus(msg.err.Error(), true)
+	case statusMsg:
+		return m.setStatus(msg.text, false)
+	case clearStatusMsg:
+		if msg.id == m.statusID {
+			m.status = ""
+		}
+		return m, nil
+	case sessionOpenedMsg:
+		m.session, m.codec, m.clip, m.modelMod = msg.s, nil, nil, time.Time{}
+		m.active, m.loadingModel = paneTraining, true
+		cmd := m.broadcast(msg)
+		return m, tea.Batch(cmd, m.loadModelCmd(msg.s), m.loadClipCmd(msg.s))
+	case sessionGoneMsg:
+		var cmds []tea.Cmd
+		if m.session != nil && m.session.Manifest.Name == msg.name {
+			if msg.newName != "" {
+				name := msg.newName
+				cmds = append(cmds, func() tea.Msg {
+					s, err := sessions.Open(name)
+					if err != nil {
+						return errMsg{err}
+					}
+					return sessionOpenedMsg{s}
+				})
+			} else {
+				m.session = nil
+			}
+		}
+		cmds = append(cmds, m.broadcast(msg))
+		return m, tea.Batch(cmds...)
+	case modelLoadedMsg:
+		if m.session == nil || msg.session != m.session.Manifest.Name {
+			return m, nil
+		}
+		m.codec, m.modelMod, m.loadingModel = msg.codec, msg.mod, false
+		cmd := m.broadcast(msg)
+		return m, tea.Batch(cmd, m.encodeCmd())
+	case clipLoadedMsg:
+		if m.codec != nil && msg.clip.rate != m.codec.Info().SampleRate {
+			return m, resampleClipCmd(msg.clip, m.codec.Info().SampleRate)
+		}
+		m.clip = msg.clip
+		cmd := m.broadcast(msg)
+		return m, tea.Batch(cmd, m.encodeCmd())
+	case encodedMsg:
+		if msg.seq != m.encSeq {
+			return m, nil
+		}
+	case renderFailedMsg:
+		cmd := m.broadcast(msg)
+		_, st := m.setStatus(msg.err.Error(), true)
+		return m, tea.Batch(cmd, st)
+	case sessionsRefreshMsg:
+		if m.active != paneSessions {
+			return m, m.sessions.refreshTick() // list again only when seen
+		}
+	case trainUpdateMsg:
+		var cmd tea.Cmd
+		m.training, cmd = m.training.Update(msg)
+		return m, tea.Batch(cmd, m.maybeReloadModel(msg))
+	}
+	return m, m.broadcast(msg)
+}
+
+// broadcast hands msg to every component and then passes the playhead on.
+func (m *app) broadcast(msg tea.Msg) tea.Cmd {
+	cmds := make([]tea.Cmd, 5)
+	m.sessions, cmds[0] = m.sessions.Update(msg)
+	m.training, cmds[1] = m.training.Update(msg)
+	m.fidelity, cmds[2] = m.fidelity.Update(msg)
+	m.latent, cmds[3] = m.latent.Update(msg)
+	m.player, cmds[4] = m.player.Update(msg)
+	m.syncPlayhead()
+	return tea.Batch(cmds...)
+}
+
+// syncPlayhead moves the latent meters with playback.
+func (m *app) syncPlayhead() {
+	pos := m.player.clipPos()
+	if pos != m.latent.pos {
+		m.latent, _ = m.latent.Update(playheadMsg{pos: pos, playing: m.player.playing})
+	}
+}
+
+// keys handles a key press. Several runes arriving as one message (fast
+// typing, tmux send-keys) are handled one by one unless a prompt has the
+// focus.
+func (m app) keys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && !m.capturing() {
+		var cmds []tea.Cmd
+		var next tea.Model = m
+		for _, r := range msg.Runes {
+			var cmd tea.Cmd
+			next, cmd = next.(app).keys(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
+			cmds = append(cmds, cmd)
+		}
+		return next, tea.Batch(cmds...)
+	}
+	k := m.Keys
+	if m.showHelp {
+		if key.Matches(msg, k.Quit) && msg.String() == "ctrl+c" {
+			return m.quit()
+		}
+		m.showHelp = false
+		return m, nil
+	}
+	if m.clipAsk != nil {
+		return m.clipPromptKey(msg)
+	}
+	if key.Matches(msg, k.Quit) && msg.String() == "ctrl+c" {
+		return m.quit()
+	}
+	if m.capturing() {
+		var cmd tea.Cmd
+		m.sessions, cmd = m.sessions.Update(msg)
+		return m, cmd
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.quit()
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+		return m, nil
+	case key.Matches(msg, k.NextPane):
+		m.active = (m.active + 1) % paneCount
+		return m, nil
+	case key.Matches(msg, k.PrevPane):
+		m.active = (m.active + paneCount - 1) % paneCount
+		return m, nil
+	case key.Matches(msg, k.Pane1):
+		m.active = paneSessions
+		return m, nil
+	case key.Matches(msg, k.Pane2):
+		m.active = paneTraining
+		return m, nil
+	case key.Matches(msg, k.Pane3):
+		m.active = paneFidelity
+		return m, nil
+	case key.Matches(msg, k.Pane4):
+		m.active = paneLatent
+		return m, nil
+	case key.Matches(msg, k.OpenClip) && (m.active == paneFidelity || m.active == paneLatent):
+		p := newPrompt(m.Common, "Audio file to use as the clip (tab completes, enter opens, esc cancels):", "", true)
+		m.clipAsk = &p
+		return m, nil
+	}
+	if pb, cmd, ok := m.player.handleKey(msg); ok {
+		m.player = pb
+		m.syncPlayhead()
+		return m, cmd
+	}
+	var cmd tea.Cmd
+	switch m.active {
+	case paneSessions:
+		m.sessions, cmd = m.sessions.Update(msg)
+	case paneTraining:
+		m.training, cmd = m.training.Update(msg)
+	case paneFidelity:
+		m.fidelity, cmd = m.fidelity.Update(msg)
+	case paneLatent:
+		m.latent, cmd = m.latent.Update(msg)
+	}
+	return m, cmd
+}
+
+// clipPromptKey edits the "open clip" prompt.
+func (m app) clipPromptKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.Keys.Back):
+		m.clipAsk = nil
+		return m, nil
+	case key.Matches(msg, m.Keys.Submit):
+		path := m.clipAsk.Value()
+		m.clipAsk = nil
+		if path == "" {
+			return m, nil
+		}
+		rate := 0
+		if m.codec != nil {
+			rate = m.codec.Info().SampleRate
+		}
+		return m, loadFileClipCmd(expandHome([]string{path})[0], rate)
+	}
+	p, cmd := m.clipAsk.Update(msg)
+	m.clipAsk = &p
+	return m, cmd
+}
+
+// quit stops the watchers and the player; a training job runs on.
+func (m app) quit() (tea.Model, tea.Cmd) {
+	m.training.close()
+	if m.sessions.prep != nil {
+		m.sessions.prep.cancel()
+	}
+	if m.player.p != nil {
+		m.player.p.Close()
+	}
+	return m, tea.Quit
+}
+
+// setStatus shows a note that clears itself.
+func (m app) setStatus(text string, isErr bool) (app, tea.Cmd) {
+	text = strings.Join(strings.Fields(strings.ReplaceAll(text, "\n", " · ")), " ")
+	m.statusID++
+	m.status, m.statusErr = text, isErr
+	id := m.statusID
+	return m, tea.Tick(statusTimeout, func(time.Time) tea.Msg { return clearStatusMsg{id} })
+}
+
+// loadModelCmd loads the session's model.
+func (m app) loadModelCmd(s *sessions.Session) tea.Cmd {
+	load := m.opts.loadModel
+	return func() tea.Msg {
+		c, err := load(s)
+		mod := time.Time{}
+		if fi, e := os.Stat(s.Path(sessions.ModelFile)); e == nil {
+			mod = fi.ModTime()
+		}
+		return modelLoadedMsg{session: s.Manifest.Name, codec: c, mod: mod, err: err}
+	}
+}
+
+// maybeReloadModel reloads the model when the trainer wrote a new one.
+func (m *app) maybeReloadModel(u trainUpdateMsg) tea.Cmd {
+	if m.session == nil || m.loadingModel || u.modelMod.IsZero() || u.gen != m.training.gen {
+		return nil
+	}
+	if !u.modelMod.After(m.modelMod) {
+		return nil
+	}
+	m.loadingModel = true
+	return m.loadModelCmd(m.session)
+}
+
+// loadClipCmd loads the working clip from the session's dataset (or the
+// file named in Options.Clip).
+func (m app) loadClipCmd(s *sessions.Session) tea.Cmd {
+	if m.opts.Clip != "" {
+		return loadFileClipCmd(m.opts.Clip, 0)
+	}
+	load := m.opts.loadClip
+	return func() tea.Msg {
+		c, err := load(s)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				return nil // no dataset yet: the panes say so
+			}
+			return errMsg{fmt.Errorf("clip: %w", err)}
+		}
+		return clipLoadedMsg{c}
+	}
+}
+
+// loadFileClipCmd loads an audio file as the clip.
+func loadFileClipCmd(path string, rate int) tea.Cmd {
+	return func() tea.Msg {
+		c, err := fileClip(path, rate)
+		if err != nil {
+			return errMsg{err}
+		}
+		return clipLoadedMsg{c}
+	}
+}
+
+// resampleClipCmd converts the clip to the model's rate.
+func resampleClipCmd(c *clip, rate int) tea.Cmd {
+	return func() tea.Msg {
+		x, err := resampled(c.samples, c.rate, rate)
+		if err != nil {
+			return errMsg{err}
+		}
+		return clipLoadedMsg{&clip{label: c.label, samples: x, rate: rate}}
+	}
+}
+
+// encodeCmd encodes the clip once both it and a model are there.
+func (m *app) encodeCmd() tea.Cmd {
+	if m.codec == nil || m.clip == nil || m.clip.rate != m.codec.Info().SampleRate {
+		return nil
+	}
+	m.encSeq++
+	seq, codec, x := m.encSeq, m.codec, m.clip.samples
+	return func() tea.Msg {
+		z, err := codec.Encode(x)
+		return encodedMsg{seq: seq, z: z, err: err}
+	}
+}
+
+// activeHelp returns the bindings shown in the footer.
+func (m app) activeHelp() []key.Binding {
+	var pane []key.Binding
+	switch {
+	case m.capturing() && m.clipAsk != nil:
+		return []key.Binding{m.Keys.Complete, m.Keys.Submit, m.Keys.Back}
+	case m.active == paneSessions:
+		pane = m.sessions.ShortHelp()
+	case m.active == paneTraining:
+		pane = m.training.ShortHelp()
+	case m.active == paneFidelity:
+		pane = m.fidelity.ShortHelp()
+	case m.active == paneLatent:
+		pane = m.latent.ShortHelp()
+	}
+	if m.capturing() {
+		return pane
+	}
+	return append(pane, m.Keys.Help, m.Keys.Quit)
+}
+
+// View lays out the screen.
+func (m app) View() string {
+	if m.fatal != nil {
+		return m.errorView()
+	}
+	var body string
+	switch {
+	case m.showHelp:
+		body = m.helpView()
+	case m.active == paneSessions:
+		body = m.sessions.View()
+	case m.active == paneTraining:
+		body = m.training.View()
+	case m.active == paneFidelity:
+		body = m.fidelity.View()
+	case m.active == paneLatent:
+		body = m.latent.View()
+	}
+	bodyH := max(3, m.Height-4)
+	if m.clipAsk != nil {
+		body = fitLines(body, m.Width, max(1, bodyH-3)) + "\n" + m.clipAsk.View()
+	}
+	return m.headerView() + "\n" + fitLines(body, m.Width, bodyH) + "\n" + m.player.View() + "\n" + m.statusView()
+}
+
+// headerView draws the title, the tabs and the open session.
+func (m app) headerView() string {
+	st := m.Styles
+	var b strings.Builder
+	b.WriteString(st.Title.Render("RAVE Station") + " ")
+	for i, name := range paneNames {
+		tab := fmt.Sprintf(" %d %s ", i+1, name)
+		if i == m.active {
+			b.WriteString(st.TabActive.Render("[" + tab[1:len(tab)-1] + "]"))
+		} else {
+			b.WriteString(st.TabInactive.Render(tab))
+		}
+	}
+	if m.session != nil {
+		b.WriteString("  " + st.SessionTag.Render("● "+m.session.Manifest.Name))
+	}
+	return truncate(b.String(), m.Width)
+}
+
+// statusView draws the status note, or the keys of the active pane.
+func (m app) statusView() string {
+	st := m.Styles
+	switch {
+	case m.status != "" && m.statusErr:
+		return truncate(st.StatusError.Render("✗ "+m.status), m.Width)
+	case m.status != "":
+		return truncate(st.StatusInfo.Render(m.status), m.Width)
+	}
+	return truncate(m.help.ShortHelpView(m.activeHelp()), m.Width)
+}
+
+// helpView draws the global and playback keys, then the active pane's.
+func (m app) helpView() string {
+	st, k := m.Styles, m.Keys
+	var pane helpSection
+	switch m.active {
+	case paneSessions:
+		pane = helpSection{"Sessions pane", m.sessions.FullHelp()[0]}
+	case paneTraining:
+		pane = helpSection{"Training pane", m.training.FullHelp()[0]}
+	case paneFidelity:
+		pane = helpSection{"Fidelity pane", m.fidelity.FullHelp()[0]}
+	case paneLatent:
+		pane = helpSection{"Latent pane", m.latent.FullHelp()[0]}
+	}
+	g := k.globalSections()
+	colW := max(30, m.Width/2)
+	block := func(s helpSection) []string {
+		out := []string{st.HelpTitle.Render(s.Title)}
+		for _, b := range s.Bindings {
+			h := b.Help()
+			out = append(out, truncate(st.HelpKey.Render(fmt.Sprintf("%-9s", h.Key))+" "+st.HelpDesc.Render(h.Desc), colW-2))
+		}
+		return out
+	}
+	left := append(append(block(g[0]), ""), block(g[1])...)
+	right := block(pane)
+	out := []string{st.Heading.Render("Keys") + st.Subtle.Render(" · any key closes · each pane has its own ? page · training runs on after q")}
+	for r := range max(len(left), len(right)) {
+		l, rr := "", ""
+		if r < len(left) {
+			l = left[r]
+		}
+		if r < len(right) {
+			rr = right[r]
+		}
+		out = append(out, strings.TrimRight(l+strings.Repeat(" ", max(0, colW-lipgloss.Width(l)))+rr, " "))
+	}
+	return strings.Join(out, "\n")
+}
+
+// errorView replaces the screen on a fatal error.
+func (m app) errorView() string {
+	st := m.Styles
+	out := st.ErrorBadge.Render("ERROR") + "\n\n" + st.Text.Render(m.fatal.err.Error())
+	if m.fatal.hint != "" {
+		out += "\n\n" + st.Hint.Render("---> HINT: "+m.fatal.hint)
+	}
+	return out + "\n\n" + st.Subtle.Render("press any key to exit")
+}
+
+// deviceReason shortens a device error for the status line.
+func deviceReason(err error) string {
+	s := firstLine(err)
+	for _, prefix := range []string{"audio: ", "no sound device: ", "oto: "} {
+		s = strings.TrimPrefix(s, prefix)
+	}
+	return s
+}
+
+// firstLine returns the first line of err's message.
+func firstLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}

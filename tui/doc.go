@@ -1,0 +1,87 @@
+// Package tui is RAVE Station's terminal workstation: a bubbletea (v1)
+// application to prepare datasets, run and watch training, choose the
+// latent size, explore the latent space by ear and listen to the results,
+// locally (Run, for `rave`) or over SSH (Serve, for `rave serve`).
+//
+// # Panes
+//
+// The screen is a header with four tabs, the active pane, a two-line
+// playback bar and a status line. It works from 80×24 up and follows
+// resizes; every action has a key, and `?` lists them.
+//
+//   - Sessions: every session with its state, derived from its files
+//     (empty, preprocessed, training, stage 2, trained; ▶ marks a live
+//     job), dataset length and age. n creates one: a name, then audio
+//     folders or files typed in a prompt with tab completion; preprocessing
+//     (sessions.Preprocess) runs in a goroutine with a progress bar. enter
+//     opens, r renames, d deletes after a y/n question, p adds audio.
+//   - Training: starts (s), stops (x) and resumes the session's detached
+//     trainer (sessions.StartTraining: `rave train --session NAME`, its own
+//     process session, output in train.log, so quitting the TUI or losing
+//     SSH never stops it). It tails metrics.jsonl and status.json: one
+//     chart for the selected loss (←/→) and a sparkline for every loss,
+//     the stage with its switch step, steps/s, ETA and the last checkpoint.
+//     F asks the trainer for stage 2 now by writing control.json
+//     ({"force_stage2": true}; see package sessions).
+//   - Fidelity: the variance each PCA dimension explains, the cumulative
+//     curve with a cursor on the target fidelity f (←/→ by 0.01, {/} by
+//     0.001), the dimensions f needs both exactly and by the reference's
+//     power-of-two export rule, and the bitrate k × frames/s × bits. enter
+//     plays the clip reconstructed with exactly k dimensions (the rest
+//     zero) as track B; s records the choice in fidelity.json.
+//   - Latent: one meter per dimension in PCA order at the playhead (the
+//     distance from the dimension's mean over the clip, in its standard
+//     deviation), moving with playback. ←/→ bias, [/] scale, f freeze at
+//     the playhead, z randomise, c/C clear. A short pause after an edit (or
+//     enter) renders the clip through the decoder as track B.
+//   - Playback bar: track A is the working clip (a few seconds of the
+//     dataset, or a file opened with o), track B the last render. space
+//     plays, a switches A/B at the same position, L loops, +/- volume,
+//     </> seek. Without a sound device (or over SSH) it says so and w
+//     writes A and B as WAV files to the session's exports/ folder.
+//
+// # Layout of the code
+//
+// app.go is the root model: it owns focus, routes messages, handles the
+// global and playback keys and lays the screen out. keys.go holds the one
+// KeyMap (components test keys only with key.Matches), styles.go the one
+// Styles (every colour and every lipgloss style), msgs.go the messages
+// shared between components. Each pane has its file (sessions.go,
+// training.go, fidelity.go, latent.go), as do the playback bar
+// (player.go), prompts (prompt.go), text charts (chart.go), the model
+// adapter (codec.go) and SSH serving (serve.go). Components embed Common
+// (size, styles, keys, clock), have SetSize and their own help, and their
+// Update returns their concrete type.
+//
+// # Concurrency and errors
+//
+// Update and View never do I/O or heavy computation: loading models and
+// clips, encoding, decoding, resampling, exporting and job control run in
+// tea.Cmds. Long-running work reports through channels drained one
+// message per command and re-armed in Update (the training watcher, the
+// preprocessing progress). Audio plays through audio.Player, whose single
+// lock makes every change from the UI atomic with the audio thread.
+// Recoverable errors appear in the status line and clear themselves;
+// fatal ones replace the screen with an ERROR badge, the error and a hint.
+// Nothing is printed while the TUI owns the terminal (set DEBUG to log to
+// rave-debug.log); alsa-lib's diagnostics are kept off the screen by the
+// audio package.
+//
+// # Models
+//
+// The fidelity and latent panes talk to the model through Codec (whole-
+// clip encode and decode in PCA space). The offline implementation wraps
+// core/model; a streaming model can implement Codec and Transformer (a
+// per-frame latent edit applied while it renders) without changes here.
+// The model is <session>/model.safetensors, reloaded when the trainer
+// writes a new one.
+//
+// # Tests
+//
+// Golden tests (testdata/TestGolden/*.golden, regenerated with
+// `go test ./tui -run TestGolden -update`) drive the whole app with
+// teatest at a fixed size and the ASCII colour profile, with fake models,
+// clips and players. Logic tests call Update directly. An end-to-end test
+// builds the binary and drives it in tmux with no sound card; TestServeSSH
+// logs in over SSH.
+package tui

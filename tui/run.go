@@ -1,0 +1,93 @@
+package tui
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"github.com/ravestation/rave/sessions"
+)
+
+// Options configures Run. The zero value runs the workstation on the
+// terminal with the session list first.
+type Options struct {
+	// Session, if set, is opened at start.
+	Session string
+	// Clip, if set, is an audio file used as the working clip instead of
+	// a few seconds of the session's dataset.
+	Clip string
+	// NoAudio never opens the sound device: the playback bar offers WAV
+	// export instead (as it does when there is no device).
+	NoAudio bool
+	// Executable is the rave binary started for training jobs
+	// (`Executable train --session NAME`); empty means os.Executable().
+	Executable string
+	// Input and Output replace the terminal (tests, SSH).
+	Input  io.Reader
+	Output io.Writer
+
+	// Test seams and per-connection settings; zero values take defaults.
+	renderer  *lipgloss.Renderer
+	now       func() time.Time
+	openAudio func() (Playback, error)
+	loadModel func(*sessions.Session) (Codec, error)
+	loadClip  func(*sessions.Session) (*clip, error)
+	pollEvery time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.openAudio == nil {
+		o.openAudio = openAudio
+	}
+	if o.loadModel == nil {
+		o.loadModel = loadSessionModel
+	}
+	if o.loadClip == nil {
+		o.loadClip = datasetClip
+	}
+	if o.pollEvery == 0 {
+		o.pollEvery = time.Second
+	}
+	return o
+}
+
+// Run runs the workstation until the user quits. A training job started
+// from it keeps running afterwards. With DEBUG set, a debug log goes to
+// rave-debug.log; the standard logger is otherwise silenced while the
+// TUI owns the terminal.
+func Run(opts Options) error {
+	if os.Getenv("DEBUG") != "" {
+		f, err := tea.LogToFile("rave-debug.log", "rave")
+		if err != nil {
+			return fmt.Errorf("tui: debug log: %w", err)
+		}
+		defer f.Close()
+	} else {
+		prev := log.Writer()
+		log.SetOutput(io.Discard)
+		defer log.SetOutput(prev)
+	}
+	progOpts := []tea.ProgramOption{tea.WithAltScreen()}
+	if opts.Input != nil {
+		progOpts = append(progOpts, tea.WithInput(opts.Input))
+	}
+	if opts.Output != nil {
+		progOpts = append(progOpts, tea.WithOutput(opts.Output))
+	}
+	final, err := tea.NewProgram(newModel(opts), progOpts...).Run()
+	if err != nil {
+		return fmt.Errorf("tui: %w", err)
+	}
+	if m, ok := final.(app); ok && m.fatal != nil {
+		return m.fatal.err
+	}
+	return nil
+}
