@@ -55,7 +55,7 @@ type Summary struct {
 	Busy string
 	// Status is the last heartbeat (nil without status.json).
 	Status *train.Status
-	// Checkpoints counts files in checkpoints/.
+	// Checkpoints counts the checkpoint folders (step-N) in checkpoints/.
 	Checkpoints int
 	// HasDataset and HasModel report dataset.bin and model.safetensors.
 	HasDataset, HasModel bool
@@ -80,7 +80,7 @@ func (s *Session) Summary() Summary {
 	sum.HasModel = exists(s.Path(ModelFile))
 	if entries, err := os.ReadDir(s.Path(train.CheckpointDir)); err == nil {
 		for _, e := range entries {
-			if !e.IsDir() && strings.HasSuffix(e.Name(), ".safetensors") {
+			if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
 				sum.Checkpoints++
 			}
 		}

@@ -37,7 +37,7 @@ func TestSummaryStates(t *testing.T) {
 	}{
 		{func() {}, StateEmpty},
 		{func() { touch(audio.DatasetBinName) }, StatePreprocessed},
-		{func() { touch(train.CheckpointDir, "ckpt-000000000100.safetensors") }, StateTraining},
+		{func() { touch(train.CheckpointDir, "step-000000000100", train.CheckpointModel) }, StateTraining},
 		{func() { status("stopped", train.StageAdversarial) }, StateStage2},
 		{func() { touch(ModelFile); status("done", train.StageAdversarial) }, StateTrained},
 	}
