@@ -80,6 +80,9 @@ func commands() []command {
 		{name: "compress", summary: "compress audio to quantised latents (.rvz)", usage: "[--fidelity f | --dims k] [--bits b] [--noise-fill] MODEL IN.wav OUT.rvz\n       rave compress --sweep [--out TABLE.tsv] MODEL IN.wav",
 			details: modelArgHelp + "\nPrints the bitrate (kbit/s) and the full-band spectral distance of the round trip. --sweep measures bitrate against distance\nover dims (1, 2, 4, … up to the latent size) and bits (2, 4, 6, 8, 12) and writes the table.", flags: compressFlags},
 		{name: "decompress", summary: "decode a .rvz file to audio", usage: "MODEL IN.rvz OUT.wav", details: modelArgHelp + "\nA .rvz made by another model is refused, naming both model hashes.", flags: decompressFlags},
+		{name: "prior", summary: "train the latent prior of a session (for generation and learned compression)", usage: "train --session NAME [--steps N] [--dims k]",
+			details: "Encodes the session's dataset with its model, keeps k PCA dims (default: the fidelity chosen in the workstation, else f=0.95)\nand trains a WaveNet-style autoregressive prior over them. Ctrl-C checkpoints; run again to resume.", flags: priorFlags},
+		{name: "generate", summary: "generate new audio from a session's prior and model", usage: "--session NAME --seconds S [--temperature t] [--seed s] [--prompt IN.wav] OUT.wav", flags: generateFlags},
 		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt)", usage: "--out MODEL.safetensors [--discriminator SRC] SRC",
 			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys) or a PyTorch-Lightning training checkpoint.\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
 		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR] [--clip FILE] [--width W --height H]",
@@ -133,7 +136,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	exec := c.flags(fs)
-	if err := fs.Parse(args[1:]); err != nil {
+	rest := args[1:]
+	if c.name == "prior" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
+		// `rave prior train --session …`: the action comes before its flags.
+		rest = append(append([]string(nil), rest[1:]...), rest[0])
+	}
+	if err := fs.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printCommandHelp(stdout, c, fs)
 			return 0
@@ -185,9 +193,13 @@ func printHelp(w io.Writer) {
 		}
 		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(tw, "\nPlanned, not in this build yet:")
+	planned := false
 	for _, c := range commands() {
 		if c.flags == nil {
+			if !planned {
+				fmt.Fprintln(tw, "\nPlanned, not in this build yet:")
+				planned = true
+			}
 			fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 		}
 	}
@@ -891,6 +903,7 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 	fs.IntVar(&o.Bits, "bits", 8, "bits per latent value (1–16)")
 	fs.BoolVar(&o.NoiseFill, "noise-fill", false, "decode dropped dims as N(0,1) noise like the reference (default zeros)")
 	sweep := fs.Bool("sweep", false, "measure bitrate against spectral distance over dims and bits")
+	withPrior := fs.Bool("prior", false, "entropy-code the latents with the session's trained prior (MODEL must be a session)")
 	out := fs.String("out", "", "with --sweep: write the table to this `FILE` (TSV)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	return func(args []string) error {
@@ -928,6 +941,22 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 		if err != nil {
 			return err
 		}
+		if *withPrior {
+			p, _, err := sessions.OpenPrior(args[0])
+			if err != nil {
+				return err
+			}
+			rep, err := sessions.CompressFileWithPrior(m, p, args[1], args[2], sessions.PriorCompressOptions{Compare: true})
+			if err != nil {
+				return err
+			}
+			if *asJSON {
+				return printJSON(rep)
+			}
+			fmt.Printf("wrote %s: %d bytes, %.2f s, %d dims\nprior-coded bitrate %.3f kbit/s (%.2f bits per value; file %.3f kbit/s)\nfixed %d-bit quantiser: %.3f kbit/s (.rvz coding of the same dims: %.3f kbit/s, distance %.4f)\nspectral distance of the round trip (full band): %.4f; saving %.0f%%\n",
+				args[2], rep.FileBytes, rep.Seconds, rep.Dims, rep.Kbps, rep.BitsPerValue, rep.FileKbps, 5, rep.FixedKbps, rep.RVZKbps, rep.RVZDistance, rep.Distance, 100*rep.Saving)
+			return nil
+		}
 		rep, err := sessions.CompressFile(m, args[1], args[2], o)
 		if err != nil {
 			return err
@@ -945,6 +974,7 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 
 // decompressFlags declares `rave decompress`.
 func decompressFlags(fs *flag.FlagSet) func(args []string) error {
+	withPrior := fs.Bool("prior", false, "the file was coded with the session's prior (compress --prior)")
 	return func(args []string) error {
 		if len(args) != 3 {
 			return fmt.Errorf("%w: want MODEL, IN.rvz and OUT.wav", errUsage)
@@ -953,7 +983,15 @@ func decompressFlags(fs *flag.FlagSet) func(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := sessions.DecompressFile(m, args[1], args[2]); err != nil {
+		decode := func() error { return sessions.DecompressFile(m, args[1], args[2]) }
+		if *withPrior {
+			p, _, err := sessions.OpenPrior(args[0])
+			if err != nil {
+				return err
+			}
+			decode = func() error { return sessions.DecompressFileWithPrior(m, p, args[1], args[2]) }
+		}
+		if err := decode(); err != nil {
 			return err
 		}
 		fmt.Printf("wrote %s at %d Hz\n", args[2], m.Config.SR)
@@ -989,5 +1027,115 @@ func serveFlags(fs *flag.FlagSet) func(args []string) error {
 		defer stop()
 		o.Ready = func(a net.Addr) { fmt.Fprintf(os.Stderr, "serving RAVE Station on ssh://%s (Ctrl-C to stop)\n", a) }
 		return tui.Serve(ctx, o)
+	}
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// priorDims picks k for a new prior: the session's chosen fidelity, else
+// the model's dims for f = 0.95 (reference rule), else all dims.
+func priorDims(s *sessions.Session) (int, error) {
+	if f, err := s.ReadFidelity(); err == nil && f.Dims > 0 {
+		return f.Dims, nil
+	}
+	m, _, err := sessions.OpenModel(s.Path(sessions.ModelFile))
+	if err != nil {
+		return 0, err
+	}
+	if !m.LatentAnalysis.Done {
+		return m.Config.LatentSize, nil
+	}
+	_, k := sessions.Analysis(m).DimsForFidelity(0.95)
+	return k, nil
+}
+
+// priorFlags declares `rave prior`.
+func priorFlags(fs *flag.FlagSet) func(args []string) error {
+	name := fs.String("session", "", "session `NAME` with a trained model")
+	steps := fs.Int64("steps", 0, "total training steps (default 20000)")
+	dims := fs.Int("dims", 0, "PCA dims the prior models (default: the session's fidelity choice)")
+	seed := fs.Uint64("seed", 1, "random seed of a new run")
+	quiet := fs.Bool("quiet", false, "no progress line")
+	return func(args []string) error {
+		if len(args) != 1 || args[0] != "train" {
+			return fmt.Errorf("%w: the action is `train`", errUsage)
+		}
+		if *name == "" {
+			return fmt.Errorf("%w: --session is required", errUsage)
+		}
+		s, err := sessions.Open(*name)
+		if err != nil {
+			return err
+		}
+		lock, err := s.Acquire("prior")
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+		k := *dims
+		if k == 0 {
+			if k, err = priorDims(s); err != nil {
+				return err
+			}
+		}
+		cfg := train.DefaultPriorConfig(s.Dir, k)
+		cfg.Seed = *seed
+		if *steps > 0 {
+			cfg.Steps = *steps
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		events := make(chan train.Event, 64)
+		done := make(chan error, 1)
+		go func() {
+			done <- train.RunPrior(ctx, cfg, events)
+			close(events)
+		}()
+		con := newTrainConsole(os.Stderr, *quiet)
+		for ev := range events {
+			con.show(ev)
+		}
+		con.finish()
+		return <-done
+	}
+}
+
+// generateFlags declares `rave generate`.
+func generateFlags(fs *flag.FlagSet) func(args []string) error {
+	name := fs.String("session", "", "session `NAME` with a trained model and prior")
+	seconds := fs.Float64("seconds", 10, "length to generate")
+	var o sessions.GenerateOptions
+	fs.Float64Var(&o.Temperature, "temperature", 1, "sampling temperature (0 = always the most likely class)")
+	fs.Uint64Var(&o.Seed, "seed", 1, "random seed")
+	fs.StringVar(&o.Prompt, "prompt", "", "audio `FILE` whose continuation is generated")
+	fs.BoolVar(&o.IncludePrompt, "include-prompt", false, "start the output with the prompt")
+	fs.BoolVar(&o.Deterministic, "deterministic", false, "zeros for the dims the prior does not model, no noise synthesiser")
+	return func(args []string) error {
+		if *name == "" || len(args) != 1 {
+			return fmt.Errorf("%w: want --session NAME and OUT.wav", errUsage)
+		}
+		m, err := loadModelArg(*name)
+		if err != nil {
+			return err
+		}
+		p, _, err := sessions.OpenPrior(*name)
+		if err != nil {
+			return err
+		}
+		o.Streaming = true
+		y, rep, err := sessions.Generate(m, p, *seconds, o)
+		if err != nil {
+			return err
+		}
+		if err := audio.WriteWAV(args[0], [][]float32{y}, m.Config.SR, audio.Float32); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s: %.2f s (%d frames, %d prior dims) in %s; sampling %.2fx and decoding %.2fx of real time (below 1 is faster)\n",
+			args[0], rep.Seconds, rep.Frames, rep.Dims, rep.Elapsed.Round(time.Millisecond), rep.SamplingRTF, rep.DecodingRTF)
+		return nil
 	}
 }
