@@ -7,7 +7,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +25,14 @@ const killTrainerEnv = "RAVE_TEST_KILL_TRAINER"
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(killTrainerEnv); dir != "" {
+		if lim := os.Getenv(killTrainerEnv + "_FSIZE"); lim != "" {
+			// A size-limited disk: writes past the limit fail with EFBIG
+			// instead of killing the process with SIGXFSZ.
+			var n uint64
+			fmt.Sscan(lim, &n)
+			signal.Ignore(syscall.SIGXFSZ)
+			syscall.Setrlimit(syscall.RLIMIT_FSIZE, &syscall.Rlimit{Cur: n, Max: n})
+		}
 		var cfg Config
 		if err := json.Unmarshal([]byte(os.Getenv(killTrainerEnv+"_CONFIG")), &cfg); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -142,5 +152,51 @@ func TestSIGKILLDuringCheckpoints(t *testing.T) {
 	st, err := ReadStatus(filepath.Join(dir, StatusFile))
 	if err != nil || st.State != "done" || st.Step != last+3 {
 		t.Fatalf("final status %+v, %v; want done at step %d", st, err, last+3)
+	}
+}
+
+// TestFullDiskKeepsPreviousCheckpoint runs the trainer in a child process
+// whose files may not grow past 64 KiB (RLIMIT_FSIZE, the way a full disk
+// fails a write): the first checkpoint write fails, the run stops with an
+// error saying the previous checkpoint is intact, and that checkpoint still
+// loads and resumes.
+func TestFullDiskKeepsPreviousCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts trainer processes")
+	}
+	dir := synthSession(t, 12, 65536)
+	c := killConfig()
+	c.Steps, c.Stage1Steps = 2, 2
+	run := func(c Config, fsize string) (string, error) {
+		js, _ := json.Marshal(c)
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), killTrainerEnv+"="+dir, killTrainerEnv+"_CONFIG="+string(js))
+		if fsize != "" {
+			cmd.Env = append(cmd.Env, killTrainerEnv+"_FSIZE="+fsize)
+		}
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run(c, ""); err != nil {
+		t.Fatalf("first run: %v\n%s", err, out)
+	}
+	c.Steps = 4
+	out, err := run(c, "65536")
+	if err == nil {
+		t.Fatal("a run on a full disk reported success")
+	}
+	if !strings.Contains(out, "previous one is intact") || !strings.Contains(out, "file too large") {
+		t.Fatalf("unclear error on a full disk:\n%s", out)
+	}
+	path, _, err := LatestCheckpoint(filepath.Join(dir, CheckpointDir), func(p string) error {
+		_, err := loadCheckpoint(p)
+		return err
+	})
+	if err != nil || filepath.Base(path) != checkpointName(2) {
+		t.Fatalf("after the failed write the newest checkpoint is %s (%v), want step 2", path, err)
+	}
+	checkSessionWhole(t, dir)
+	if out, err := run(c, ""); err != nil {
+		t.Fatalf("resume after freeing space: %v\n%s", err, out)
 	}
 }
