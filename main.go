@@ -1005,6 +1005,7 @@ func tuiFlags(fs *flag.FlagSet) func(args []string) error {
 	fs.StringVar(&o.Session, "session", "", "open this session at start")
 	fs.StringVar(&o.Clip, "clip", "", "audio file to use as the working clip")
 	fs.BoolVar(&o.NoAudio, "no-audio", false, "never open the sound device (export WAV instead)")
+	fs.BoolVar(&o.Demo, "demo", false, "open the demo session (installing it if missing)")
 	return func(args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("%w: unexpected arguments %v", errUsage, args)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/tui/demo"
 )
 
 // The root model: it owns focus, routes messages, handles the global and
@@ -25,10 +27,11 @@ const (
 	paneTraining
 	paneFidelity
 	paneLatent
+	paneGenerate
 	paneCount
 )
 
-var paneNames = [paneCount]string{"Sessions", "Training", "Fidelity", "Latent"}
+var paneNames = [paneCount]string{"Sessions", "Training", "Fidelity", "Latent", "Generate"}
 
 // statusTimeout is how long a status note stays.
 const statusTimeout = 4 * time.Second
@@ -41,6 +44,7 @@ type app struct {
 	training trainingPane
 	fidelity fidelityPane
 	latent   latentPane
+	generate generatePane
 	player   playerBar
 	help     help.Model
 
@@ -74,6 +78,7 @@ func newModel(opts Options) app {
 		training: newTrainingPane(c, opts.Executable, opts.pollEvery),
 		fidelity: newFidelityPane(c),
 		latent:   newLatentPane(c),
+		generate: newGeneratePane(c, opts.generate, opts.newSeed),
 		player:   newPlayerBar(c, opts.NoAudio),
 		help:     h,
 	}
@@ -97,6 +102,9 @@ func (m app) Init() tea.Cmd {
 	if path := m.opts.Clip; path != "" && m.opts.Session == "" {
 		cmds = append(cmds, loadFileClipCmd(path, 0))
 	}
+	if m.opts.Session == "" {
+		cmds = append(cmds, demoCmd(m.opts.Demo, m.opts.installDemo))
+	}
 	return tea.Batch(cmds...)
 }
 
@@ -109,6 +117,7 @@ func (m *app) resize(w, h int) {
 	m.training.SetSize(w, body)
 	m.fidelity.SetSize(w, body)
 	m.latent.SetSize(w, body)
+	m.generate.SetSize(w, body)
 	m.player.SetSize(w, 2)
 	m.help.Width = w
 }
@@ -141,6 +150,15 @@ func (m app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status = ""
 		}
 		return m, nil
+	case demoOpenedMsg:
+		next, cmd := m.Update(sessionOpenedMsg{msg.s})
+		m = next.(app)
+		m.active = paneFidelity
+		note := "demo session: space plays the clip · 3 picks a fidelity · 4 explores latents · " + demo.Credit
+		if msg.created {
+			note = "installed the " + note
+		}
+		return m, tea.Batch(cmd, listSessionsCmd, statusCmd(note))
 	case sessionOpenedMsg:
 		m.session, m.codec, m.clip, m.modelMod = msg.s, nil, nil, time.Time{}
 		m.active, m.loadingModel = paneTraining, true
@@ -173,7 +191,7 @@ func (m app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Batch(cmd, m.encodeCmd())
 	case clipLoadedMsg:
 		if m.codec != nil && msg.clip.rate != m.codec.Info().SampleRate {
-			return m, resampleClipCmd(msg.clip, m.codec.Info().SampleRate)
+			return m, resampleClipCmd(msg, m.codec.Info().SampleRate)
 		}
 		m.clip = msg.clip
 		cmd := m.broadcast(msg)
@@ -191,6 +209,9 @@ func (m app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, m.sessions.refreshTick() // list again only when seen
 		}
 	case trainUpdateMsg:
+		if msg.gen == m.training.gen {
+			m.generate, _ = m.generate.Update(msg)
+		}
 		var cmd tea.Cmd
 		m.training, cmd = m.training.Update(msg)
 		return m, tea.Batch(cmd, m.maybeReloadModel(msg))
@@ -200,12 +221,13 @@ func (m app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // broadcast hands msg to every component and then passes the playhead on.
 func (m *app) broadcast(msg tea.Msg) tea.Cmd {
-	cmds := make([]tea.Cmd, 5)
+	cmds := make([]tea.Cmd, 6)
 	m.sessions, cmds[0] = m.sessions.Update(msg)
 	m.training, cmds[1] = m.training.Update(msg)
 	m.fidelity, cmds[2] = m.fidelity.Update(msg)
 	m.latent, cmds[3] = m.latent.Update(msg)
-	m.player, cmds[4] = m.player.Update(msg)
+	m.generate, cmds[4] = m.generate.Update(msg)
+	m.player, cmds[5] = m.player.Update(msg)
 	m.syncPlayhead()
 	return tea.Batch(cmds...)
 }
@@ -275,6 +297,9 @@ func (m app) keys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Pane4):
 		m.active = paneLatent
 		return m, nil
+	case key.Matches(msg, k.Pane5):
+		m.active = paneGenerate
+		return m, nil
 	case key.Matches(msg, k.OpenClip) && (m.active == paneFidelity || m.active == paneLatent):
 		p := newPrompt(m.Common, "Audio file to use as the clip (tab completes, enter opens, esc cancels):", "", true)
 		m.clipAsk = &p
@@ -295,6 +320,8 @@ func (m app) keys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		m.fidelity, cmd = m.fidelity.Update(msg)
 	case paneLatent:
 		m.latent, cmd = m.latent.Update(msg)
+	case paneGenerate:
+		m.generate, cmd = m.generate.Update(msg)
 	}
 	return m, cmd
 }
@@ -383,7 +410,7 @@ func (m app) loadClipCmd(s *sessions.Session) tea.Cmd {
 			}
 			return errMsg{fmt.Errorf("clip: %w", err)}
 		}
-		return clipLoadedMsg{c}
+		return clipLoadedMsg{clip: c}
 	}
 }
 
@@ -394,18 +421,19 @@ func loadFileClipCmd(path string, rate int) tea.Cmd {
 		if err != nil {
 			return errMsg{err}
 		}
-		return clipLoadedMsg{c}
+		return clipLoadedMsg{clip: c}
 	}
 }
 
 // resampleClipCmd converts the clip to the model's rate.
-func resampleClipCmd(c *clip, rate int) tea.Cmd {
+func resampleClipCmd(msg clipLoadedMsg, rate int) tea.Cmd {
+	c := msg.clip
 	return func() tea.Msg {
 		x, err := resampled(c.samples, c.rate, rate)
 		if err != nil {
 			return errMsg{err}
 		}
-		return clipLoadedMsg{&clip{label: c.label, samples: x, rate: rate}}
+		return clipLoadedMsg{clip: &clip{label: c.label, samples: x, rate: rate}, play: msg.play}
 	}
 }
 
@@ -436,6 +464,8 @@ func (m app) activeHelp() []key.Binding {
 		pane = m.fidelity.ShortHelp()
 	case m.active == paneLatent:
 		pane = m.latent.ShortHelp()
+	case m.active == paneGenerate:
+		pane = m.generate.ShortHelp()
 	}
 	if m.capturing() {
 		return pane
@@ -460,6 +490,8 @@ func (m app) View() string {
 		body = m.fidelity.View()
 	case m.active == paneLatent:
 		body = m.latent.View()
+	case m.active == paneGenerate:
+		body = m.generate.View()
 	}
 	bodyH := max(3, m.Height-4)
 	if m.clipAsk != nil {
@@ -512,6 +544,8 @@ func (m app) helpView() string {
 		pane = helpSection{"Fidelity pane", m.fidelity.FullHelp()[0]}
 	case paneLatent:
 		pane = helpSection{"Latent pane", m.latent.FullHelp()[0]}
+	case paneGenerate:
+		pane = helpSection{"Generate pane", m.generate.FullHelp()[0]}
 	}
 	g := k.globalSections()
 	colW := max(30, m.Width/2)
@@ -568,4 +602,38 @@ func firstLine(err error) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// demoOpenedMsg opens the demo session (created: installed just now).
+type demoOpenedMsg struct {
+	s       *sessions.Session
+	created bool
+}
+
+// demoCmd installs (if needed) and opens the demo session when force is
+// set or when there is no other session.
+func demoCmd(force bool, install func() (string, bool, error)) tea.Cmd {
+	return func() tea.Msg {
+		if !force {
+			names, err := sessions.List()
+			if err != nil || slices.ContainsFunc(names, func(n string) bool { return n != demo.Name }) {
+				return nil // the listing reports errors
+			}
+		}
+		name, created, err := install()
+		if err != nil {
+			return errMsg{fmt.Errorf("demo session: %w", err)}
+		}
+		if name == "" {
+			return nil
+		}
+		s, err := sessions.Open(name)
+		if err != nil {
+			return errMsg{fmt.Errorf("demo session: %w", err)}
+		}
+		if !force && !demo.Is(s) {
+			return nil // a user's own session called "demo"
+		}
+		return demoOpenedMsg{s: s, created: created}
+	}
 }

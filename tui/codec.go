@@ -13,6 +13,7 @@ import (
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/tui/demo"
 )
 
 // Codec is what the fidelity and latent panes need from a model: whole-
@@ -128,6 +129,27 @@ func loadSessionModel(s *sessions.Session) (Codec, error) {
 
 // clipSeconds bounds the length of the working clip.
 const clipSeconds = 8.0
+
+// sessionClip is the working clip of a session: the demo's clip for the
+// demo session, else a few seconds of the dataset.
+func sessionClip(s *sessions.Session) (*clip, error) {
+	if demo.Is(s) {
+		if path := s.Path(filepath.FromSlash(demo.ClipFile)); fileExists(path) {
+			c, err := fileClip(path, 0)
+			if err == nil {
+				c.label = "demo clip (" + demo.Credit + ")"
+			}
+			return c, err
+		}
+	}
+	return datasetClip(s)
+}
+
+// fileExists reports whether path exists.
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
 
 // datasetClip takes consecutive chunks (up to clipSeconds) from near the
 // end of the session's dataset, where a trainer's validation split lies.

@@ -37,6 +37,7 @@ var (
 	_ component = (*trainingPane)(nil)
 	_ component = (*fidelityPane)(nil)
 	_ component = (*latentPane)(nil)
+	_ component = (*generatePane)(nil)
 	_ component = (*playerBar)(nil)
 )
 

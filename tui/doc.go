@@ -5,7 +5,7 @@
 //
 // # Panes
 //
-// The screen is a header with four tabs, the active pane, a two-line
+// The screen is a header with five tabs, the active pane, a two-line
 // playback bar and a status line. It works from 80×24 up and follows
 // resizes; every action has a key, and `?` lists them.
 //
@@ -34,11 +34,29 @@
 //     deviation), moving with playback. ←/→ bias, [/] scale, f freeze at
 //     the playhead, z randomise, c/C clear. A short pause after an edit (or
 //     enter) renders the clip through the decoder as track B.
+//   - Generate: for a session with a trained prior
+//     (prior/prior.safetensors, `rave prior train --session NAME`), new
+//     audio from sessions.Generate: ←/→ temperature ±0.1, ↑/↓ length ±1 s,
+//     r a new random seed, {/} seed ±1, enter generates (in a command), p
+//     plays the result as the working clip (track A), e exports it as WAV
+//     to exports/. Without a prior it says how to train one. The training
+//     pane shows the prior's last step, xent and val_xent when
+//     prior/metrics.jsonl exists.
 //   - Playback bar: track A is the working clip (a few seconds of the
 //     dataset, or a file opened with o), track B the last render. space
 //     plays, a switches A/B at the same position, L loops, +/- volume,
 //     </> seek. Without a sound device (or over SSH) it says so and w
 //     writes A and B as WAV files to the session's exports/ folder.
+//
+// # Demo session
+//
+// When the workstation starts without a session to open and there is no
+// session other than the demo (or with Options.Demo), it installs the demo
+// session (package tui/demo: an embedded small model trained on the
+// Salamander Grand Piano V3 recordings by Alexander Holm, CC-BY 3.0, and a
+// short clip of them) unless it exists, and opens it in the Fidelity pane
+// with the demo clip as the working clip. The sessions list marks it
+// "★ demo (piano)" and shows the credit when it is selected.
 //
 // # Layout of the code
 //
@@ -47,7 +65,7 @@
 // KeyMap (components test keys only with key.Matches), styles.go the one
 // Styles (every colour and every lipgloss style), msgs.go the messages
 // shared between components. Each pane has its file (sessions.go,
-// training.go, fidelity.go, latent.go), as do the playback bar
+// training.go, fidelity.go, latent.go, generate.go), as do the playback bar
 // (player.go), prompts (prompt.go), text charts (chart.go), the model
 // adapter (codec.go) and SSH serving (serve.go). Components embed Common
 // (size, styles, keys, clock), have SetSize and their own help, and their

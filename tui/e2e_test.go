@@ -67,7 +67,11 @@ func TestEndToEndTmux(t *testing.T) {
 		t.Fatal(err)
 	}
 	tm.start(env, bin)
-	tm.mustWait("No sessions yet", 15*time.Second)
+	// A fresh home: the demo session is installed and opened.
+	tm.mustWait("● demo", 15*time.Second)
+	tm.mustWait("demo clip", 15*time.Second)
+	tm.keys("1")
+	tm.mustWait("★ demo (piano)", 5*time.Second)
 
 	// Create a session from the audio folder; preprocessing shows progress
 	// and ends in the list.
@@ -82,7 +86,8 @@ func TestEndToEndTmux(t *testing.T) {
 	tm.keys("Enter")
 	tm.mustWait("preprocessed", 30*time.Second)
 
-	// Open it: the training pane, and the no-sound-card line.
+	// Open it (below the demo): the training pane, and the no-sound-card line.
+	tm.keys("Down")
 	tm.keys("Enter")
 	screen := tm.mustWait("Training e2e", 10*time.Second)
 	screen = tm.mustWait("w exports A/B as WAV", 10*time.Second)

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/tui/demo"
 )
 
 // Golden tests: each drives the whole app at 80×24 (unless said
@@ -67,6 +68,19 @@ func goldenRun(t *testing.T, opts Options, w, h int, final []string, steps func(
 	teatest.RequireEqualOutput(t, []byte(m.View()))
 }
 
+// paneGolden runs the app at 80×24 like goldenRun but compares only what
+// view returns (one pane), so status notes that time out cannot race.
+func paneGolden(t *testing.T, opts Options, view func(app) string, steps func(s *screen)) {
+	t.Helper()
+	s := &screen{t: t, tm: teatest.NewTestModel(t, newModel(opts), teatest.WithInitialTermSize(80, 24))}
+	steps(s)
+	if err := s.tm.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	m := s.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(app)
+	teatest.RequireEqualOutput(t, []byte(view(m)))
+}
+
 // noCard is the playback bar's text without a sound device.
 const noCard = "✗ no sound device"
 
@@ -118,6 +132,7 @@ func TestGolden(t *testing.T) {
 		withHome(t)
 		s := makeSession(t, "piano", 600, testNow.Add(-time.Hour))
 		writeMetrics(t, s, 1500)
+		writePrior(t, s, 240)
 		opts := testOptions(nil)
 		opts.Session = "piano"
 		return opts
@@ -186,6 +201,43 @@ func TestGolden(t *testing.T) {
 		goldenRun(t, testOptions(nil), 80, 24, []string{"Keys", noCard}, func(s *screen) {
 			s.wait("No sessions yet")
 			s.press("?")
+		})
+	})
+
+	t.Run("sessions_demo", func(t *testing.T) {
+		withHome(t)
+		opts := testOptions(&fakeCodec{})
+		opts.installDemo = demo.Install
+		paneGolden(t, opts, func(m app) string { return m.sessions.View() }, func(s *screen) {
+			s.wait("● demo", "Fidelity demo", noCard)
+			s.press("1")
+			s.wait("★ demo (piano)", "★ demo Salamander")
+		})
+	})
+
+	t.Run("generate_no_prior", func(t *testing.T) {
+		withHome(t)
+		makeSession(t, "piano", 600, testNow.Add(-time.Hour))
+		opts := testOptions(&fakeCodec{})
+		opts.Session = "piano"
+		goldenRun(t, opts, 80, 24, []string{"has no prior yet", "rave prior train --session piano", noCard}, func(s *screen) {
+			s.wait("Training piano")
+			s.press("5")
+		})
+	})
+
+	t.Run("generate", func(t *testing.T) {
+		withHome(t)
+		s := makeSession(t, "piano", 600, testNow.Add(-time.Hour))
+		writePrior(t, s, 240)
+		opts := testOptions(&fakeCodec{})
+		opts.Session = "piano"
+		paneGolden(t, opts, func(m app) string { return m.generate.View() }, func(sc *screen) {
+			sc.wait("Training piano", "prior step 4,800")
+			sc.press("5")
+			sc.wait("trained just now")
+			sc.press("right", "up", "}", "enter")
+			sc.wait("✓ generated seed 2 t=1.1 5s")
 		})
 	})
 

@@ -164,7 +164,23 @@ func testOptions(codec Codec) Options {
 		},
 		loadClip:  func(*sessions.Session) (*clip, error) { return sineClip(), nil },
 		pollEvery: 20 * time.Millisecond,
+		// No demo session: tests that want one set installDemo.
+		installDemo: func() (string, bool, error) { return "", false, nil },
+		generate:    fakeGenerate,
+		newSeed:     func() uint64 { return 4242 },
 	}
+}
+
+// fakeGenerate stands in for sessions.Generate: a sine whose pitch
+// follows the seed, with a fixed report.
+func fakeGenerate(s *sessions.Session, seconds float64, o sessions.GenerateOptions) ([]float32, sessions.GenerateReport, error) {
+	n := int(seconds * 48000)
+	y := make([]float32, n)
+	for i := range y {
+		y[i] = float32(0.2 * o.Temperature * math.Sin(2*math.Pi*float64(200+o.Seed%400)*float64(i)/48000))
+	}
+	return y, sessions.GenerateReport{Frames: n / 2048, Dims: 4, ModelDims: 8, SampleRate: 48000, Samples: n,
+		Seconds: seconds, Elapsed: 1500 * time.Millisecond, RTF: 1.5 / seconds}, nil
 }
 
 // withHome points RAVE_HOME at a fresh folder.
@@ -248,6 +264,33 @@ func writeMetrics(t *testing.T, s *sessions.Session, steps int) {
 	b, _ := json.Marshal(st)
 	if err := os.WriteFile(s.Path("status.json"), b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// writePrior writes a stand-in prior file (only its presence counts for
+// the panes) and a prior training log of n records 20 steps apart, with a
+// validation every 25th.
+func writePrior(t *testing.T, s *sessions.Session, n int) {
+	t.Helper()
+	if err := os.MkdirAll(s.Path("prior"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(sessions.PriorPath(s), []byte("stand-in prior"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(s.Path("prior", "metrics.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i := 1; i <= n; i++ {
+		step := i * 20
+		line, _ := json.Marshal(map[string]any{"kind": "step", "step": step, "losses": map[string]float64{"xent": 1.5 + 2*math.Exp(-float64(step)/1000)}})
+		f.Write(append(line, '\n'))
+		if i%25 == 0 {
+			line, _ = json.Marshal(map[string]any{"kind": "validation", "step": step, "losses": map[string]float64{"val_xent": 1.7 + 2*math.Exp(-float64(step)/1000)}})
+			f.Write(append(line, '\n'))
+		}
 	}
 }
 

@@ -10,10 +10,10 @@ import "github.com/charmbracelet/bubbles/key"
 // across panes but never a global one.
 type KeyMap struct {
 	// Global.
-	NextPane, PrevPane         key.Binding
-	Pane1, Pane2, Pane3, Pane4 key.Binding
-	Help, Quit, Back           key.Binding
-	// Panes is Pane1–Pane4 as one line of help.
+	NextPane, PrevPane                key.Binding
+	Pane1, Pane2, Pane3, Pane4, Pane5 key.Binding
+	Help, Quit, Back                  key.Binding
+	// Panes is Pane1–Pane5 as one line of help.
 	Panes                            key.Binding
 	PlayPause, SwitchAB, Loop        key.Binding
 	VolumeUp, VolumeDown             key.Binding
@@ -42,6 +42,11 @@ type KeyMap struct {
 	BiasDown, BiasUp, ScaleDown, ScaleUp  key.Binding
 	Freeze, Randomize, ResetDim, ResetAll key.Binding
 	Render                                key.Binding
+
+	// Generate pane.
+	TempDown, TempUp, LengthDown, LengthUp key.Binding
+	NewSeed, SeedDown, SeedUp              key.Binding
+	Generate, PlayGenerated, ExportGen     key.Binding
 }
 
 // DefaultKeyMap returns the standard bindings (shown by `?`).
@@ -56,7 +61,8 @@ func DefaultKeyMap() *KeyMap {
 		Pane2:       b([]string{"2"}, "2", "training"),
 		Pane3:       b([]string{"3"}, "3", "fidelity"),
 		Pane4:       b([]string{"4"}, "4", "latent"),
-		Panes:       b([]string{"1", "2", "3", "4"}, "1–4", "go to pane"),
+		Pane5:       b([]string{"5"}, "5", "generate"),
+		Panes:       b([]string{"1", "2", "3", "4", "5"}, "1–5", "go to pane"),
 		Help:        b([]string{"?"}, "?", "help"),
 		Quit:        b([]string{"q", "ctrl+c"}, "q", "quit (training goes on)"),
 		Back:        b([]string{"esc"}, "esc", "cancel / close"),
@@ -109,6 +115,17 @@ func DefaultKeyMap() *KeyMap {
 		ResetDim:  b([]string{"c"}, "c", "clear dim edits"),
 		ResetAll:  b([]string{"C"}, "C", "clear all edits"),
 		Render:    b([]string{"enter"}, "enter", "render & play"),
+
+		TempDown:      b([]string{"left", "h"}, "←/h", "temperature −0.1"),
+		TempUp:        b([]string{"right", "l"}, "→/l", "temperature +0.1"),
+		LengthDown:    b([]string{"down", "j"}, "↓/j", "length −1 s"),
+		LengthUp:      b([]string{"up", "k"}, "↑/k", "length +1 s"),
+		NewSeed:       b([]string{"r"}, "r", "new random seed"),
+		SeedDown:      b([]string{"{"}, "{", "seed −1"),
+		SeedUp:        b([]string{"}"}, "}", "seed +1"),
+		Generate:      b([]string{"enter"}, "enter", "generate"),
+		PlayGenerated: b([]string{"p"}, "p", "play the result"),
+		ExportGen:     b([]string{"e"}, "e", "export the result as WAV"),
 	}
 }
 

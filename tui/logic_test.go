@@ -16,6 +16,8 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/tui/demo"
 )
 
 // Pure-logic tests: they call Update directly and run the returned
@@ -78,13 +80,17 @@ func TestPaneSwitchingAndMergedRunes(t *testing.T) {
 	if m.active != paneLatent {
 		t.Fatalf("after 4: pane %d, want latent", m.active)
 	}
+	m, _ = update(t, m, keyMsg("5"))
+	if m.active != paneGenerate {
+		t.Fatalf("after 5: pane %d, want generate", m.active)
+	}
 	m, _ = update(t, m, keyMsg("tab"))
 	if m.active != paneSessions {
 		t.Fatalf("tab from the last pane: pane %d, want sessions", m.active)
 	}
 	m, _ = update(t, m, keyMsg("shift+tab"))
-	if m.active != paneLatent {
-		t.Fatalf("shift+tab: pane %d, want latent", m.active)
+	if m.active != paneGenerate {
+		t.Fatalf("shift+tab: pane %d, want generate", m.active)
 	}
 	// tmux delivers quick keys as one message: "23" must act as 2 then 3.
 	m, _ = update(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("23")})
@@ -247,7 +253,7 @@ func TestFidelityPicker(t *testing.T) {
 	}
 	// Rendering at k decodes exactly k dims.
 	clip := sineClip()
-	p, _ = p.Update(clipLoadedMsg{clip})
+	p, _ = p.Update(clipLoadedMsg{clip: clip})
 	z, _ := codec.Encode(clip.samples)
 	p, _ = p.Update(encodedMsg{z: z})
 	p, cmd := p.Update(keyMsg("enter"))
@@ -269,7 +275,7 @@ func TestLatentEditsReachDecoder(t *testing.T) {
 	p := newLatentPane(c)
 	p, _ = p.Update(modelLoadedMsg{codec: codec})
 	clip := sineClip()
-	p, _ = p.Update(clipLoadedMsg{clip})
+	p, _ = p.Update(clipLoadedMsg{clip: clip})
 	z, _ := codec.Encode(clip.samples)
 	p, _ = p.Update(encodedMsg{z: z})
 	p, _ = p.Update(playheadMsg{pos: 10 * 2048})
@@ -461,7 +467,7 @@ func TestNoSoundCardExports(t *testing.T) {
 	if time.Since(start) > time.Second || !m.player.noDevice() {
 		t.Fatalf("no-device open: %v after %v", m.player.devErr, time.Since(start))
 	}
-	m, _ = update(t, m, sessionOpenedMsg{s}, clipLoadedMsg{sineClip()},
+	m, _ = update(t, m, sessionOpenedMsg{s}, clipLoadedMsg{clip: sineClip()},
 		renderedMsg{from: "fidelity", label: "k=6 (exact, f 0.950)", audio: make([]float32, 4*48000), rate: 48000})
 	if v := m.View(); !strings.Contains(v, "no sound device") || !strings.Contains(v, "w exports A/B as WAV") {
 		t.Fatalf("view lacks the no-device line:\n%s", v)
@@ -493,7 +499,7 @@ func TestPlayerBarWithDevice(t *testing.T) {
 	opts.openAudio = func() (Playback, error) { return fp, nil }
 	m := newModel(opts)
 	m, _ = update(t, m, run(m.player.openCmd(m.opts.openAudio))...)
-	m, cmd := update(t, m, clipLoadedMsg{sineClip()})
+	m, cmd := update(t, m, clipLoadedMsg{clip: sineClip()})
 	m, _ = update(t, m, run(cmd)...) // tracksMsg
 	if fp.Len() != 4*48000 || fp.HasTrack(audio.TrackB) {
 		t.Fatalf("after the clip: len %d, B %v", fp.Len(), fp.HasTrack(audio.TrackB))
@@ -583,5 +589,136 @@ func TestFatalErrorView(t *testing.T) {
 	}
 	if _, cmd := update(t, m, keyMsg("x")); !isQuit(cmd) {
 		t.Fatal("a key did not quit the fatal view")
+	}
+}
+
+func TestGeneratePaneKeys(t *testing.T) {
+	withHome(t)
+	s := makeSession(t, "piano", 600, testNow)
+	m := newModel(testOptions(&fakeCodec{}))
+	m, _ = update(t, m, sessionOpenedMsg{s}, keyMsg("5"))
+	if m.active != paneGenerate {
+		t.Fatalf("after 5: pane %d, want generate", m.active)
+	}
+	// Without a prior, enter explains how to train one.
+	_, cmd := update(t, m, keyMsg("enter"))
+	if st, ok := find[statusMsg](run(cmd)); !ok || !strings.Contains(st.text, "rave prior train --session piano") {
+		t.Fatalf("enter without a prior: %v, want the prior training hint", run(cmd))
+	}
+	// The watcher reports a prior; settings move within their limits.
+	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, priorMod: testNow})
+	if !m.generate.hasPrior() {
+		t.Fatal("a prior was reported but the pane has none")
+	}
+	for range 25 {
+		m, _ = update(t, m, keyMsg("right"))
+	}
+	m, _ = update(t, m, keyMsg("left"), keyMsg("down"), keyMsg("down"), keyMsg("r"), keyMsg("}"))
+	want := genParams{tempTenths: genMaxTempTenths - 1, seconds: genDefaultSeconds - 2, seed: 4243}
+	if m.generate.params != want {
+		t.Fatalf("params %+v, want %+v", m.generate.params, want)
+	}
+	for range 10 {
+		m, _ = update(t, m, keyMsg("down"))
+	}
+	if m.generate.params.seconds != genMinSeconds {
+		t.Fatalf("length %d s, want the minimum %d", m.generate.params.seconds, genMinSeconds)
+	}
+
+	// enter generates in a command, not in Update.
+	m, cmd = update(t, m, keyMsg("enter"))
+	if !m.generate.busy || m.generate.result != nil {
+		t.Fatal("enter did not start a generation")
+	}
+	gen, ok := find[generatedMsg](run(cmd))
+	if !ok || gen.err != nil || len(gen.audio) != 48000 || gen.params.seed != 4243 {
+		t.Fatalf("generation: %+v", gen)
+	}
+	// A second enter while busy does not start another.
+	_, cmd2 := update(t, m, keyMsg("enter"))
+	if _, ok := find[generatedMsg](run(cmd2)); ok {
+		t.Fatal("a second generation started while busy")
+	}
+	m, _ = update(t, m, gen)
+	if m.generate.busy || m.generate.result == nil {
+		t.Fatal("the result was not kept")
+	}
+	// A stale result (from before a session change) is dropped.
+	stale := gen
+	stale.seq--
+	if m2, _ := update(t, m, stale); m2.generate.result != m.generate.result {
+		t.Fatal("a stale generation replaced the result")
+	}
+
+	// p plays the result as the working clip.
+	_, cmd = update(t, m, keyMsg("p"))
+	cl, ok := find[clipLoadedMsg](run(cmd))
+	if !ok || !cl.play || len(cl.clip.samples) != 48000 || !strings.Contains(cl.clip.label, "seed 4243") {
+		t.Fatalf("p: %+v", cl)
+	}
+	// e exports it to the session's exports folder.
+	_, cmd = update(t, m, keyMsg("e"))
+	ex, ok := find[genExportedMsg](run(cmd))
+	if !ok || ex.err != nil {
+		t.Fatalf("e: %+v", ex)
+	}
+	if b, err := audio.Decode(ex.path); err != nil || len(b.Mono()) != 48000 || filepath.Dir(ex.path) != s.Path(sessions.ExportsDir) {
+		t.Fatalf("exported %s: %v", ex.path, err)
+	}
+}
+
+func TestTrainingPanePriorProgress(t *testing.T) {
+	withHome(t)
+	s := makeSession(t, "piano", 600, testNow)
+	m := newModel(testOptions(nil))
+	m, _ = update(t, m, sessionOpenedMsg{s})
+	recs := []train.MetricsRecord{
+		{Kind: train.EventStep, Step: 20, Losses: map[string]float64{"xent": 3.2}},
+		{Kind: train.EventValidation, Step: 20, Losses: map[string]float64{"val_xent": 3.4}},
+		{Kind: train.EventStep, Step: 40, Losses: map[string]float64{"xent": 2.9}},
+	}
+	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, priorRecords: recs})
+	if got := m.training.View(); !strings.Contains(got, "prior step 40 · xent 2.9 · val_xent 3.4") {
+		t.Fatalf("training view lacks the prior line:\n%s", got)
+	}
+	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, priorReset: true})
+	if strings.Contains(m.training.View(), "prior step") {
+		t.Fatal("a replaced prior log still shows")
+	}
+}
+
+func TestDemoOpensOnlyWithoutOtherSessions(t *testing.T) {
+	withHome(t)
+	installs := 0
+	install := func() (string, bool, error) {
+		installs++
+		s, err := sessions.OpenOrCreate(demo.Name)
+		if err != nil {
+			return "", false, err
+		}
+		s.Manifest.Sources = []string{demo.Source}
+		return demo.Name, installs == 1, s.Save()
+	}
+	// No session: the demo is installed and opened in the Fidelity pane.
+	msg, ok := demoCmd(false, install)().(demoOpenedMsg)
+	if !ok || !msg.created || msg.s.Manifest.Name != demo.Name {
+		t.Fatalf("empty home: %+v, want the new demo opened", msg)
+	}
+	m, _ := update(t, newModel(testOptions(nil)), msg)
+	if m.session == nil || m.session.Manifest.Name != demo.Name || m.active != paneFidelity {
+		t.Fatalf("after demoOpenedMsg: session %v, pane %d", m.session, m.active)
+	}
+	// Only the demo: it opens again, not reinstalled by us.
+	if _, ok := demoCmd(false, install)().(demoOpenedMsg); !ok {
+		t.Fatal("home with only the demo: not opened")
+	}
+	// Another session: nothing happens unless Demo is set.
+	makeSession(t, "piano", 0, testNow)
+	before := installs
+	if got := demoCmd(false, install)(); got != nil || installs != before {
+		t.Fatalf("home with another session: %v (installs %d → %d), want nothing", got, before, installs)
+	}
+	if _, ok := demoCmd(true, install)().(demoOpenedMsg); !ok {
+		t.Fatal("Options.Demo: the demo did not open")
 	}
 }

@@ -57,6 +57,12 @@ type trainUpdateMsg struct {
 	// checkpoints counts the files in checkpoints/.
 	checkpoints int
 	modelMod    time.Time // modification time of model.safetensors (zero: none)
+	// priorRecords are new lines of prior/metrics.jsonl (priorReset: the
+	// file was replaced); priorMod is the modification time of the
+	// trained prior (zero: none).
+	priorRecords []train.MetricsRecord
+	priorReset   bool
+	priorMod     time.Time
 }
 
 // modelLoadedMsg delivers the session's model (or why there is none).
@@ -67,8 +73,12 @@ type modelLoadedMsg struct {
 	err     error
 }
 
-// clipLoadedMsg delivers the clip the fidelity and latent panes play.
-type clipLoadedMsg struct{ clip *clip }
+// clipLoadedMsg delivers the clip the fidelity and latent panes play;
+// play starts playing it as soon as it is loaded.
+type clipLoadedMsg struct {
+	clip *clip
+	play bool
+}
 
 // renderedMsg delivers audio rendered from the clip (a reconstruction at k
 // dims or a latent edit), to be played as track B. from names the pane

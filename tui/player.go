@@ -189,7 +189,7 @@ func (pb playerBar) Update(msg tea.Msg) (playerBar, tea.Cmd) {
 		pb.a, pb.b, pb.rate, pb.labelA, pb.labelB = msg.clip.samples, nil, msg.clip.rate, msg.clip.label, ""
 		pb.gen++
 		pb.loaded = false
-		return pb, pb.prepare(pb.a, nil, "", false)
+		return pb, pb.prepare(pb.a, nil, "", msg.play)
 	case renderedMsg:
 		if pb.a == nil {
 			return pb, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math/rand/v2"
 	"os"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/tui/demo"
 )
 
 // Options configures Run. The zero value runs the workstation on the
@@ -18,6 +20,10 @@ import (
 type Options struct {
 	// Session, if set, is opened at start.
 	Session string
+	// Demo opens the demo session at start (installing it first if it is
+	// missing; see package tui/demo). Without Session or Demo the demo
+	// session is installed and opened when there is no other session.
+	Demo bool
 	// Clip, if set, is an audio file used as the working clip instead of
 	// a few seconds of the session's dataset.
 	Clip string
@@ -38,6 +44,11 @@ type Options struct {
 	loadModel func(*sessions.Session) (Codec, error)
 	loadClip  func(*sessions.Session) (*clip, error)
 	pollEvery time.Duration
+	// installDemo installs the demo session (demo.Install); an empty
+	// name means there is none.
+	installDemo func() (string, bool, error)
+	generate    generateFunc
+	newSeed     func() uint64
 }
 
 func (o Options) withDefaults() Options {
@@ -51,7 +62,16 @@ func (o Options) withDefaults() Options {
 		o.loadModel = loadSessionModel
 	}
 	if o.loadClip == nil {
-		o.loadClip = datasetClip
+		o.loadClip = sessionClip
+	}
+	if o.installDemo == nil {
+		o.installDemo = demo.Install
+	}
+	if o.generate == nil {
+		o.generate = generateAudio
+	}
+	if o.newSeed == nil {
+		o.newSeed = rand.Uint64
 	}
 	if o.pollEvery == 0 {
 		o.pollEvery = time.Second

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/tui/demo"
 )
 
 // The sessions pane lists the sessions with their state, and creates,
@@ -35,7 +36,9 @@ const (
 type (
 	sessionsListedMsg struct {
 		list []sessions.Summary
-		err  error
+		// demos names the sessions installed by tui/demo.
+		demos map[string]bool
+		err   error
 	}
 	sessionsRefreshMsg struct{}
 	prepProgressMsg    struct{ p audio.Progress }
@@ -50,6 +53,7 @@ type (
 type sessionsPane struct {
 	Common
 	list   []sessions.Summary
+	demos  map[string]bool
 	cursor int
 	listed bool
 	err    error
@@ -90,15 +94,19 @@ func listSessionsCmd() tea.Msg {
 		return sessionsListedMsg{err: err}
 	}
 	list := make([]sessions.Summary, 0, len(names))
+	demos := map[string]bool{}
 	for _, n := range names {
 		s, err := sessions.Open(n)
 		if err != nil {
 			list = append(list, sessions.Summary{Name: n, State: "unreadable"})
 			continue
 		}
+		if demo.Is(s) {
+			demos[n] = true
+		}
 		list = append(list, s.Summary())
 	}
-	return sessionsListedMsg{list: list}
+	return sessionsListedMsg{list: list, demos: demos}
 }
 
 // capturing reports whether keys go to a prompt or dialog.
@@ -119,7 +127,7 @@ func (p sessionsPane) Update(msg tea.Msg) (sessionsPane, tea.Cmd) {
 		p.listed, p.err = true, msg.err
 		if msg.err == nil {
 			sel, _ := p.selected()
-			p.list = msg.list
+			p.list, p.demos = msg.list, msg.demos
 			p.cursor = max(0, min(p.cursor, len(p.list)-1))
 			for i, s := range p.list {
 				if s.Name == sel.Name {
@@ -400,6 +408,8 @@ func (p sessionsPane) row(s sessions.Summary, selected bool, nameW int) string {
 	st := p.Styles
 	state := string(s.State)
 	switch {
+	case p.demos[s.Name] && !s.Running && s.Busy == "":
+		state = "★ demo (piano)"
 	case s.Running:
 		state = "▶ " + state
 	case s.Busy != "":
@@ -447,8 +457,16 @@ func (p sessionsPane) footerLines() int {
 		return n
 	case p.prep != nil:
 		return 3
+	case p.demoSelected():
+		return 2
 	}
 	return 0
+}
+
+// demoSelected reports whether the cursor is on the demo session.
+func (p sessionsPane) demoSelected() bool {
+	sel, ok := p.selected()
+	return ok && p.demos[sel.Name]
 }
 
 // footer draws the prompt, dialog or progress (empty when browsing).
@@ -481,6 +499,9 @@ func (p sessionsPane) footer() string {
 		label := fmt.Sprintf(" %3.0f%% %s %d/%d files", frac*100, stage, pr.FilesDone, pr.FilesTotal)
 		return "\n" + st.Heading.Render("Preprocessing "+p.prep.name) + st.Subtle.Render(" (esc cancels)") + "\n" +
 			progressBar(frac, max(10, w-len([]rune(label))-1), st) + st.Text.Render(label)
+	case p.demoSelected():
+		return "\n" + truncate(st.Accent.Render("★ demo ")+st.Text.Render(demo.Credit)+
+			st.Subtle.Render(" · see "+demo.CreditsFile+" · enter opens"), w)
 	}
 	return ""
 }

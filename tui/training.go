@@ -59,6 +59,32 @@ type trainingPane struct {
 	checkpoints int
 	// jobErr is the last failed start or stop, shown until the next one.
 	jobErr error
+	// prior is the last progress of the session's prior training.
+	prior priorProgress
+}
+
+// priorProgress is what the training pane shows of prior/metrics.jsonl:
+// the last step and the last training and validation cross-entropies.
+type priorProgress struct {
+	seen          bool
+	step          int64
+	xent, valXent float64
+	hasXent       bool
+	hasVal        bool
+}
+
+// add merges metrics records of the prior trainer.
+func (pp *priorProgress) add(recs []train.MetricsRecord) {
+	for _, r := range recs {
+		pp.seen = true
+		pp.step = max(pp.step, r.Step)
+		if v, ok := r.Losses["xent"]; ok {
+			pp.xent, pp.hasXent = v, true
+		}
+		if v, ok := r.Losses["val_xent"]; ok {
+			pp.valXent, pp.hasVal = v, true
+		}
+	}
 }
 
 func newTrainingPane(c Common, exe string, every time.Duration) trainingPane {
@@ -82,6 +108,7 @@ func (p trainingPane) Update(msg tea.Msg) (trainingPane, tea.Cmd) {
 		p.close()
 		p.s = msg.s
 		p.records, p.terms, p.term, p.status, p.running, p.switched, p.checkpoints, p.jobErr = nil, nil, 0, nil, false, 0, 0, nil
+		p.prior = priorProgress{}
 		if i := slices.Index(p.presets, msg.s.Manifest.Preset); i >= 0 {
 			p.preset = i
 		}
@@ -156,6 +183,10 @@ func (p *trainingPane) apply(msg trainUpdateMsg) {
 	if msg.status != nil {
 		p.status = msg.status
 	}
+	if msg.priorReset {
+		p.prior = priorProgress{}
+	}
+	p.prior.add(msg.priorRecords)
 	p.running, p.pid = msg.running, msg.pid
 	p.checkpoints = msg.checkpoints
 }
@@ -342,6 +373,9 @@ func (p trainingPane) View() string {
 	if p.status != nil && p.status.Message != "" {
 		lines = append(lines, st.Warn.Render(p.status.Message))
 	}
+	if l := p.priorLine(); l != "" {
+		lines = append(lines, l)
+	}
 	if p.jobErr != nil {
 		msg := strings.Split(p.jobErr.Error(), "\n")
 		for i, l := range msg[:min(len(msg), 6)] {
@@ -412,6 +446,25 @@ func (p trainingPane) View() string {
 	return strings.Join(lines, "\n")
 }
 
+// priorLine summarises prior training (empty when prior/metrics.jsonl
+// has no records).
+func (p trainingPane) priorLine() string {
+	pp := p.prior
+	if !pp.seen {
+		return ""
+	}
+	st := p.Styles
+	parts := []string{"step " + fmtCount(pp.step)}
+	if pp.hasXent {
+		parts = append(parts, "xent "+fmtValue(pp.xent))
+	}
+	if pp.hasVal {
+		parts = append(parts, "val_xent "+fmtValue(pp.valXent))
+	}
+	return truncate(st.Accent.Render("prior ")+st.Text.Render(strings.Join(parts, " · "))+
+		st.Subtle.Render(" · 5 generates"), p.Width)
+}
+
 // checkpointLabel names a checkpoint by its step ("step 14,000") when
 // its file name carries one (ckpt-000000014000.safetensors), else by name.
 func checkpointLabel(path string) string {
@@ -455,8 +508,9 @@ func (w *trainWatcher) wait() tea.Cmd {
 func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, every time.Duration) {
 	defer close(w.ch)
 	tail := &metricsTail{path: s.Path(train.MetricsFile)}
+	priorTail := &metricsTail{path: s.Path(train.PriorDir, train.MetricsFile)}
 	var lastStatus time.Time
-	var lastModel time.Time
+	var lastModel, lastPrior time.Time
 	lastRunning, lastPID, lastCkpts := false, -1, -1
 	first := true
 	for {
@@ -464,6 +518,17 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 		recs, reset, err := tail.next()
 		msg.records, msg.reset = recs, reset
 		changed := first || len(recs) > 0 || reset || err != nil
+		if precs, preset, err := priorTail.next(); err == nil {
+			msg.priorRecords, msg.priorReset = precs, preset
+			changed = changed || len(precs) > 0 || preset
+		}
+		if fi, err := os.Stat(sessions.PriorPath(s)); err == nil {
+			msg.priorMod = fi.ModTime()
+		}
+		if !msg.priorMod.Equal(lastPrior) {
+			lastPrior = msg.priorMod
+			changed = true
+		}
 		if st, err := train.ReadStatus(s.Path(train.StatusFile)); err == nil && !st.Updated.Equal(lastStatus) {
 			lastStatus = st.Updated
 			msg.status = &st

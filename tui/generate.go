@@ -1,0 +1,320 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/ravestation/rave/audio"
+	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/prior"
+	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/train"
+)
+
+// The generate pane samples new audio from the open session's trained
+// prior (prior/prior.safetensors) and model with sessions.Generate. It
+// sets the temperature, the length and the seed; generation runs in a
+// command, the result plays through the playback bar (as the working
+// clip, track A) and exports as a WAV file. Whether the session has a
+// prior comes from the training watcher (trainUpdateMsg.priorMod), so a
+// prior trained while the workstation is open shows up by itself.
+
+// Limits of the generate pane's settings.
+const (
+	genMinSeconds, genMaxSeconds = 1, 60
+	genMaxTempTenths             = 20 // temperature 2.0
+	genDefaultSeconds            = 4
+	genDefaultTempTenths         = 10 // temperature 1.0: the learnt distribution
+)
+
+// generateFunc generates seconds of audio for a session (sessions.Generate
+// with the session's model and prior); it returns mono audio at the
+// report's SampleRate.
+type generateFunc func(s *sessions.Session, seconds float64, o sessions.GenerateOptions) ([]float32, sessions.GenerateReport, error)
+
+// genParams are the settings of one generation.
+type genParams struct {
+	tempTenths int
+	seconds    int
+	seed       uint64
+}
+
+func (g genParams) temperature() float64 { return float64(g.tempTenths) / 10 }
+
+// label names the generation for the playback bar and file names.
+func (g genParams) label() string {
+	return fmt.Sprintf("generated seed %d t=%.1f %ds", g.seed, g.temperature(), g.seconds)
+}
+
+// Messages of the generate pane.
+type (
+	// generatedMsg delivers a generation (seq drops stale ones).
+	generatedMsg struct {
+		seq    int
+		params genParams
+		audio  []float32
+		report sessions.GenerateReport
+		err    error
+	}
+	// genExportedMsg reports a written WAV file.
+	genExportedMsg struct {
+		path string
+		err  error
+	}
+)
+
+// genResult is the last generation.
+type genResult struct {
+	params genParams
+	audio  []float32
+	report sessions.GenerateReport
+}
+
+// generatePane is the Generate pane.
+type generatePane struct {
+	Common
+	s        *sessions.Session
+	priorMod time.Time // modification time of the prior (zero: none)
+	params   genParams
+	seq      int
+	busy     bool
+	result   *genResult
+	err      error
+	exported string
+	run      generateFunc
+	newSeed  func() uint64
+}
+
+func newGeneratePane(c Common, run generateFunc, newSeed func() uint64) generatePane {
+	return generatePane{Common: c, run: run, newSeed: newSeed,
+		params: genParams{tempTenths: genDefaultTempTenths, seconds: genDefaultSeconds, seed: 1}}
+}
+
+// hasPrior reports whether the open session has a trained prior.
+func (p generatePane) hasPrior() bool { return p.s != nil && !p.priorMod.IsZero() }
+
+// Update handles the pane's messages and keys.
+func (p generatePane) Update(msg tea.Msg) (generatePane, tea.Cmd) {
+	switch msg := msg.(type) {
+	case sessionOpenedMsg:
+		p.s, p.priorMod, p.result, p.err, p.exported, p.busy = msg.s, time.Time{}, nil, nil, "", false
+		p.seq++
+	case sessionGoneMsg:
+		if p.s != nil && p.s.Manifest.Name == msg.name {
+			p.s, p.result, p.busy = nil, nil, false
+			p.seq++
+		}
+	case trainUpdateMsg:
+		if p.s != nil {
+			p.priorMod = msg.priorMod
+		}
+	case generatedMsg:
+		if msg.seq != p.seq {
+			return p, nil
+		}
+		p.busy = false
+		if msg.err != nil {
+			p.err = msg.err
+			return p, errorCmd(fmt.Errorf("generate: %s", firstLine(msg.err)))
+		}
+		p.err, p.exported = nil, ""
+		p.result = &genResult{params: msg.params, audio: msg.audio, report: msg.report}
+		return p, statusCmd(fmt.Sprintf("generated %.1f s in %s: %s plays, %s exports", msg.report.Seconds,
+			fmtDuration(msg.report.Elapsed), p.Keys.PlayGenerated.Help().Key, p.Keys.ExportGen.Help().Key))
+	case genExportedMsg:
+		if msg.err != nil {
+			return p, errorCmd(msg.err)
+		}
+		p.exported = msg.path
+		return p, statusCmd("exported " + msg.path)
+	case tea.KeyMsg:
+		return p.handleKey(msg)
+	}
+	return p, nil
+}
+
+func (p generatePane) handleKey(msg tea.KeyMsg) (generatePane, tea.Cmd) {
+	k := p.Keys
+	switch {
+	case key.Matches(msg, k.TempDown):
+		p.params.tempTenths = max(0, p.params.tempTenths-1)
+	case key.Matches(msg, k.TempUp):
+		p.params.tempTenths = min(genMaxTempTenths, p.params.tempTenths+1)
+	case key.Matches(msg, k.LengthDown):
+		p.params.seconds = max(genMinSeconds, p.params.seconds-1)
+	case key.Matches(msg, k.LengthUp):
+		p.params.seconds = min(genMaxSeconds, p.params.seconds+1)
+	case key.Matches(msg, k.NewSeed):
+		p.params.seed = p.newSeed() % 1_000_000
+	case key.Matches(msg, k.SeedDown):
+		if p.params.seed > 0 {
+			p.params.seed--
+		}
+	case key.Matches(msg, k.SeedUp):
+		p.params.seed++
+	case key.Matches(msg, k.Generate):
+		return p.generate()
+	case key.Matches(msg, k.PlayGenerated):
+		if p.result == nil {
+			return p, statusCmd("nothing generated yet: " + p.Keys.Generate.Help().Key + " generates")
+		}
+		r := p.result
+		c := &clip{label: r.params.label(), samples: r.audio, rate: r.report.SampleRate}
+		return p, func() tea.Msg { return clipLoadedMsg{clip: c, play: true} }
+	case key.Matches(msg, k.ExportGen):
+		if p.result == nil || p.s == nil {
+			return p, statusCmd("nothing generated yet: " + p.Keys.Generate.Help().Key + " generates")
+		}
+		return p, exportGeneratedCmd(p.s.Path(sessions.ExportsDir), p.result)
+	}
+	return p, nil
+}
+
+// generate starts a generation in a command.
+func (p generatePane) generate() (generatePane, tea.Cmd) {
+	switch {
+	case p.s == nil:
+		return p, statusCmd("open a session first (1, then enter)")
+	case !p.hasPrior():
+		return p, statusCmd(fmt.Sprintf("%s has no prior yet: train one with `rave prior train --session %s`", p.s.Manifest.Name, p.s.Manifest.Name))
+	case p.busy:
+		return p, statusCmd("already generating: wait for it")
+	}
+	p.busy, p.err = true, nil
+	p.seq++
+	seq, s, params, run := p.seq, p.s, p.params, p.run
+	return p, func() tea.Msg {
+		opts := sessions.GenerateOptions{Temperature: params.temperature(), Seed: params.seed}
+		y, rep, err := run(s, float64(params.seconds), opts)
+		return generatedMsg{seq: seq, params: params, audio: y, report: rep, err: err}
+	}
+}
+
+// generateAudio is the default generateFunc: it loads the session's model
+// and prior and calls sessions.Generate.
+func generateAudio(s *sessions.Session, seconds float64, o sessions.GenerateOptions) ([]float32, sessions.GenerateReport, error) {
+	path := s.Path(sessions.ModelFile)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, sessions.GenerateReport{}, errNoModel
+	}
+	m, err := model.Load(path)
+	if err != nil {
+		return nil, sessions.GenerateReport{}, err
+	}
+	pr, err := prior.Load(sessions.PriorPath(s))
+	if err != nil {
+		return nil, sessions.GenerateReport{}, err
+	}
+	return sessions.Generate(m, pr, seconds, o)
+}
+
+// exportGeneratedCmd writes a generation as a 16-bit WAV file in dir.
+func exportGeneratedCmd(dir string, r *genResult) tea.Cmd {
+	path := filepath.Join(dir, fileSafe(r.params.label())+".wav")
+	x, rate := r.audio, r.report.SampleRate
+	return func() tea.Msg {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return genExportedMsg{err: fmt.Errorf("export: %w", err)}
+		}
+		if err := audio.WriteWAV(path, [][]float32{x}, rate, audio.Int16); err != nil {
+			return genExportedMsg{err: err}
+		}
+		return genExportedMsg{path: path}
+	}
+}
+
+// fmtDuration formats a short wall time: "850 ms", "2.3 s", else fmtSpan.
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	}
+	return fmtSpan(d)
+}
+
+// ShortHelp implements help.KeyMap.
+func (p generatePane) ShortHelp() []key.Binding {
+	k := p.Keys
+	if !p.hasPrior() {
+		return nil
+	}
+	return []key.Binding{k.Generate, k.PlayGenerated, k.ExportGen, k.TempUp, k.LengthUp, k.NewSeed}
+}
+
+// FullHelp implements help.KeyMap.
+func (p generatePane) FullHelp() [][]key.Binding {
+	k := p.Keys
+	return [][]key.Binding{{k.Generate, k.PlayGenerated, k.ExportGen, k.TempDown, k.TempUp, k.LengthDown, k.LengthUp, k.NewSeed, k.SeedDown, k.SeedUp}}
+}
+
+// View draws the prior, the settings and the last generation, or how to
+// train a prior.
+func (p generatePane) View() string {
+	st := p.Styles
+	if p.s == nil {
+		return st.Heading.Render("Generate") + "\n\n" + st.Subtle.Render("No session open. Pick one in Sessions (press 1, then enter).")
+	}
+	name := p.s.Manifest.Name
+	priorFile := train.PriorDir + "/" + train.PriorFile
+	if !p.hasPrior() {
+		lines := []string{
+			st.Heading.Render("Generate " + name),
+			"",
+			st.Text.Render(name + " has no prior yet."),
+			st.Subtle.Render("A prior is a small autoregressive model of the latents: with it the model"),
+			st.Subtle.Render("invents new audio in the style of its dataset. Train one in a shell:"),
+			"",
+			"    " + st.Accent.Render("rave prior train --session "+name),
+			"",
+			st.Subtle.Render("It runs in the background (Ctrl-C checkpoints, running it again resumes);"),
+			st.Subtle.Render("its progress shows in Training (2), and this pane picks up " + priorFile),
+			st.Subtle.Render("as soon as it is written."),
+		}
+		return strings.Join(lines, "\n")
+	}
+	par, k := p.params, p.Keys
+	row := func(label, value, hint string) string {
+		return st.Text.Render(fmt.Sprintf("  %-12s ", label)) + st.Selected.Render(fmt.Sprintf("%-8s", value)) + " " + st.Subtle.Render(hint)
+	}
+	pair := func(a, b key.Binding) string { return a.Help().Key + " " + b.Help().Key }
+	lines := []string{
+		st.Heading.Render("Generate "+name) + "  " + st.Subtle.Render("prior "+priorFile+" · trained "+fmtAgo(p.Now(), p.priorMod)),
+		"",
+		row("temperature", fmt.Sprintf("%.1f", par.temperature()), pair(k.TempDown, k.TempUp)+" ±0.1 · 0 most probable, 1 as learnt, >1 wilder"),
+		row("length", fmt.Sprintf("%d s", par.seconds), pair(k.LengthDown, k.LengthUp)+" ±1 s"),
+		row("seed", fmt.Sprint(par.seed), k.NewSeed.Help().Key+" new random · "+pair(k.SeedDown, k.SeedUp)+" ±1 · the same seed, the same audio"),
+		"",
+	}
+	switch {
+	case p.busy:
+		lines = append(lines, st.Warn.Render(fmt.Sprintf("… generating %d s (seed %d, temperature %.1f)", par.seconds, par.seed, par.temperature())))
+	case p.err != nil:
+		lines = append(lines, st.Error.Render("✗ "+firstLine(p.err)))
+	case p.result == nil:
+		lines = append(lines, st.Subtle.Render(k.Generate.Help().Key+" generates · "+k.PlayGenerated.Help().Key+" plays the result · "+k.ExportGen.Help().Key+" exports it as WAV"))
+	}
+	if r := p.result; r != nil {
+		rep := r.report
+		speed := "slower than real time"
+		if rep.FasterThanRealTime() {
+			speed = "faster than real time"
+		}
+		lines = append(lines,
+			st.OK.Render("✓ "+r.params.label())+st.Subtle.Render(fmt.Sprintf(" · %.1f s at %d Hz, %d frames × %d prior dims", rep.Seconds, rep.SampleRate, rep.Frames, rep.Dims)),
+			st.Subtle.Render(fmt.Sprintf("  took %s (%.2f× real time, %s) · %s plays it as track A · %s exports",
+				fmtDuration(rep.Elapsed), rep.RTF, speed, k.PlayGenerated.Help().Key, k.ExportGen.Help().Key)))
+	}
+	if p.exported != "" {
+		lines = append(lines, st.Subtle.Render("  exported "+p.exported))
+	}
+	return strings.Join(lines, "\n")
+}
