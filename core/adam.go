@@ -41,20 +41,24 @@ func (a *Adam) Update(params, grads []float32, active [][2]int) {
 	bc1 := 1 - math.Pow(a.Beta1, t)
 	bc2 := 1 - math.Pow(a.Beta2, t)
 	stepSize := float32(a.LR / bc1)
-	sqrtBC2 := float32(math.Sqrt(bc2))
+	// 1/√(1−β₂ᵗ) as a factor: one division per element instead of two.
+	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
 	eps, wd := float32(a.Eps), float32(a.WeightDecay)
+	c1, c2 := 1-b1, 1-b2
 	update := func(lo, hi int) {
-		p, g, m, v := params[lo:hi], grads[lo:hi], a.M[lo:hi], a.V[lo:hi]
-		for i := range p {
+		p := params[lo:hi]
+		g, m, v := grads[lo:hi][:len(p)], a.M[lo:hi][:len(p)], a.V[lo:hi][:len(p)]
+		for i, pi := range p {
 			gi := g[i]
 			if wd != 0 {
-				gi += wd * p[i]
+				gi += wd * pi
 			}
-			m[i] = b1*m[i] + (1-b1)*gi
-			v[i] = b2*v[i] + (1-b2)*gi*gi
-			denom := float32(math.Sqrt(float64(v[i])))/sqrtBC2 + eps
-			p[i] -= stepSize * m[i] / denom
+			mi := b1*m[i] + c1*gi
+			vi := b2*v[i] + c2*gi*gi
+			m[i], v[i] = mi, vi
+			denom := float32(math.Sqrt(float64(vi)))*invSqrtBC2 + eps
+			p[i] = pi - stepSize*mi/denom
 		}
 	}
 	if active == nil {

@@ -56,14 +56,33 @@ func walk(shape, sa, sb []int, fn func(o, a, b, n, ia, ib int)) {
 		fn(0, 0, 0, 1, 0, 0)
 		return
 	}
+	walkRows(shape, sa, sb, 0, numel(shape[:nd-1]), fn)
+}
+
+// walkRows is walk restricted to rows [r0, r1) (a row being a run along
+// the last dimension).
+func walkRows(shape, sa, sb []int, r0, r1 int, fn func(o, a, b, n, ia, ib int)) {
+	nd := len(shape)
 	inner := shape[nd-1]
-	if inner == 0 {
+	if inner == 0 || r0 >= r1 {
 		return
 	}
-	outer := numel(shape[:nd-1])
-	idx := make([]int, nd-1)
+	var idxBuf [8]int
+	idx := idxBuf[:0]
+	if nd-1 > len(idxBuf) {
+		idx = make([]int, nd-1)
+	} else {
+		idx = idxBuf[:nd-1]
+	}
 	offA, offB := 0, 0
-	for r := range outer {
+	rem := r0
+	for d := nd - 2; d >= 0; d-- {
+		idx[d] = rem % shape[d]
+		rem /= shape[d]
+		offA += idx[d] * sa[d]
+		offB += idx[d] * sb[d]
+	}
+	for r := r0; r < r1; r++ {
 		fn(r*inner, offA, offB, inner, sa[nd-1], sb[nd-1])
 		for d := nd - 2; d >= 0; d-- {
 			idx[d]++
@@ -94,36 +113,106 @@ type binaryOp struct {
 	a, b, y  *Tensor
 	sa, sb   []int
 	outShape []int
+	same     bool // a, b and y have the same shape
+}
+
+// binaryRun computes y[k] = a[k·da] op b[k·db] for k < len(y).
+func binaryRun(kind binaryKind, y, a, b []float32, da, db int) {
+	n := len(y)
+	switch {
+	case da == 1 && db == 1:
+		a, b = a[:n], b[:n]
+		switch kind {
+		case kindAdd:
+			for k := range y {
+				y[k] = a[k] + b[k]
+			}
+		case kindSub:
+			for k := range y {
+				y[k] = a[k] - b[k]
+			}
+		case kindMul:
+			for k := range y {
+				y[k] = a[k] * b[k]
+			}
+		case kindDiv:
+			for k := range y {
+				y[k] = a[k] / b[k]
+			}
+		}
+	case da == 1 && db == 0:
+		a = a[:n]
+		v := b[0]
+		switch kind {
+		case kindAdd:
+			for k := range y {
+				y[k] = a[k] + v
+			}
+		case kindSub:
+			for k := range y {
+				y[k] = a[k] - v
+			}
+		case kindMul:
+			for k := range y {
+				y[k] = a[k] * v
+			}
+		case kindDiv:
+			for k := range y {
+				y[k] = a[k] / v
+			}
+		}
+	default:
+		switch kind {
+		case kindAdd:
+			for k := range y {
+				y[k] = a[k*da] + b[k*db]
+			}
+		case kindSub:
+			for k := range y {
+				y[k] = a[k*da] - b[k*db]
+			}
+		case kindMul:
+			for k := range y {
+				y[k] = a[k*da] * b[k*db]
+			}
+		case kindDiv:
+			for k := range y {
+				y[k] = a[k*da] / b[k*db]
+			}
+		}
+	}
 }
 
 func (tp *Tape) binary(kind binaryKind, a, b *Tensor) *Tensor {
+	rec := tp.record2(a, b)
+	if sameShape(a.shape, b.shape) {
+		y := tp.output(rec, a.shape)
+		ad, bd, yd := a.data, b.data, y.data
+		parallelElems(len(yd), 1, func(lo, hi int) {
+			binaryRun(kind, yd[lo:hi], ad[lo:hi], bd[lo:hi], 1, 1)
+		})
+		if rec {
+			tp.push(&binaryOp{kind: kind, a: a, b: b, y: y, same: true}, y)
+		}
+		return y
+	}
 	shape := broadcastShape(a.shape, b.shape)
 	sa, sb := broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)
-	y := newTensor(make([]float32, numel(shape)), shape)
+	y := tp.output(rec, shape)
 	ad, bd, yd := a.data, b.data, y.data
-	walk(shape, sa, sb, func(o, ia, ib, n, dA, dB int) {
-		switch kind {
-		case kindAdd:
-			for k := range n {
-				yd[o+k] = ad[ia+k*dA] + bd[ib+k*dB]
-			}
-		case kindSub:
-			for k := range n {
-				yd[o+k] = ad[ia+k*dA] - bd[ib+k*dB]
-			}
-		case kindMul:
-			for k := range n {
-				yd[o+k] = ad[ia+k*dA] * bd[ib+k*dB]
-			}
-		case kindDiv:
-			for k := range n {
-				yd[o+k] = ad[ia+k*dA] / bd[ib+k*dB]
-			}
-		}
-	})
-	if tp.record(a, b) {
-		y.requiresGrad = true
-		tp.push(&binaryOp{kind: kind, a: a, b: b, y: y, sa: sa, sb: sb, outShape: shape})
+	if len(shape) == 0 {
+		yd[0] = 0
+		binaryRun(kind, yd, ad, bd, 0, 0)
+	} else {
+		rows := numel(shape[:len(shape)-1])
+		parallelFor(rows, len(yd), func(r0, r1 int) {
+			walkRows(shape, sa, sb, r0, r1, func(o, ia, ib, n, dA, dB int) {
+				binaryRun(kind, yd[o:o+n], ad[ia:], bd[ib:], dA, dB)
+			})
+		})
+	}
+	if rec {
+		tp.push(&binaryOp{kind: kind, a: a, b: b, y: y, sa: sa, sb: sb, outShape: shape}, y)
 	}
 	return y
 }
@@ -131,6 +220,10 @@ func (tp *Tape) binary(kind binaryKind, a, b *Tensor) *Tensor {
 func (o *binaryOp) backward() {
 	gy := o.y.grad
 	if gy == nil {
+		return
+	}
+	if o.same {
+		o.backwardSame(gy)
 		return
 	}
 	ad, bd := o.a.data, o.b.data
@@ -176,6 +269,91 @@ func (o *binaryOp) backward() {
 				}
 			}
 		})
+	}
+}
+
+// backwardSame is the backward of an op whose operands have the output's
+// shape: every element is independent, so it runs in parallel.
+func (o *binaryOp) backwardSame(gy []float32) {
+	ad, bd := o.a.data, o.b.data
+	if o.a == o.b {
+		if !o.a.requiresGrad {
+			return
+		}
+		ga := o.a.ensureGrad()
+		gb := ga
+		// x op x: both gradients land in the same slice; keep the order
+		// of the general path (all of a's terms, then all of b's).
+		o.backwardSameRange(gy, ad, bd, ga, nil)
+		o.backwardSameRange(gy, ad, bd, nil, gb)
+		return
+	}
+	var ga, gb []float32
+	var freshA, freshB bool
+	if o.a.requiresGrad {
+		ga, freshA = o.a.gradOut()
+	}
+	if o.b.requiresGrad {
+		gb, freshB = o.b.gradOut()
+	}
+	if ga == nil && gb == nil {
+		return
+	}
+	parallelElems(len(gy), 2, func(lo, hi int) {
+		var gal, gbl []float32
+		if ga != nil {
+			gal = ga[lo:hi]
+			if freshA {
+				clear(gal)
+			}
+		}
+		if gb != nil {
+			gbl = gb[lo:hi]
+			if freshB {
+				clear(gbl)
+			}
+		}
+		o.backwardSameRange(gy[lo:hi], ad[lo:hi], bd[lo:hi], gal, gbl)
+	})
+}
+
+func (o *binaryOp) backwardSameRange(gy, a, b, ga, gb []float32) {
+	n := len(gy)
+	a, b = a[:n], b[:n]
+	if ga != nil {
+		ga = ga[:n]
+		switch o.kind {
+		case kindAdd, kindSub:
+			addTo(ga, gy)
+		case kindMul:
+			for k, g := range gy {
+				ga[k] += g * b[k]
+			}
+		case kindDiv:
+			for k, g := range gy {
+				ga[k] += g / b[k]
+			}
+		}
+	}
+	if gb != nil {
+		gb = gb[:n]
+		switch o.kind {
+		case kindAdd:
+			addTo(gb, gy)
+		case kindSub:
+			for k, g := range gy {
+				gb[k] -= g
+			}
+		case kindMul:
+			for k, g := range gy {
+				gb[k] += g * a[k]
+			}
+		case kindDiv:
+			for k, g := range gy {
+				v := b[k]
+				gb[k] -= g * a[k] / (v * v)
+			}
+		}
 	}
 }
 

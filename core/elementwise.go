@@ -3,6 +3,8 @@ package core
 import (
 	"fmt"
 	"math"
+
+	"github.com/ravestation/rave/core/internal/sgemm"
 )
 
 // unaryKind selects an element-wise function. Each kind has a forward
@@ -33,11 +35,11 @@ type unaryOp struct {
 }
 
 func (tp *Tape) unary(kind unaryKind, p float32, x *Tensor) *Tensor {
-	y := newTensor(make([]float32, x.Len()), x.shape)
+	rec := tp.record1(x)
+	y := tp.output(rec, x.shape)
 	unaryForward(kind, p, y.data, x.data)
-	if tp.record(x) {
-		y.requiresGrad = true
-		tp.push(&unaryOp{kind: kind, p: p, x: x, y: y})
+	if rec {
+		tp.push(&unaryOp{kind: kind, p: p, x: x, y: y}, y)
 	}
 	return y
 }
@@ -46,16 +48,28 @@ func (tp *Tape) unary(kind unaryKind, p float32, x *Tensor) *Tensor {
 // threshold=20): above it the function is the identity.
 const softplusThreshold = 20
 
+// unaryCost is the rough cost of one element of each kind relative to a
+// plain arithmetic loop, for the parallel split.
+func unaryCost(kind unaryKind) int {
+	switch kind {
+	case kindTanh, kindSigmoid, kindSoftplus, kindExp, kindLog, kindPow:
+		return 16
+	}
+	return 1
+}
+
 func unaryForward(kind unaryKind, p float32, y, x []float32) {
+	y = y[:len(x)]
+	parallelElems(len(x), unaryCost(kind), func(lo, hi int) {
+		unaryRange(kind, p, y[lo:hi], x[lo:hi])
+	})
+}
+
+func unaryRange(kind unaryKind, p float32, y, x []float32) {
 	y = y[:len(x)]
 	switch kind {
 	case kindLeakyReLU:
-		for i, v := range x {
-			if v < 0 {
-				v *= p
-			}
-			y[i] = v
-		}
+		sgemm.LeakyReLU(y, x, p)
 	case kindTanh:
 		for i, v := range x {
 			y[i] = float32(math.Tanh(float64(v)))
@@ -82,7 +96,7 @@ func unaryForward(kind unaryKind, p float32, y, x []float32) {
 		}
 	case kindAbs:
 		for i, v := range x {
-			y[i] = float32(math.Abs(float64(v)))
+			y[i] = math.Float32frombits(math.Float32bits(v) &^ (1 << 31))
 		}
 	case kindPow:
 		switch p {
@@ -117,16 +131,59 @@ func (o *unaryOp) backward() {
 	if gy == nil || !o.x.requiresGrad {
 		return
 	}
-	gx := o.x.ensureGrad()
-	x, y, p := o.x.data, o.y.data, o.p
+	gx, fresh := o.x.gradOut()
+	cost := 1
+	if o.kind == kindSoftplus || (o.kind == kindPow && o.p != 2) {
+		cost = 16
+	}
+	parallelElems(len(gy), cost, func(lo, hi int) {
+		if fresh && o.assignRange(gx[lo:hi], gy[lo:hi], o.x.data[lo:hi]) {
+			return
+		}
+		if fresh {
+			clear(gx[lo:hi])
+		}
+		o.backwardRange(gx[lo:hi], gy[lo:hi], o.x.data[lo:hi], o.y.data[lo:hi])
+	})
+}
+
+// assignRange sets gx (instead of adding into it) for the kinds that matter
+// most for memory traffic, and reports whether it did.
+func (o *unaryOp) assignRange(gx, gy, x []float32) bool {
+	gx, x = gx[:len(gy)], x[:len(gy)]
 	switch o.kind {
 	case kindLeakyReLU:
+		sgemm.LeakyReLUGrad(gx, gy, x, o.p, false)
+	case kindAbs:
 		for i, g := range gy {
-			if x[i] < 0 {
-				g *= p
+			s := uint32(0)
+			if x[i] > 0 {
+				s = 0x3f800000 // 1
 			}
-			gx[i] += g
+			if x[i] < 0 {
+				s = 0xbf800000 // −1
+			}
+			gx[i] = g * math.Float32frombits(s)
 		}
+	case kindScale:
+		p := o.p
+		for i, g := range gy {
+			gx[i] = g * p
+		}
+	case kindAddScalar:
+		copy(gx, gy)
+	default:
+		return false
+	}
+	return true
+}
+
+func (o *unaryOp) backwardRange(gx, gy, x, y []float32) {
+	gx, x, y = gx[:len(gy)], x[:len(gy)], y[:len(gy)]
+	p := o.p
+	switch o.kind {
+	case kindLeakyReLU:
+		sgemm.LeakyReLUGrad(gx, gy, x, p, true)
 	case kindTanh:
 		for i, g := range gy {
 			gx[i] += g * (1 - y[i]*y[i])
@@ -152,13 +209,16 @@ func (o *unaryOp) backward() {
 			gx[i] += g / x[i]
 		}
 	case kindAbs:
+		// sign(x) by selects, not branches: the signs are random.
 		for i, g := range gy {
-			switch {
-			case x[i] > 0:
-				gx[i] += g
-			case x[i] < 0:
-				gx[i] -= g
+			s := uint32(0)
+			if x[i] > 0 {
+				s = 0x3f800000 // 1
 			}
+			if x[i] < 0 {
+				s = 0xbf800000 // −1
+			}
+			gx[i] += g * math.Float32frombits(s)
 		}
 	case kindPow:
 		if p == 2 {
@@ -175,9 +235,7 @@ func (o *unaryOp) backward() {
 			gx[i] += g * p
 		}
 	case kindAddScalar:
-		for i, g := range gy {
-			gx[i] += g
-		}
+		addTo(gx, gy)
 	}
 }
 

@@ -31,8 +31,10 @@ func NewBatchNorm(c int) *BatchNorm {
 
 type batchNormOp struct {
 	x, gamma, beta, y *Tensor
-	xhat, rstd        []float32
-	training          bool
+	// mean and rstd are the statistics used per channel; x̂ is recomputed
+	// from them in the backward pass, bit for bit as the forward made it.
+	mean, rstd []float64
+	training   bool
 }
 
 // BatchNorm normalises x (B, C, T) per channel and applies the affine
@@ -48,55 +50,69 @@ func (tp *Tape) BatchNorm(x, gamma, beta *Tensor, bn *BatchNorm, training bool) 
 		panic(fmt.Sprintf("core: BatchNorm: %d channels, parameters have %d", C, gamma.Len()))
 	}
 	n := B * T
-	y := newTensor(make([]float32, x.Len()), x.shape)
-	xhat := make([]float32, x.Len())
-	rstd := make([]float32, C)
-	for c := range C {
-		var mean, variance float64
-		if training {
+	rec := tp.record(x, gamma, beta)
+	y := tp.output(rec, x.shape)
+	means := make([]float64, C)
+	rstd := make([]float64, C)
+	parallelFor(C, 3*x.Len(), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			var mean, variance float64
+			if training {
+				for b := range B {
+					mean += sum64(x.data[(b*C+c)*T:][:T])
+				}
+				mean /= float64(n)
+				for b := range B {
+					variance += sqDev64(x.data[(b*C+c)*T:][:T], mean)
+				}
+				variance /= float64(n)
+				m := float64(bn.Momentum)
+				bn.RunningMean[c] = float32((1-m)*float64(bn.RunningMean[c]) + m*mean)
+				unbiased := variance
+				if n > 1 {
+					unbiased = variance * float64(n) / float64(n-1)
+				}
+				bn.RunningVar[c] = float32((1-m)*float64(bn.RunningVar[c]) + m*unbiased)
+			} else {
+				mean, variance = float64(bn.RunningMean[c]), float64(bn.RunningVar[c])
+			}
+			r := 1 / math.Sqrt(variance+float64(bn.Eps))
+			means[c], rstd[c] = mean, r
+			g, bt := gamma.data[c], beta.data[c]
 			for b := range B {
-				for _, v := range x.data[(b*C+c)*T:][:T] {
-					mean += float64(v)
+				off := (b*C + c) * T
+				yr := y.data[off : off+T]
+				for i, v := range x.data[off : off+T] {
+					h := float32((float64(v) - mean) * r)
+					yr[i] = h*g + bt
 				}
 			}
-			mean /= float64(n)
-			for b := range B {
-				for _, v := range x.data[(b*C+c)*T:][:T] {
-					d := float64(v) - mean
-					variance += d * d
-				}
-			}
-			variance /= float64(n)
-			m := float64(bn.Momentum)
-			bn.RunningMean[c] = float32((1-m)*float64(bn.RunningMean[c]) + m*mean)
-			unbiased := variance
-			if n > 1 {
-				unbiased = variance * float64(n) / float64(n-1)
-			}
-			bn.RunningVar[c] = float32((1-m)*float64(bn.RunningVar[c]) + m*unbiased)
-		} else {
-			mean, variance = float64(bn.RunningMean[c]), float64(bn.RunningVar[c])
 		}
-		r := 1 / math.Sqrt(variance+float64(bn.Eps))
-		rstd[c] = float32(r)
-		g, bt := gamma.data[c], beta.data[c]
-		for b := range B {
-			off := (b*C + c) * T
-			for i, v := range x.data[off : off+T] {
-				h := float32((float64(v) - mean) * r)
-				xhat[off+i] = h
-				y.data[off+i] = h*g + bt
-			}
-		}
-	}
+	})
 	if training {
 		bn.BatchesTracked++
 	}
-	if tp.record(x, gamma, beta) {
-		y.requiresGrad = true
-		tp.push(&batchNormOp{x: x, gamma: gamma, beta: beta, y: y, xhat: xhat, rstd: rstd, training: training})
+	if rec {
+		tp.push(&batchNormOp{x: x, gamma: gamma, beta: beta, y: y, mean: means, rstd: rstd, training: training}, y)
 	}
 	return y
+}
+
+// sqDev64 returns Σ (s[i] − mean)² in float64.
+func sqDev64(s []float32, mean float64) float64 {
+	var a0, a1 float64
+	i := 0
+	for ; i+2 <= len(s); i += 2 {
+		d0 := float64(s[i]) - mean
+		d1 := float64(s[i+1]) - mean
+		a0 += d0 * d0
+		a1 += d1 * d1
+	}
+	for ; i < len(s); i++ {
+		d := float64(s[i]) - mean
+		a0 += d * d
+	}
+	return a0 + a1
 }
 
 func (o *batchNormOp) backward() {
@@ -106,38 +122,62 @@ func (o *batchNormOp) backward() {
 	}
 	B, C, T := o.x.shape[0], o.x.shape[1], o.x.shape[2]
 	n := float64(B * T)
-	for c := range C {
-		var sumG, sumGH float64
-		for b := range B {
-			off := (b*C + c) * T
-			for i, g := range gy[off : off+T] {
-				sumG += float64(g)
-				sumGH += float64(g) * float64(o.xhat[off+i])
+	var gx, gg, gb []float32
+	var fresh bool
+	if o.x.requiresGrad {
+		gx, fresh = o.x.gradOut()
+	}
+	if o.gamma.requiresGrad {
+		gg = o.gamma.ensureGrad()
+	}
+	if o.beta.requiresGrad {
+		gb = o.beta.ensureGrad()
+	}
+	xd := o.x.data
+	parallelFor(C, 3*len(gy), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			mean, r := o.mean[c], o.rstd[c]
+			var sumG, sumGH float64
+			for b := range B {
+				off := (b*C + c) * T
+				xr := xd[off : off+T]
+				for i, g := range gy[off : off+T] {
+					h := float32((float64(xr[i]) - mean) * r)
+					sumG += float64(g)
+					sumGH += float64(g) * float64(h)
+				}
 			}
-		}
-		if o.gamma.requiresGrad {
-			o.gamma.ensureGrad()[c] += float32(sumGH)
-		}
-		if o.beta.requiresGrad {
-			o.beta.ensureGrad()[c] += float32(sumG)
-		}
-		if !o.x.requiresGrad {
-			continue
-		}
-		gx := o.x.ensureGrad()
-		k := float64(o.gamma.data[c]) * float64(o.rstd[c])
-		for b := range B {
-			off := (b*C + c) * T
-			for i, g := range gy[off : off+T] {
-				if o.training {
-					// dx = γ·rstd·(g − mean(g) − x̂·mean(g·x̂))
-					gx[off+i] += float32(k * (float64(g) - sumG/n - float64(o.xhat[off+i])*sumGH/n))
-				} else {
-					gx[off+i] += float32(k * float64(g))
+			if gg != nil {
+				gg[c] += float32(sumGH)
+			}
+			if gb != nil {
+				gb[c] += float32(sumG)
+			}
+			if gx == nil {
+				continue
+			}
+			if fresh {
+				for b := range B {
+					clear(gx[(b*C+c)*T:][:T])
+				}
+			}
+			k := float64(o.gamma.data[c]) * float64(float32(r))
+			mg, mgh := sumG/n, sumGH/n
+			for b := range B {
+				off := (b*C + c) * T
+				xr, gr := xd[off:off+T], gx[off:off+T]
+				for i, g := range gy[off : off+T] {
+					if o.training {
+						// dx = γ·rstd·(g − mean(g) − x̂·mean(g·x̂))
+						h := float32((float64(xr[i]) - mean) * r)
+						gr[i] += float32(k * (float64(g) - mg - float64(h)*mgh))
+					} else {
+						gr[i] += float32(k * float64(g))
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 type avgPoolOp struct {
@@ -159,7 +199,8 @@ func (tp *Tape) AvgPool1d(x *Tensor, kernel, stride, pad int) *Tensor {
 	}
 	shape := append([]int(nil), x.shape...)
 	shape[len(shape)-1] = Tout
-	y := newTensor(make([]float32, numel(shape)), shape)
+	rec := tp.record1(x)
+	y := tp.output(rec, shape)
 	rows := x.Len() / T
 	inv := 1 / float32(kernel)
 	for r := range rows {
@@ -174,9 +215,8 @@ func (tp *Tape) AvgPool1d(x *Tensor, kernel, stride, pad int) *Tensor {
 			dst[t] = s * inv
 		}
 	}
-	if tp.record(x) {
-		y.requiresGrad = true
-		tp.push(&avgPoolOp{x: x, y: y, kernel: kernel, stride: stride, pad: pad})
+	if rec {
+		tp.push(&avgPoolOp{x: x, y: y, kernel: kernel, stride: stride, pad: pad}, y)
 	}
 	return y
 }

@@ -78,7 +78,10 @@ func (ps *ParamSet) Get(name string) *Tensor {
 }
 
 // ZeroGrad clears every gradient.
-func (ps *ParamSet) ZeroGrad() { clear(ps.grad) }
+func (ps *ParamSet) ZeroGrad() {
+	g := ps.grad
+	parallelElems(len(g), 1, func(lo, hi int) { clear(g[lo:hi]) })
+}
 
 // Count returns the number of scalar parameters.
 func (ps *ParamSet) Count() int { return len(ps.data) }

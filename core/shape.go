@@ -30,9 +30,9 @@ func (tp *Tape) Reshape(x *Tensor, shape ...int) *Tensor {
 		panic(fmt.Sprintf("core: Reshape: cannot view %v as %v", x.shape, shape))
 	}
 	y := newTensor(x.data, shape)
-	if tp.record(x) {
-		y.requiresGrad = true
-		tp.push(&reshapeOp{x: x, y: y})
+	if tp.record1(x) {
+		y.arena = tp.pool
+		tp.push(&reshapeOp{x: x, y: y}, y)
 	}
 	return y
 }
@@ -41,10 +41,15 @@ func (o *reshapeOp) backward() {
 	if o.y.grad == nil || !o.x.requiresGrad {
 		return
 	}
-	gx := o.x.ensureGrad()
-	for i, g := range o.y.grad {
-		gx[i] += g
-	}
+	gx, fresh := o.x.gradOut()
+	gy := o.y.grad
+	parallelElems(len(gy), 1, func(lo, hi int) {
+		if fresh {
+			copy(gx[lo:hi], gy[lo:hi])
+			return
+		}
+		addTo(gx[lo:hi], gy[lo:hi])
+	})
 }
 
 // sliceOp copies the range [start, end) of one axis.
@@ -73,14 +78,14 @@ func (tp *Tape) Slice(x *Tensor, axis, start, end int) *Tensor {
 	}
 	shape := slices.Clone(x.shape)
 	shape[axis] = end - start
-	y := newTensor(make([]float32, numel(shape)), shape)
+	rec := tp.record1(x)
+	y := tp.output(rec, shape)
 	w := (end - start) * inner
 	for o := range outer {
 		copy(y.data[o*w:(o+1)*w], x.data[(o*n+start)*inner:])
 	}
-	if tp.record(x) {
-		y.requiresGrad = true
-		tp.push(&sliceOp{x: x, y: y, outer: outer, inner: inner, len: n, start: start, n: end - start})
+	if rec {
+		tp.push(&sliceOp{x: x, y: y, outer: outer, inner: inner, len: n, start: start, n: end - start}, y)
 	}
 	return y
 }
@@ -92,10 +97,7 @@ func (o *sliceOp) backward() {
 	gx := o.x.ensureGrad()
 	w := o.n * o.inner
 	for r := range o.outer {
-		dst := gx[(r*o.len+o.start)*o.inner:][:w]
-		for i, g := range o.y.grad[r*w : (r+1)*w] {
-			dst[i] += g
-		}
+		addTo(gx[(r*o.len+o.start)*o.inner:][:w], o.y.grad[r*w:(r+1)*w])
 	}
 }
 
@@ -126,7 +128,8 @@ func (tp *Tape) Concat(axis int, xs ...*Tensor) *Tensor {
 		total += x.shape[axis]
 	}
 	shape[axis] = total
-	y := newTensor(make([]float32, numel(shape)), shape)
+	rec := tp.record(xs...)
+	y := tp.output(rec, shape)
 	rowOut := total * inner
 	off := 0
 	for _, x := range xs {
@@ -136,9 +139,8 @@ func (tp *Tape) Concat(axis int, xs ...*Tensor) *Tensor {
 		}
 		off += w
 	}
-	if tp.record(xs...) {
-		y.requiresGrad = true
-		tp.push(&concatOp{xs: slices.Clone(xs), y: y, outer: outer, inner: inner})
+	if rec {
+		tp.push(&concatOp{xs: slices.Clone(xs), y: y, outer: outer, inner: inner}, y)
 	}
 	return y
 }
@@ -153,12 +155,12 @@ func (o *concatOp) backward() {
 	for _, x := range o.xs {
 		w := x.Len() / max(o.outer, 1)
 		if x.requiresGrad {
-			gx := x.ensureGrad()
+			gx, fresh := x.gradOut()
 			for r := range o.outer {
-				src := gy[r*rowOut+off:][:w]
-				dst := gx[r*w:][:w]
-				for i, g := range src {
-					dst[i] += g
+				if fresh {
+					copy(gx[r*w:][:w], gy[r*rowOut+off:][:w])
+				} else {
+					addTo(gx[r*w:][:w], gy[r*rowOut+off:][:w])
 				}
 			}
 		}
@@ -241,7 +243,8 @@ func (tp *Tape) Pad(x *Tensor, left, right int, mode PadMode) *Tensor {
 	shape := slices.Clone(x.shape)
 	m := n + left + right
 	shape[len(shape)-1] = m
-	y := newTensor(make([]float32, numel(shape)), shape)
+	rec := tp.record1(x)
+	y := tp.outputZeroed(rec, shape)
 	rows := x.Len() / max(n, 1)
 	for r := range rows {
 		src, dst := x.data[r*n:(r+1)*n], y.data[r*m:(r+1)*m]
@@ -251,9 +254,8 @@ func (tp *Tape) Pad(x *Tensor, left, right int, mode PadMode) *Tensor {
 			}
 		}
 	}
-	if tp.record(x) {
-		y.requiresGrad = true
-		tp.push(&padOp{x: x, y: y, left: left, right: right, mode: mode})
+	if rec {
+		tp.push(&padOp{x: x, y: y, left: left, right: right, mode: mode}, y)
 	}
 	return y
 }

@@ -15,6 +15,11 @@ type Tensor struct {
 	shape        []int
 	grad         []float32
 	requiresGrad bool
+	// arena, when set, is the recycling pool of the tape that made this
+	// tensor: its gradient is taken from there and handed back once the
+	// backward pass no longer needs it (gradPooled).
+	arena      *arena
+	gradPooled bool
 	// Name labels the tensor in error messages and checkpoints.
 	Name string
 }
@@ -122,6 +127,7 @@ func (t *Tensor) SetGrad(g []float32) {
 		panic(fmt.Sprintf("core: SetGrad: %d values for %d elements", len(g), len(t.data)))
 	}
 	t.grad = g
+	t.gradPooled = false
 }
 
 // ZeroGrad sets the gradient to zero if it exists.
@@ -130,9 +136,27 @@ func (t *Tensor) ZeroGrad() { clear(t.grad) }
 // ensureGrad allocates the gradient on first use.
 func (t *Tensor) ensureGrad() []float32 {
 	if t.grad == nil {
-		t.grad = make([]float32, len(t.data))
+		if t.arena != nil {
+			t.grad = t.arena.getZeroed(len(t.data))
+			t.gradPooled = true
+		} else {
+			t.grad = make([]float32, len(t.data))
+		}
 	}
 	return t.grad
+}
+
+// gradOut returns the gradient for an op that will write every element of
+// it. When the gradient does not exist yet and comes from the tape's arena
+// it is not cleared and fresh is true: the op must zero (or assign) each
+// range before adding into it, which it can do while the range is in cache.
+func (t *Tensor) gradOut() (g []float32, fresh bool) {
+	if t.grad == nil && t.arena != nil {
+		t.grad = t.arena.get(len(t.data))
+		t.gradPooled = true
+		return t.grad, true
+	}
+	return t.ensureGrad(), false
 }
 
 // Detach returns a tensor sharing the value but outside the graph.

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -148,6 +149,11 @@ func (t *trainer) setup(cfg Config) error {
 	}
 	t.tp = core.NewTape()
 	t.resetSums()
+	verb := "starting"
+	if resumed {
+		verb = "resuming"
+	}
+	t.emit(Event{Kind: EventStage, Message: fmt.Sprintf("%s at step %d in %v (preset %s, %d train / %d validation chunks)", verb, t.step, t.stage, t.m.Config.Preset, len(trainIdx), len(valIdx))})
 	if !resumed {
 		// The untrained model's validation score is the baseline of the
 		// curve, and a checkpoint at step 0 means a NaN can always be
@@ -159,11 +165,6 @@ func (t *trainer) setup(cfg Config) error {
 			return err
 		}
 	}
-	verb := "starting"
-	if resumed {
-		verb = "resuming"
-	}
-	t.emit(Event{Kind: EventStage, Message: fmt.Sprintf("%s at step %d in %v (preset %s, %d train / %d validation chunks)", verb, t.step, t.stage, t.m.Config.Preset, len(trainIdx), len(valIdx))})
 	return nil
 }
 
@@ -383,6 +384,9 @@ func (t *trainer) stepRNG(salt uint64) *rand.Rand {
 }
 
 func (t *trainer) loop(ctx context.Context) error {
+	// Validation and checkpoints between steps allocate too; keep the
+	// step's collector target for the whole loop (see stepGCPercent).
+	defer debug.SetGCPercent(debug.SetGCPercent(stepGCPercent))
 	t.lastLog, t.lastLogged = time.Now(), t.step
 	for t.step < t.cfg.Steps {
 		if ctx.Err() != nil {
@@ -537,9 +541,20 @@ func (t *trainer) recoverNaN(losses map[string]float64) error {
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 func slabFinite(g []float32) bool {
-	var s float32
-	for _, v := range g {
-		s += v * 0
+	// A value is NaN or ±Inf exactly when its exponent bits are all set;
+	// adding one to the exponent field then carries into the sign bit.
+	// Four independent accumulators keep the loop at memory speed.
+	const exp, one = 0x7f800000, 0x00800000
+	var a0, a1, a2, a3 uint32
+	i := 0
+	for ; i+4 <= len(g); i += 4 {
+		a0 |= math.Float32bits(g[i])&exp + one
+		a1 |= math.Float32bits(g[i+1])&exp + one
+		a2 |= math.Float32bits(g[i+2])&exp + one
+		a3 |= math.Float32bits(g[i+3])&exp + one
 	}
-	return s == 0 // NaN·0 and Inf·0 are NaN
+	for ; i < len(g); i++ {
+		a0 |= math.Float32bits(g[i])&exp + one
+	}
+	return (a0|a1|a2|a3)&(1<<31) == 0
 }

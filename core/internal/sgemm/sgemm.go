@@ -52,6 +52,17 @@ import (
 // read. Sgemm does not allocate once its packing buffers are warm, and it is
 // safe for concurrent use on disjoint C.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(threadCount(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// SgemmSerial is Sgemm computed on the calling goroutine alone, for callers
+// that run independent products in parallel themselves. Its results are
+// bit-identical to Sgemm's.
+func SgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(1, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkArgs(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
@@ -76,10 +87,10 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	}
 	kn := active.Load()
 	if kn.dot44 != nil && !transA && useDot(n, k) {
-		p.smallN(kn)
+		p.smallN(kn, threads)
 		return
 	}
-	tm, tn := split(kn, m, n, k, threadCount(), kn.fused != nil && !transB)
+	tm, tn := split(kn, m, n, k, threads, kn.fused != nil && !transB)
 	if tm*tn == 1 {
 		buf := getBuf()
 		p.block(kn, 0, m, 0, n, buf)
@@ -285,7 +296,7 @@ func useDot(n, k int) bool {
 // is packed (not even that when B is stored transposed). Rows of C are split
 // across goroutines in groups of 4; each element's arithmetic is the same
 // whatever the split.
-func (p *problem) smallN(kn *kernel) {
+func (p *problem) smallN(kn *kernel, threads int) {
 	buf := getBuf()
 	bt, ldbt := p.b, p.ldb
 	if !p.transB {
@@ -300,7 +311,7 @@ func (p *problem) smallN(kn *kernel) {
 	groups := (p.m + 3) / 4
 	nt := 1
 	if 2*float64(p.m)*float64(p.n)*float64(p.k) >= minParallelFlops {
-		nt = min(threadCount(), groups)
+		nt = min(threads, groups)
 	}
 	if nt <= 1 {
 		p.dotRows(kn, 0, p.m, bt, ldbt, &buf.out)
