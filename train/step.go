@@ -82,11 +82,7 @@ func (t *trainer) trainStep(batch []float32) (map[string]float64, bool) {
 	if t.step%2 == 1 {
 		// Discriminator step on real audio and detached generated audio.
 		y := m.Decode(nil, z, true, rng)
-		// The real features are targets. The discriminator's parameters need no
-	// gradient here, so nothing of this pass is recorded and its values are
-	// ordinary memory (the tape keeps only what it records); the tape's
-	// kernels are faster than the inference path at training batch sizes.
-	real := m.Discriminator.Forward(tp, xfb)
+		real := m.Discriminator.Forward(tp, xfb)
 		fake := m.Discriminator.Forward(tp, y)
 		lossD := model.HingeDiscriminatorLoss(tp, real, fake)
 		losses["disc"] = float64(lossD.Item())
@@ -186,6 +182,7 @@ func (t *trainer) validate() error {
 		}
 	}
 	losses := map[string]float64{"validation": fb / float64(n), "val_mss_mb": mb / float64(n)}
+	t.lastVal = losses["validation"]
 	ev := Event{Kind: EventValidation, Step: t.step, Stage: t.stage, Losses: losses, Time: time.Now(), Wall: t.wall()}
 	if t.stage == StageVAE {
 		if err := t.analyze(frames); err != nil {

@@ -65,6 +65,8 @@ type trainer struct {
 	counts     map[string]int
 	lastLosses map[string]float64
 	sps        float64
+	run        *RunManifest
+	lastVal    float64
 }
 
 // Run trains the model of the session in cfg.SessionDir until cfg.Steps,
@@ -85,6 +87,7 @@ func Run(ctx context.Context, cfg Config, events chan<- Event) (err error) {
 		}
 		if err != nil {
 			t.writeStatus("failed", err.Error())
+			t.endRun("failed", err)
 			t.emit(Event{Kind: EventDone, Message: err.Error()})
 		}
 	}()
@@ -152,6 +155,10 @@ func (t *trainer) setup(cfg Config) error {
 	verb := "starting"
 	if resumed {
 		verb = "resuming"
+	}
+	t.run = newRunManifest(t.dir, t.cfg, t.m.Config.JSON(), t.step, resumed)
+	if err := t.run.save(t.dir); err != nil {
+		return fmt.Errorf("train: run manifest: %w", err)
 	}
 	t.emit(Event{Kind: EventStage, Message: fmt.Sprintf("%s at step %d in %v (preset %s, %d train / %d validation chunks)", verb, t.step, t.stage, t.m.Config.Preset, len(trainIdx), len(valIdx))})
 	if !resumed {
@@ -441,6 +448,7 @@ func (t *trainer) loop(ctx context.Context) error {
 		return err
 	}
 	t.writeStatus("done", "")
+	t.endRun("done", nil)
 	t.emit(Event{Kind: EventDone, Step: t.step, Stage: t.stage, Message: fmt.Sprintf("finished %d steps; model in %s", t.step, filepath.Join(t.dir, ModelFile))})
 	return nil
 }
@@ -452,6 +460,7 @@ func (t *trainer) stop() error {
 	}
 	msg := fmt.Sprintf("stopped at step %d; checkpoint written, run again to resume", t.step)
 	t.writeStatus("stopped", msg)
+	t.endRun("stopped", nil)
 	t.emit(Event{Kind: EventDone, Step: t.step, Stage: t.stage, Message: msg})
 	return nil
 }
@@ -557,4 +566,17 @@ func slabFinite(g []float32) bool {
 		a0 |= math.Float32bits(g[i])&exp + one
 	}
 	return (a0|a1|a2|a3)&(1<<31) == 0
+}
+
+// endRun completes the run manifest (state, last step, final losses).
+func (t *trainer) endRun(state string, err error) {
+	if t.run == nil {
+		return
+	}
+	t.run.State, t.run.Ended, t.run.EndStep = state, time.Now().UTC(), t.step
+	t.run.Losses, t.run.Validation = t.lastLosses, t.lastVal
+	if err != nil {
+		t.run.Error = err.Error()
+	}
+	t.run.save(t.dir)
 }

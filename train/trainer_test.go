@@ -211,3 +211,26 @@ func TestNaNRecovery(t *testing.T) {
 		t.Errorf("status after divergence: %+v", st)
 	}
 }
+
+// TestRunManifest checks that a run leaves a manifest naming its seed,
+// dataset and outcome.
+func TestRunManifest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a model")
+	}
+	dir := synthSession(t, 12, 65536)
+	c := tinyConfig(dir, 2)
+	c.Batch = 1
+	collect(t, c)
+	runs, err := ReadRuns(dir)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs = %v, %v; want one", runs, err)
+	}
+	r := runs[0]
+	if r.State != "done" || r.EndStep != 2 || r.Seed != 3 || r.Dataset.Hash == "" || len(r.Dataset.Files) != 1 || r.Losses["loss"] == 0 || r.Binary.Go == "" {
+		t.Errorf("manifest %+v", r)
+	}
+	if r.ConfigDiff["Batch"] != "1" {
+		t.Errorf("config diff %v lacks Batch=1", r.ConfigDiff)
+	}
+}
