@@ -49,7 +49,7 @@ func FeatureMatchingLoss(tp *core.Tape, real, fake [][]*core.Tensor) *core.Tenso
 		}
 		var sum *core.Tensor
 		for l := range real[s] {
-			sum = accumulate(tp, sum, tp.Mean(tp.Abs(tp.Sub(real[s][l], fake[s][l])), false))
+			sum = accumulate(tp, sum, tp.MeanAbsDiff(real[s][l], fake[s][l]))
 		}
 		total = accumulate(tp, total, tp.Scale(sum, float32(10/float64(len(real[s])))))
 	}
