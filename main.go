@@ -614,20 +614,9 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 				return err
 			}
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		events := make(chan train.Event, 64)
-		done := make(chan error, 1)
-		go func() {
-			done <- train.Run(ctx, cfg, events)
-			close(events)
-		}()
-		con := newTrainConsole(os.Stderr, *quiet)
-		for ev := range events {
-			con.show(ev)
-		}
-		con.finish()
-		return <-done
+		return runWithConsole(*quiet, func(ctx context.Context, events chan<- train.Event) error {
+			return train.Run(ctx, cfg, events)
+		})
 	}
 }
 
@@ -1088,20 +1077,9 @@ func priorFlags(fs *flag.FlagSet) func(args []string) error {
 		if *steps > 0 {
 			cfg.Steps = *steps
 		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		events := make(chan train.Event, 64)
-		done := make(chan error, 1)
-		go func() {
-			done <- train.RunPrior(ctx, cfg, events)
-			close(events)
-		}()
-		con := newTrainConsole(os.Stderr, *quiet)
-		for ev := range events {
-			con.show(ev)
-		}
-		con.finish()
-		return <-done
+		return runWithConsole(*quiet, func(ctx context.Context, events chan<- train.Event) error {
+			return train.RunPrior(ctx, cfg, events)
+		})
 	}
 }
 
@@ -1139,4 +1117,23 @@ func generateFlags(fs *flag.FlagSet) func(args []string) error {
 			args[0], rep.Seconds, rep.Frames, rep.Dims, rep.Elapsed.Round(time.Millisecond), rep.SamplingRTF, rep.DecodingRTF)
 		return nil
 	}
+}
+
+// runWithConsole runs a training job until it ends or SIGINT/SIGTERM asks
+// it to checkpoint and stop, printing its events on stderr.
+func runWithConsole(quiet bool, job func(ctx context.Context, events chan<- train.Event) error) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	events := make(chan train.Event, 64)
+	done := make(chan error, 1)
+	go func() {
+		done <- job(ctx, events)
+		close(events)
+	}()
+	con := newTrainConsole(os.Stderr, quiet)
+	for ev := range events {
+		con.show(ev)
+	}
+	con.finish()
+	return <-done
 }
