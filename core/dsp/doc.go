@@ -7,7 +7,7 @@
 //
 // # References
 //
-//   - /work/shared/reference/rave-spec.md: §2 PQMF, §4.2 noise synthesiser,
+//   - ../shared/reference/rave-spec.md (the project specification): §2 PQMF, §4.2 noise synthesiser,
 //     §6.1 v1 distance and loudness, §6.2 v2 distance.
 //   - acids-ircam/RAVE tag v1: rave/pqmf.py (CachedPQMF), rave/core.py
 //     (multiscale_stft, Loudness, amp_to_impulse_response, fft_convolve),
