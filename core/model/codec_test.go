@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ravestation/rave/core"
 )
 
 func sine(n int, f, sr float64) []float32 {
@@ -174,5 +176,31 @@ func TestAnalyzeLatents(t *testing.T) {
 	}
 	if mu := m.Buffer(bufLatentMean).Data(); math.Abs(float64(mu[5])-1.5) > 0.01 {
 		t.Errorf("latent_mean[5] = %g, want 1.5", mu[5])
+	}
+}
+
+// TestNoiseHeadOddFrames decodes an odd number of latent frames with the
+// noise head on for the tiny preset, whose decoder frames (32 sub-band
+// samples) are shorter than a noise frame (64): both paths must give the
+// decoder's length.
+func TestNoiseHeadOddFrames(t *testing.T) {
+	cfg, err := Preset("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, frames := range []int{1, 3, 5} {
+		z := core.Randn(rand.New(rand.NewPCG(2, 2)), 1, cfg.LatentSize, frames)
+		want := frames * cfg.Ratio()
+		if y := m.DecodeBands(nil, z, true, rand.New(rand.NewPCG(3, 3))); y.Dim(-1) != want {
+			t.Errorf("%d frames: inference output %v, want %d samples per band", frames, y.Shape(), want)
+		}
+		tp := core.NewTape()
+		if y := m.DecodeBands(tp, z.Clone().SetRequiresGrad(true), true, rand.New(rand.NewPCG(3, 3))); y.Dim(-1) != want {
+			t.Errorf("%d frames: training output %v, want %d samples per band", frames, y.Shape(), want)
+		}
 	}
 }

@@ -143,7 +143,7 @@ func (d *Decoder) Forward(tp *core.Tape, z *core.Tensor, addNoise bool, rng *ran
 			if rng == nil {
 				panic("model: Decoder.Forward: addNoise needs an rng")
 			}
-			n := synthNoise(nil, d.NoiseAmp(nil, h), d.cfg.DataSize, d.cfg.NoiseRatio(), rng)
+			n := fitNoise(nil, synthNoise(nil, d.NoiseAmp(nil, h), d.cfg.DataSize, d.cfg.NoiseRatio(), rng), y.Dim(-1))
 			for i, v := range n.Data() {
 				y.Data()[i] += v
 			}
@@ -156,10 +156,24 @@ func (d *Decoder) Forward(tp *core.Tape, z *core.Tensor, addNoise bool, rng *ran
 		if rng == nil {
 			panic("model: Decoder.Forward: addNoise needs an rng")
 		}
-		n := synthNoise(tp, d.NoiseAmp(tp, h), d.cfg.DataSize, d.cfg.NoiseRatio(), rng)
+		n := fitNoise(tp, synthNoise(tp, d.NoiseAmp(tp, h), d.cfg.DataSize, d.cfg.NoiseRatio(), rng), y.Dim(-1))
 		y = tp.Add(y, n)
 	}
 	return y
+}
+
+// fitNoise crops or zero-extends the noise head's output to t samples. The
+// noise network works in frames of Π noise_ratios sub-band samples; when a
+// decoder frame holds fewer (the tiny preset: 32 against 64) an odd number
+// of latent frames leaves the two lengths unequal.
+func fitNoise(tp *core.Tape, n *core.Tensor, t int) *core.Tensor {
+	switch m := n.Dim(-1); {
+	case m > t:
+		return tp.Slice(n, -1, 0, t)
+	case m < t:
+		return tp.Pad(n, 0, t-m, core.PadZero)
+	}
+	return n
 }
 
 // repeatOp repeats every sample of the last axis s times.

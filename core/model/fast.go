@@ -228,7 +228,10 @@ func convTranspose1dInfer(out, x, w, bias []float32, B, Cin, T, Cout, K, stride,
 					if j < pad {
 						t0 = (pad - j + stride - 1) / stride
 					}
-					t1 := min(T, (Tout-1+pad-j)/stride+1)
+					t1 := 0 // one past the last t with t·stride + j − pad ≤ Tout − 1
+					if last := Tout - 1 + pad - j; last >= 0 {
+						t1 = min(T, last/stride+1)
+					}
 					for t := t0; t < t1; t++ {
 						y[t*stride+j-pad] += r[t]
 					}
