@@ -445,19 +445,15 @@ func (t *priorTrainer) checkpoint() error {
 	meta := map[string]string{
 		"format": PriorCheckpointFormat, "format_version": CheckpointVersion,
 		"step": strconv.FormatInt(t.step, 10), "config": string(cfgJSON),
-		"adam.step":  strconv.FormatInt(opt.Step, 10),
 		"model_step": strconv.FormatInt(t.modelStep, 10),
 		"wall_s":     strconv.FormatFloat(t.wall().Seconds(), 'f', 3, 64),
 	}
-	m := core.New(opt.M, len(opt.M))
-	m.Name = "adam.m"
-	v := core.New(opt.V, len(opt.V))
-	v.Name = "adam.v"
+	moments := adamState("adam", opt, meta)
 	path, err := SaveCheckpoint(filepath.Join(t.dir, CheckpointDir), t.step, func(tmp string) error {
 		if err := t.p.Save(filepath.Join(tmp, PriorFile)); err != nil {
 			return err
 		}
-		return core.WriteSafetensors(filepath.Join(tmp, PriorCheckpointState), []*core.Tensor{m, v}, meta)
+		return core.WriteSafetensors(filepath.Join(tmp, PriorCheckpointState), moments, meta)
 	}, t.cfg.Keep)
 	if err != nil {
 		return err
@@ -480,16 +476,9 @@ func loadPriorCheckpoint(path string) (priorLoaded, error) {
 	if err != nil {
 		return priorLoaded{}, err
 	}
-	st, err := core.ReadSafetensors(filepath.Join(path, PriorCheckpointState))
+	st, err := readTrainerState(filepath.Join(path, PriorCheckpointState), PriorCheckpointFormat)
 	if err != nil {
 		return priorLoaded{}, err
-	}
-	md := st.Metadata()
-	if md["format"] != PriorCheckpointFormat {
-		return priorLoaded{}, fmt.Errorf("prior trainer state has format %q", md["format"])
-	}
-	if md["format_version"] != CheckpointVersion {
-		return priorLoaded{}, fmt.Errorf("prior trainer state is format version %s; this rave reads version %s (upgrade rave)", md["format_version"], CheckpointVersion)
 	}
 	return priorLoaded{p: p, state: st}, nil
 }
@@ -529,21 +518,9 @@ func (t *priorTrainer) resume(override PriorConfig) (bool, error) {
 	t.cfg = stored
 	t.p = got.p
 	t.tr = prior.NewTrainer(t.p)
-	opt := t.tr.Opt
-	for _, mom := range []struct {
-		name string
-		dst  []float32
-	}{{"adam.m", opt.M}, {"adam.v", opt.V}} {
-		src, err := got.state.Tensor(mom.name)
-		if err != nil {
-			return false, fmt.Errorf("train: prior checkpoint %s: %w", path, err)
-		}
-		if src.Len() != len(mom.dst) {
-			return false, fmt.Errorf("train: prior checkpoint %s: %s has %d values, the prior needs %d", path, mom.name, src.Len(), len(mom.dst))
-		}
-		copy(mom.dst, src.Data())
+	if err := restoreAdam(got.state, "adam", t.tr.Opt); err != nil {
+		return false, fmt.Errorf("train: prior checkpoint %s: %w", path, err)
 	}
-	opt.Step, _ = strconv.ParseInt(md["adam.step"], 10, 64)
 	t.step, _ = strconv.ParseInt(md["step"], 10, 64)
 	t.modelStep, _ = strconv.ParseInt(md["model_step"], 10, 64)
 	wall, _ := strconv.ParseFloat(md["wall_s"], 64)

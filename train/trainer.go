@@ -198,16 +198,9 @@ func loadCheckpoint(p string) (loaded, error) {
 	if m.Disc == nil {
 		return loaded{}, errors.New("checkpoint model has no discriminator")
 	}
-	st, err := core.ReadSafetensors(filepath.Join(p, CheckpointState))
+	st, err := readTrainerState(filepath.Join(p, CheckpointState), CheckpointFormat)
 	if err != nil {
 		return loaded{}, err
-	}
-	md := st.Metadata()
-	if md["format"] != CheckpointFormat {
-		return loaded{}, fmt.Errorf("trainer state has format %q", md["format"])
-	}
-	if md["format_version"] != CheckpointVersion {
-		return loaded{}, fmt.Errorf("trainer state is format version %s; this rave reads version %s (upgrade rave)", md["format_version"], CheckpointVersion)
 	}
 	return loaded{m: m, state: st}, nil
 }
@@ -257,20 +250,9 @@ func (t *trainer) restore(path string, got loaded, override Config) error {
 	t.m = got.m
 	t.newOptimisers()
 	for name, a := range t.adams {
-		for _, mom := range []struct {
-			suffix string
-			dst    []float32
-		}{{".m", a.M}, {".v", a.V}} {
-			src, err := got.state.Tensor("adam." + name + mom.suffix)
-			if err != nil {
-				return fmt.Errorf("train: checkpoint %s: %w", path, err)
-			}
-			if src.Len() != len(mom.dst) {
-				return fmt.Errorf("train: checkpoint %s: adam.%s%s has %d values, the model needs %d", path, name, mom.suffix, src.Len(), len(mom.dst))
-			}
-			copy(mom.dst, src.Data())
+		if err := restoreAdam(got.state, "adam."+name, a); err != nil {
+			return fmt.Errorf("train: checkpoint %s: %w", path, err)
 		}
-		a.Step, _ = strconv.ParseInt(md["adam."+name+".step"], 10, 64)
 	}
 	t.step, _ = strconv.ParseInt(md["step"], 10, 64)
 	st, _ := strconv.Atoi(md["stage"])
@@ -308,13 +290,7 @@ func (t *trainer) checkpoint() error {
 	}
 	var moments []*core.Tensor
 	for _, name := range []string{"enc", "dec", "disc"} {
-		a := t.adams[name]
-		m := core.New(a.M, len(a.M))
-		m.Name = "adam." + name + ".m"
-		v := core.New(a.V, len(a.V))
-		v.Name = "adam." + name + ".v"
-		moments = append(moments, m, v)
-		meta["adam."+name+".step"] = strconv.FormatInt(a.Step, 10)
+		moments = append(moments, adamState("adam."+name, t.adams[name], meta)...)
 	}
 	path, err := SaveCheckpoint(filepath.Join(t.dir, CheckpointDir), t.step, func(tmp string) error {
 		if err := t.m.Save(filepath.Join(tmp, CheckpointModel)); err != nil {
