@@ -79,7 +79,7 @@ func Analyze(sessionDir string, seed uint64, valFraction float64) (*AnalysisRepo
 	if err != nil {
 		return nil, err
 	}
-	if err := StoreAnalysis(m, a, m.Step, source); err != nil {
+	if err := m.SetLatentAnalysis(a, m.Step, source); err != nil {
 		return nil, err
 	}
 	if err := m.Save(path); err != nil {

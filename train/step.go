@@ -204,21 +204,8 @@ func (t *trainer) analyze(frames [][]float32) error {
 	if err != nil {
 		return err
 	}
-	if err := StoreAnalysis(t.m, a, t.step, "validation split"); err != nil {
+	if err := t.m.SetLatentAnalysis(a, t.step, "validation split"); err != nil {
 		return err
 	}
-	return nil
-}
-
-// StoreAnalysis copies a latent analysis into a model's buffers.
-func StoreAnalysis(m *model.Model, a *latent.Analysis, step int64, source string) error {
-	D := m.Config.LatentSize
-	if a.Dims() != D {
-		return fmt.Errorf("train: latent analysis has %d dims, the model %d", a.Dims(), D)
-	}
-	copy(m.Buffer("latent_pca").Data(), a.PCA)
-	copy(m.Buffer("latent_mean").Data(), a.Mean)
-	copy(m.Buffer("fidelity").Data(), a.Fidelity)
-	m.LatentAnalysis = model.LatentAnalysis{Done: true, Frames: a.Frames, Step: step, Source: source}
 	return nil
 }
