@@ -588,15 +588,11 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("%w: unexpected arguments %v", errUsage, args)
 		}
-		s, err := sessions.Open(*name)
+		s, release, err := openLocked(*name, "train")
 		if err != nil {
 			return err
 		}
-		lock, err := s.Acquire("train")
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
+		defer release()
 		if *preset != "" && s.Manifest.Preset != "" && s.Manifest.Preset != *preset {
 			fmt.Fprintf(os.Stderr, "note: session %s was trained with preset %s; a resumed run keeps its model\n", s.Manifest.Name, s.Manifest.Preset)
 		}
@@ -703,15 +699,11 @@ func analyzeFlags(fs *flag.FlagSet) func(args []string) error {
 		if *name == "" {
 			return fmt.Errorf("%w: --session is required", errUsage)
 		}
-		s, err := sessions.Open(*name)
+		s, release, err := openLocked(*name, "analyze")
 		if err != nil {
 			return err
 		}
-		lock, err := s.Acquire("analyze")
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
+		defer release()
 		seed := s.Manifest.Seed
 		if seed == 0 {
 			seed = 1
@@ -1057,15 +1049,11 @@ func priorFlags(fs *flag.FlagSet) func(args []string) error {
 		if *name == "" {
 			return fmt.Errorf("%w: --session is required", errUsage)
 		}
-		s, err := sessions.Open(*name)
+		s, release, err := openLocked(*name, "prior")
 		if err != nil {
 			return err
 		}
-		lock, err := s.Acquire("prior")
-		if err != nil {
-			return err
-		}
-		defer lock.Release()
+		defer release()
 		k := *dims
 		if k == 0 {
 			if k, err = priorDims(s); err != nil {
@@ -1136,4 +1124,18 @@ func runWithConsole(quiet bool, job func(ctx context.Context, events chan<- trai
 	}
 	con.finish()
 	return <-done
+}
+
+// openLocked opens a session and takes its lock for purpose; the caller
+// defers release.
+func openLocked(name, purpose string) (*sessions.Session, func(), error) {
+	s, err := sessions.Open(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	lock, err := s.Acquire(purpose)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, func() { lock.Release() }, nil
 }
