@@ -87,7 +87,7 @@ func commands() []command {
 			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys) or a PyTorch-Lightning training checkpoint.\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
 		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR] [--clip FILE] [--width W --height H]",
 			details: "Writes loss_<term>.png and losses.png (log scale, stage boundary marked, NaN/Inf dropped and counted), spectrum.png\n(explained variance and the chosen fidelity), spectrogram.png (a clip and its reconstruction) and latents.png.", flags: plotFlags},
-		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] (--preset tiny|small|v1 | MODEL | kernels)", flags: benchFlags},
+		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] [--precision f32,bf16] [--stream-weights f32,f16,int8] [--no-stream] (--preset tiny|small|v1 | MODEL | kernels)", flags: benchFlags},
 		{name: "version", summary: "print the version", flags: func(*flag.FlagSet) func([]string) error {
 			return func([]string) error { fmt.Println("rave", version); return nil }
 		}},
@@ -244,7 +244,25 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 	seconds := fs.Float64("seconds", 10, "length of the audio encoded and decoded")
 	minTime := fs.Duration("time", time.Second, "time spent on each kernel measurement")
 	noStream := fs.Bool("no-stream", false, "skip the streaming benchmark")
+	streamWeights := fs.String("stream-weights", "f32,f16,int8", "comma-separated storage of the streamed weights to benchmark (f32, f16, int8); reduced ones report their SNR against f32")
+	precisions := fs.String("precision", "f32,bf16", "comma-separated offline inference arithmetic to benchmark (f32, bf16); bf16 is skipped with a note on CPUs without AVX512_BF16")
 	return func(args []string) error {
+		var precs []model.Precision
+		for _, p := range strings.Split(*precisions, ",") {
+			prec, err := model.ParsePrecision(p)
+			if err != nil {
+				return fmt.Errorf("%w: --precision: %v", errUsage, err)
+			}
+			precs = append(precs, prec)
+		}
+		var weights []model.WeightPrecision
+		for _, w := range strings.Split(*streamWeights, ",") {
+			p, err := model.ParseWeightPrecision(w)
+			if err != nil {
+				return fmt.Errorf("%w: --stream-weights: %v", errUsage, err)
+			}
+			weights = append(weights, p)
+		}
 		out := map[string]any{}
 		switch {
 		case len(args) == 1 && args[0] == "kernels":
@@ -252,11 +270,11 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 			out["kernels"] = core.MeasureKernels(*minTime)
 		case *preset != "" || len(args) == 1:
 			var cfg model.Config
+			var m *model.Model // the model streamed when one is given
 			var err error
 			if *preset != "" {
 				cfg, err = model.Preset(*preset)
 			} else {
-				var m *model.Model
 				m, _, err = sessions.OpenModel(args[0])
 				if m != nil {
 					cfg = m.Config
@@ -265,19 +283,37 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 			if err != nil {
 				return err
 			}
-			r, err := model.Bench(cfg, *seconds)
-			if err != nil {
-				return err
+			var results []model.BenchResult
+			for _, prec := range precs {
+				r, err := model.BenchAt(cfg, *seconds, prec)
+				if err != nil {
+					if prec != model.Float32 && len(precs) > 1 {
+						fmt.Fprintf(os.Stderr, "skipping %s: %v\n", prec, err)
+						continue
+					}
+					return err
+				}
+				results = append(results, r)
 			}
-			out["model"] = r
+			out["model"] = results
 			lat, err := model.StreamLatencyOf(cfg, model.StreamOptions{})
 			if err == nil {
 				out["latency"] = lat
 			}
 			if !*noStream {
-				sr, err := model.StreamBench(cfg, []int{512, 1024, 2048, 4096, 8192}, *seconds)
-				if err != nil {
-					return err
+				var sr []model.StreamBenchResult
+				for _, w := range weights {
+					sizes, o := []int{512, 1024, 2048, 4096, 8192}, model.StreamOptions{Weights: w}
+					var r []model.StreamBenchResult
+					if m != nil {
+						r, err = model.StreamBenchModel(m, sizes, *seconds, o)
+					} else {
+						r, err = model.StreamBenchWith(cfg, sizes, *seconds, o)
+					}
+					if err != nil {
+						return err
+					}
+					sr = append(sr, r...)
 				}
 				out["streaming"] = sr
 			}
@@ -289,28 +325,38 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 			enc.SetIndent("", "  ")
 			return enc.Encode(out)
 		}
-		if r, ok := out["model"].(model.BenchResult); ok {
-			name := r.Preset
-			if name == "" {
-				name = "model"
+		if rs, ok := out["model"].([]model.BenchResult); ok {
+			for i, r := range rs {
+				name := r.Preset
+				if name == "" {
+					name = "model"
+				}
+				fmt.Printf("%s %s: encode+decode of %.1f s at batch 1: %.1f ms (encode %.1f, decode %.1f) = %.1fx real time; peak Go heap %.1f MiB; %d threads, best of %d runs\n",
+					name, r.Precision, r.Seconds, r.TotalMs, r.EncodeMs, r.DecodeMs, r.RealTimeFactor, float64(r.PeakHeapBytes)/(1<<20), r.Threads, r.Runs)
+				if i == len(rs)-1 {
+					fmt.Printf("parameters: encoder %d, decoder %d, discriminator %d\n", r.EncoderParams, r.DecoderParams, r.DiscriminatorParams)
+				}
 			}
-			fmt.Printf("%s: encode+decode of %.1f s at batch 1: %.1f ms (encode %.1f, decode %.1f) = %.1fx real time\n",
-				name, r.Seconds, r.TotalMs, r.EncodeMs, r.DecodeMs, r.RealTimeFactor)
-			fmt.Printf("parameters: encoder %d, decoder %d, discriminator %d; peak Go heap %.1f MiB; %d threads, best of %d runs\n",
-				r.EncoderParams, r.DecoderParams, r.DiscriminatorParams, float64(r.PeakHeapBytes)/(1<<20), r.Threads, r.Runs)
 		}
 		if lat, ok := out["latency"].(model.StreamLatency); ok {
 			fmt.Printf("streaming latency: %d samples = %.1f ms (encoder %d, decoder %d)\n", lat.Samples, lat.Ms, lat.EncoderSamples, lat.DecoderSamples)
 		}
 		if rs, ok := out["streaming"].([]model.StreamBenchResult); ok {
+			fmt.Println("streaming (Process: encode+decode per buffer; SNR of the output against f32 weights', Gaussian-noise input):")
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "buffer\tbudget ms\tmedian ms\tmax ms\treal time\t")
+			fmt.Fprintln(tw, "weights\tMB\tbuffer\tbudget ms\tmedian ms\tmax ms\treal time\tSNR dB\t")
 			for _, r := range rs {
 				if r.Skipped != "" {
-					fmt.Fprintf(tw, "%d\t\t\t\t%s\t\n", r.BufferSize, r.Skipped)
+					if r.Weights == weights[0] { // said once
+						fmt.Fprintf(tw, "\t\t%d\t\t\t\t%s\t\t\n", r.BufferSize, r.Skipped)
+					}
 					continue
 				}
-				fmt.Fprintf(tw, "%d\t%.2f\t%.3f\t%.3f\t%.1fx\t\n", r.BufferSize, r.BufferMs, r.ProcessMedianMs, r.ProcessMaxMs, r.ProcessRTF)
+				snr := "—"
+				if r.Weights != model.WeightsFloat32 {
+					snr = fmt.Sprintf("%.1f", r.SNRdB)
+				}
+				fmt.Fprintf(tw, "%v\t%.1f\t%d\t%.2f\t%.3f\t%.3f\t%.1fx\t%s\t\n", r.Weights, float64(r.WeightBytes)/1e6, r.BufferSize, r.BufferMs, r.ProcessMedianMs, r.ProcessMaxMs, r.ProcessRTF, snr)
 			}
 			tw.Flush()
 		}
@@ -330,22 +376,37 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 // modelArgHelp explains the MODEL argument of the inference commands.
 const modelArgHelp = "MODEL is a model file (.safetensors written by rave, or reference weights, imported on the fly) or a session name."
 
-// renderOptionFlags declares the flags shared by the inference commands.
-func renderOptionFlags(fs *flag.FlagSet) *sessions.RenderOptions {
+// renderOptionFlags declares the flags shared by the inference commands;
+// the second result is the --precision flag (see loadModelArg).
+func renderOptionFlags(fs *flag.FlagSet) (*sessions.RenderOptions, *string) {
 	o := &sessions.RenderOptions{}
 	fs.Float64Var(&o.Fidelity, "fidelity", 0, "keep the PCA dims explaining this share of latent variance, e.g. 0.95 (reference rule: power of two)")
 	fs.IntVar(&o.Dims, "dims", 0, "keep exactly this many PCA dims")
 	fs.BoolVar(&o.Deterministic, "deterministic", false, "posterior means, no noise synthesiser, zeros for dropped dims")
 	fs.Uint64Var(&o.Seed, "seed", 1, "seed of the sampled latents and noise")
-	return o
+	return o, precisionFlag(fs)
 }
 
-func loadModelArg(ref string) (*model.Model, error) {
+// precisionFlag declares --precision, the inference arithmetic.
+func precisionFlag(fs *flag.FlagSet) *string {
+	return fs.String("precision", "f32", "inference arithmetic: f32 (exact float32, the reference's) or bf16 (bfloat16 products summed in float32: about twice as fast on CPUs with AVX512_BF16, output within about −50 dB of f32)")
+}
+
+// loadModelArg opens MODEL (a file or a session name) for inference at
+// the named precision ("f32" or "bf16").
+func loadModelArg(ref, precision string) (*model.Model, error) {
+	prec, err := model.ParsePrecision(precision)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
 	m, path, err := sessions.OpenModel(ref)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "model: %s (%s, %d latent dims, %d Hz)\n", path, presetLabel(m.Config), m.Config.LatentSize, m.Config.SR)
+	if err := m.SetInferencePrecision(prec); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "model: %s (%s, %d latent dims, %d Hz, %s)\n", path, presetLabel(m.Config), m.Config.LatentSize, m.Config.SR, prec)
 	return m, nil
 }
 
@@ -358,7 +419,7 @@ func presetLabel(c model.Config) string {
 
 // encodeFlags declares `rave encode`.
 func encodeFlags(fs *flag.FlagSet) func(args []string) error {
-	o := renderOptionFlags(fs)
+	o, prec := renderOptionFlags(fs)
 	out := fs.String("out", "", "output .npy `FILE` (dims, frames)")
 	fs.BoolVar(&o.Raw, "raw", false, "posterior means before the PCA rotation")
 	return func(args []string) error {
@@ -368,7 +429,7 @@ func encodeFlags(fs *flag.FlagSet) func(args []string) error {
 		if *out == "" {
 			return fmt.Errorf("%w: --out is required", errUsage)
 		}
-		m, err := loadModelArg(args[0])
+		m, err := loadModelArg(args[0], *prec)
 		if err != nil {
 			return err
 		}
@@ -383,12 +444,12 @@ func encodeFlags(fs *flag.FlagSet) func(args []string) error {
 
 // decodeFlags declares `rave decode`.
 func decodeFlags(fs *flag.FlagSet) func(args []string) error {
-	o := renderOptionFlags(fs)
+	o, prec := renderOptionFlags(fs)
 	return func(args []string) error {
 		if len(args) != 3 {
 			return fmt.Errorf("%w: want MODEL, Z.npy and OUT.wav", errUsage)
 		}
-		m, err := loadModelArg(args[0])
+		m, err := loadModelArg(args[0], *prec)
 		if err != nil {
 			return err
 		}
@@ -403,7 +464,7 @@ func decodeFlags(fs *flag.FlagSet) func(args []string) error {
 // renderFlags declares `rave reconstruct` and `rave transfer`.
 func renderFlags(transfer bool) func(fs *flag.FlagSet) func(args []string) error {
 	return func(fs *flag.FlagSet) func(args []string) error {
-		o := renderOptionFlags(fs)
+		o, prec := renderOptionFlags(fs)
 		if transfer {
 			fs.BoolVar(&o.MatchLoudness, "match-loudness", false, "make the output's loudness envelope follow the input's")
 		}
@@ -411,7 +472,7 @@ func renderFlags(transfer bool) func(fs *flag.FlagSet) func(args []string) error
 			if len(args) != 3 {
 				return fmt.Errorf("%w: want MODEL, IN.wav and OUT.wav", errUsage)
 			}
-			m, err := loadModelArg(args[0])
+			m, err := loadModelArg(args[0], *prec)
 			if err != nil {
 				return err
 			}
@@ -892,7 +953,7 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 			if len(args) != 2 {
 				return fmt.Errorf("%w: --sweep wants MODEL and IN.wav", errUsage)
 			}
-			m, err := loadModelArg(args[0])
+			m, err := loadModelArg(args[0], "f32")
 			if err != nil {
 				return err
 			}
@@ -918,7 +979,7 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 		if len(args) != 3 {
 			return fmt.Errorf("%w: want MODEL, IN.wav and OUT.rvz", errUsage)
 		}
-		m, err := loadModelArg(args[0])
+		m, err := loadModelArg(args[0], "f32")
 		if err != nil {
 			return err
 		}
@@ -960,7 +1021,7 @@ func decompressFlags(fs *flag.FlagSet) func(args []string) error {
 		if len(args) != 3 {
 			return fmt.Errorf("%w: want MODEL, IN.rvz and OUT.wav", errUsage)
 		}
-		m, err := loadModelArg(args[0])
+		m, err := loadModelArg(args[0], "f32")
 		if err != nil {
 			return err
 		}
@@ -1081,11 +1142,12 @@ func generateFlags(fs *flag.FlagSet) func(args []string) error {
 	fs.StringVar(&o.Prompt, "prompt", "", "audio `FILE` whose continuation is generated")
 	fs.BoolVar(&o.IncludePrompt, "include-prompt", false, "start the output with the prompt")
 	fs.BoolVar(&o.Deterministic, "deterministic", false, "zeros for the dims the prior does not model, no noise synthesiser")
+	fs.TextVar(&o.StreamWeights, "stream-weights", model.WeightsFloat32, "storage of the streaming decoder's weights: f32 (exact), f16 or int8 (faster, see rave bench)")
 	return func(args []string) error {
 		if *name == "" || len(args) != 1 {
 			return fmt.Errorf("%w: want --session NAME and OUT.wav", errUsage)
 		}
-		m, err := loadModelArg(*name)
+		m, err := loadModelArg(*name, "f32")
 		if err != nil {
 			return err
 		}

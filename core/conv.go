@@ -14,6 +14,37 @@ type geometry struct {
 	srcLen, cols             int
 	k, stride, dilation, off int
 	mode                     PadMode
+	act                      inputAct // applied by im2col as it reads the source
+}
+
+// inputAct is an activation applied to a convolution's input as the
+// input is read (LeakyConv1d): LeakyReLU with the given slope when on.
+type inputAct struct {
+	on    bool
+	slope float32
+}
+
+// apply returns the activation of one value. LeakyReLU is written without
+// a branch (its sign test mispredicts on audio): max(v, slope·v) for a
+// slope up to 1 and min(v, slope·v) above, which give the bits of
+// "slope·v where v < 0, else v".
+func (a inputAct) apply(v float32) float32 {
+	if !a.on {
+		return v
+	}
+	if a.slope <= 1 {
+		return max(v, v*a.slope)
+	}
+	return min(v, v*a.slope)
+}
+
+// load copies src into dst (of the same length) through the activation.
+func (a inputAct) load(dst, src []float32) {
+	if a.on {
+		sgemm.LeakyReLU(dst, src, a.slope)
+		return
+	}
+	copy(dst, src)
 }
 
 // validRange returns the columns [t0, t1) whose tap j lands inside the signal.
@@ -89,7 +120,8 @@ func roundDown(x, m int) int { return x / m * m }
 
 // im2col fills col, a (C·K) × (nb·tc) matrix, with chunk ch of the im2col of
 // C channels of src (B, srcC, srcLen) starting at channel c0:
-// col[c·K+j][bi·tc+t] = src[b0+bi][c0+c][(t0+t)·stride + j·dilation − off].
+// col[c·K+j][bi·tc+t] = act(src[b0+bi][c0+c][(t0+t)·stride + j·dilation − off])
+// with act the geometry's input activation (the identity when off).
 func im2col(serial bool, col, src []float32, srcC, c0, C int, g geometry, ch chunk) {
 	N := ch.width()
 	if g.stride > 1 && g.mode == PadZero {
@@ -109,22 +141,22 @@ func im2col(serial bool, col, src []float32, srcC, c0, C int, g geometry, ch chu
 				s := src[((ch.b0+bi)*srcC+c0+c)*g.srcLen:][:g.srcLen]
 				r := col[row*N+bi*ch.tc:][:ch.tc]
 				for t := ch.t0; t < min(t0, ch.t0+ch.tc); t++ {
-					r[t-ch.t0] = edgeValue(s, t*g.stride+base, g.mode)
+					r[t-ch.t0] = g.act.apply(edgeValue(s, t*g.stride+base, g.mode))
 				}
 				if t0 < t1 {
 					if g.stride == 1 {
-						copy(r[t0-ch.t0:t1-ch.t0], s[t0+base:t1+base])
+						g.act.load(r[t0-ch.t0:t1-ch.t0], s[t0+base:t1+base])
 					} else {
 						d := r[t0-ch.t0 : t1-ch.t0]
 						p := t0*g.stride + base
 						for i := range d {
-							d[i] = s[p]
+							d[i] = g.act.apply(s[p])
 							p += g.stride
 						}
 					}
 				}
 				for t := max(t1, ch.t0); t < ch.t0+ch.tc; t++ {
-					r[t-ch.t0] = edgeValue(s, t*g.stride+base, g.mode)
+					r[t-ch.t0] = g.act.apply(edgeValue(s, t*g.stride+base, g.mode))
 				}
 			}
 		}
@@ -226,9 +258,10 @@ func floorDiv(a, b int) int {
 	return q
 }
 
-// fill sets P (s rows of ph.L) to the phases of signal x for the block
-// starting at column t0, zero outside the signal.
-func (ph phases) fill(P, x []float32, s, t0 int) {
+// fill sets P (s rows of ph.L) to the phases of signal x, through the
+// activation act, for the block starting at column t0, zero outside the
+// signal.
+func (ph phases) fill(P, x []float32, s, t0 int, act inputAct) {
 	n0 := t0 + ph.amin
 	for r := range s {
 		row := P[r*ph.L:][:ph.L]
@@ -236,8 +269,20 @@ func (ph phases) fill(P, x []float32, s, t0 int) {
 		clear(row[:mlo])
 		if mhi > mlo {
 			dst, src := row[mlo:mhi], x[s*(n0+mlo)+r:]
-			for m := range dst {
-				dst[m] = src[m*s]
+			if act.on && act.slope <= 1 {
+				p := act.slope
+				for m := range dst {
+					v := src[m*s]
+					dst[m] = max(v, v*p)
+				}
+			} else if act.on {
+				for m := range dst {
+					dst[m] = act.apply(src[m*s])
+				}
+			} else {
+				for m := range dst {
+					dst[m] = src[m*s]
+				}
 			}
 		}
 		clear(row[max(mhi, mlo):])
@@ -278,7 +323,7 @@ func im2colStrided(serial bool, col, src []float32, srcC, c0, C int, g geometry,
 		P := *pp
 		for c := lo; c < hi; c++ {
 			for bi := range ch.nb {
-				ph.fill(P, src[((ch.b0+bi)*srcC+c0+c)*g.srcLen:][:g.srcLen], s, ch.t0)
+				ph.fill(P, src[((ch.b0+bi)*srcC+c0+c)*g.srcLen:][:g.srcLen], s, ch.t0, g.act)
 				for j := range g.k {
 					off := ph.r[j]*ph.L + ph.a[j] - ph.amin
 					copy(col[(c*g.k+j)*N+bi*ch.tc:][:ch.tc], P[off:off+ch.tc])
@@ -409,34 +454,49 @@ func ConvOutLen(t, k int, p ConvParams) int {
 type conv1dOp struct {
 	x, w, b, y *Tensor
 	p          ConvParams
-	g          geometry
+	g          geometry // g.act is the fused input activation
 }
 
 // Conv1d returns the cross-correlation of x (B, Cin, T) with w
 // (Cout, Cin/groups, K) plus the optional bias b (Cout), like
 // torch.nn.functional.conv1d on a padded input.
 func (tp *Tape) Conv1d(x, w, b *Tensor, p ConvParams) *Tensor {
+	return tp.conv1d("Conv1d", x, w, b, p, inputAct{})
+}
+
+// LeakyConv1d returns Conv1d(LeakyReLU(x, slope), w, b, p) without making
+// the activation: the convolution applies LeakyReLU as it reads x (while
+// forming its im2col or Winograd input tiles), in the forward pass and
+// again in the backward pass, so no tensor of x's size is kept between
+// them. Padding is applied to x (zeros stay zeros; reflected samples go
+// through the activation). Values and gradients are bit-identical to the
+// composition.
+func (tp *Tape) LeakyConv1d(x, w, b *Tensor, slope float32, p ConvParams) *Tensor {
+	return tp.conv1d("LeakyConv1d", x, w, b, p, inputAct{on: true, slope: slope})
+}
+
+func (tp *Tape) conv1d(name string, x, w, b *Tensor, p ConvParams, act inputAct) *Tensor {
 	p = p.normalized()
 	if len(x.shape) != 3 || len(w.shape) != 3 {
-		panic(fmt.Sprintf("core: Conv1d: input %v and weight %v must both be 3-D", x.shape, w.shape))
+		panic(fmt.Sprintf("core: %s: input %v and weight %v must both be 3-D", name, x.shape, w.shape))
 	}
 	B, Cin, T := x.shape[0], x.shape[1], x.shape[2]
 	Cout, Cg, K := w.shape[0], w.shape[1], w.shape[2]
 	G := p.Groups
 	if Cin%G != 0 || Cout%G != 0 || Cin/G != Cg {
-		panic(fmt.Sprintf("core: Conv1d: input has %d channels, weight %v expects %d with %d groups", Cin, w.shape, Cg*G, G))
+		panic(fmt.Sprintf("core: %s: input has %d channels, weight %v expects %d with %d groups", name, Cin, w.shape, Cg*G, G))
 	}
 	if b != nil && b.Len() != Cout {
-		panic(fmt.Sprintf("core: Conv1d: bias has %d values for %d channels", b.Len(), Cout))
+		panic(fmt.Sprintf("core: %s: bias has %d values for %d channels", name, b.Len(), Cout))
 	}
 	if p.PadMode == PadReflect && (p.PadLeft >= T || p.PadRight >= T) {
-		panic(fmt.Sprintf("core: Conv1d: reflect padding (%d, %d) needs an input longer than %d", p.PadLeft, p.PadRight, T))
+		panic(fmt.Sprintf("core: %s: reflect padding (%d, %d) needs an input longer than %d", name, p.PadLeft, p.PadRight, T))
 	}
 	Tout := ConvOutLen(T, K, p)
 	if Tout <= 0 {
-		panic(fmt.Sprintf("core: Conv1d: input of length %d too short for kernel %d dilation %d", T, K, p.Dilation))
+		panic(fmt.Sprintf("core: %s: input of length %d too short for kernel %d dilation %d", name, T, K, p.Dilation))
 	}
-	g := geometry{srcLen: T, cols: Tout, k: K, stride: p.Stride, dilation: p.Dilation, off: p.PadLeft, mode: p.PadMode}
+	g := geometry{srcLen: T, cols: Tout, k: K, stride: p.Stride, dilation: p.Dilation, off: p.PadLeft, mode: p.PadMode, act: act}
 	rec := tp.record(x, w, b)
 	y := tp.output(rec, []int{B, Cout, Tout})
 	Og, KK := Cout/G, Cg*K
@@ -447,7 +507,7 @@ func (tp *Tape) Conv1d(x, w, b *Tensor, p ConvParams) *Tensor {
 		if b != nil {
 			bias = b.data
 		}
-		winoConv(y.data, x.data, *u, bias, B, Cin, Cout, T, p.Dilation, p.PadLeft, false)
+		winoConv(y.data, x.data, *u, bias, B, Cin, Cout, T, p.Dilation, p.PadLeft, false, act)
 		putScratch(u)
 		if rec {
 			tp.push(&conv1dOp{x: x, w: w, b: b, y: y, p: p, g: g}, y)
@@ -531,17 +591,29 @@ func (o *conv1dOp) backward() {
 		gw = o.w.ensureGrad()
 	}
 	if winoUsable(o.p, Cin, Cout, K, o.x.shape[2]) {
+		// A fused input activation is handled inside: each row of the
+		// gradient goes through its derivative once complete.
 		var fresh bool
 		if o.x.requiresGrad {
 			gx, fresh = o.x.gradOut()
 		}
 		u := getScratch(6 * Cout * Cin)
 		winoWeights(*u, o.w.data, Cout, Cin)
-		winoBackward(gx, gw, o.x.data, *u, gy, B, Cin, Cout, Tout, o.p.Dilation, o.p.PadLeft, fresh)
+		winoBackward(gx, gw, o.x.data, *u, gy, B, Cin, Cout, Tout, o.p.Dilation, o.p.PadLeft, fresh, o.g.act)
 		putScratch(u)
 		return
 	}
-	if o.x.requiresGrad {
+	// With a fused input activation the input gradient is first formed
+	// with respect to the activation, in a scratch buffer, and then passed
+	// through the activation's derivative into x's gradient: the
+	// arithmetic of the unfused LeakyReLU and Conv1d.
+	switch {
+	case o.x.requiresGrad && o.g.act.on:
+		ga := getScratch(len(o.x.data))
+		defer o.actBackward(ga)
+		gx = *ga
+		clear(gx)
+	case o.x.requiresGrad:
 		gx = o.x.ensureGrad()
 	}
 	cs := chunks(B, Tout, KK)
@@ -625,6 +697,18 @@ func (o *conv1dOp) backward() {
 		})
 		putScratch(parts)
 	}
+}
+
+// actBackward adds (or assigns, to a fresh gradient) the gradient ga with
+// respect to the activated input, through LeakyReLU's derivative, into x's
+// gradient, and hands ga back to the scratch pool.
+func (o *conv1dOp) actBackward(ga *[]float32) {
+	gx, fresh := o.x.gradOut()
+	x, g, slope := o.x.data, *ga, o.g.act.slope
+	parallelElems(len(gx), 1, func(lo, hi int) {
+		sgemm.LeakyReLUGrad(gx[lo:hi], g[lo:hi], x[lo:hi], slope, !fresh)
+	})
+	putScratch(ga)
 }
 
 // ConvTransposeParams configures ConvTranspose1d with PyTorch's meaning:

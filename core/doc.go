@@ -39,6 +39,11 @@
 // with half the multiply-adds of the im2col GEMM; their results differ from
 // the im2col path in the last bits.
 //
+// [Tape.LeakyConv1d] is Conv1d(LeakyReLU(x)) with the activation applied
+// while the convolution reads its input (im2col or Winograd tiles), in the
+// forward pass and again in the backward pass: the activation tensor is
+// never made, and the results are bit-identical to the composition.
+//
 // # Conventions
 //
 // Shape mismatches and other programmer errors panic with a message prefixed

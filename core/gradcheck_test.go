@@ -122,6 +122,16 @@ func gradCases() []gradCase {
 			}
 			return tp.Conv1d(x[0], x[1], b, p)
 		}})
+		// The same convolution with LeakyReLU fused on its input; x away
+		// from 0 so the finite differences do not straddle the kink.
+		lspecs := append([]gradcheck.Input{gradcheck.In(gradcheck.AwayZero, c.B, c.Cin, c.T)}, specs[1:]...)
+		cases = append(cases, gradCase{"leaky_conv1d_" + c.name, lspecs, func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+			var b *core.Tensor
+			if len(x) > 2 {
+				b = x[2]
+			}
+			return tp.LeakyConv1d(x[0], x[1], b, 0.2, p)
+		}})
 	}
 	convTs := []struct {
 		name      string

@@ -316,3 +316,95 @@ func TestMeanAbsDiffMatchesComposite(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestLeakyConv1dMatchesComposite checks that LeakyConv1d gives the bits of
+// Conv1d(LeakyReLU(x)), value and gradients, on every path of the
+// convolution (direct and strided im2col, blocked, grouped work items,
+// reflect padding, Winograd), on plain and recycling tapes, with x also
+// used elsewhere (its gradient accumulates) or needing no gradient.
+func TestLeakyConv1dMatchesComposite(t *testing.T) {
+	defer core.SetConvTuning(1<<12, 32, 8)()
+	for _, c := range []struct {
+		name      string
+		B, Cin, T int
+		Cout, K   int
+		p         core.ConvParams
+		slope     float32
+	}{
+		{"k3_same", 2, 4, 300, 6, 3, core.ConvParams{PadLeft: 1, PadRight: 1}, 0.2},
+		{"winograd_dil3", 3, 8, 200, 8, 3, core.ConvParams{Dilation: 3, PadLeft: 3, PadRight: 3}, 0.2},
+		{"winograd_16to8", 2, 16, 130, 8, 3, core.ConvParams{PadLeft: 1, PadRight: 1}, 0.2},
+		{"blocked_k7", 2, 6, 2000, 4, 7, core.ConvParams{PadLeft: 3, PadRight: 3}, 0.2},
+		{"stride4_k9", 4, 4, 256, 8, 9, core.ConvParams{Stride: 4, PadLeft: 4, PadRight: 4}, 0.2},
+		{"stride4_k9_slope1.5", 4, 4, 256, 8, 9, core.ConvParams{Stride: 4, PadLeft: 4, PadRight: 4}, 1.5},
+		{"groups2_k5", 8, 8, 64, 4, 5, core.ConvParams{Groups: 2, PadLeft: 2, PadRight: 2}, 0.2},
+		{"reflect_k5", 2, 3, 50, 3, 5, core.ConvParams{PadLeft: 2, PadRight: 2, PadMode: core.PadReflect}, 0.2},
+		{"reflect_stride2_negative_slope", 2, 3, 51, 2, 3, core.ConvParams{Stride: 2, PadLeft: 1, PadRight: 1, PadMode: core.PadReflect}, -0.3},
+		{"reflect_stride2_slope3", 2, 3, 51, 2, 3, core.ConvParams{Stride: 2, PadLeft: 1, PadRight: 1, PadMode: core.PadReflect}, 3},
+	} {
+		for _, recycle := range []bool{false, true} {
+			for _, mode := range []string{"shared", "only", "fixed_x"} {
+				run := func(fused bool) [][]float32 {
+					rng := rand.New(rand.NewPCG(21, uint64(c.T)))
+					x0 := core.Randn(rng, c.B, c.Cin, c.T).SetRequiresGrad(mode != "fixed_x")
+					w := core.Randn(rng, c.Cout, c.Cin/max(c.p.Groups, 1), c.K).SetRequiresGrad(true)
+					b := core.Randn(rng, c.Cout).SetRequiresGrad(true)
+					tp := core.NewTape()
+					tp.SetRecycling(recycle)
+					var out [][]float32
+					for range 2 { // a second step reuses the recycled buffers
+						tp.Reset()
+						for _, l := range []*core.Tensor{x0, w, b} {
+							l.SetGrad(nil)
+						}
+						// x is made by an op so that its gradient is a
+						// fresh arena buffer on a recycling tape.
+						x := tp.Scale(x0, 1.5)
+						var y *core.Tensor
+						if fused {
+							y = tp.LeakyConv1d(x, w, b, c.slope, c.p)
+						} else {
+							y = tp.Conv1d(tp.LeakyReLU(x, c.slope), w, b, c.p)
+						}
+						loss := tp.Mean(tp.Square(y), false)
+						if mode == "shared" {
+							loss = tp.Add(loss, tp.Mean(tp.Tanh(x), false))
+						}
+						tp.Backward(loss)
+						out = append(out, append([]float32(nil), y.Data()...), []float32{loss.Item()})
+						for _, l := range []*core.Tensor{x0, w, b} {
+							out = append(out, append([]float32(nil), l.Grad()...))
+						}
+					}
+					return out
+				}
+				got, want := run(true), run(false)
+				for i := range want {
+					if len(got[i]) != len(want[i]) {
+						t.Fatalf("%s recycle=%v %s: output %d has %d values, want %d", c.name, recycle, mode, i, len(got[i]), len(want[i]))
+					}
+					for j := range want[i] {
+						if math.Float32bits(got[i][j]) != math.Float32bits(want[i][j]) {
+							t.Fatalf("%s recycle=%v %s: output %d[%d] = %v, composite %v", c.name, recycle, mode, i, j, got[i][j], want[i][j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLeakyConv1dWinogradGradients checks LeakyConv1d's gradients by finite
+// differences on the Winograd path (narrow layers forced through it).
+func TestLeakyConv1dWinogradGradients(t *testing.T) {
+	defer core.SetConvTuning(1<<18, 512, 2)()
+	for i, p := range []core.ConvParams{{PadLeft: 1, PadRight: 1}, {Dilation: 3, PadLeft: 3, PadRight: 3}} {
+		err := gradcheck.Check(uint64(30+i), []gradcheck.Input{gradcheck.In(gradcheck.AwayZero, 2, 3, 14), gradcheck.In(gradcheck.Signed, 4, 3, 3), gradcheck.In(gradcheck.Signed, 4)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				return tp.LeakyConv1d(x[0], x[1], x[2], 0.2, p)
+			})
+		if err != nil {
+			t.Fatalf("dilation %d: %v", max(p.Dilation, 1), err)
+		}
+	}
+}

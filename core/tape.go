@@ -88,6 +88,20 @@ func (tp *Tape) Zeros(shape ...int) *Tensor {
 	return t
 }
 
+// Output returns a tensor of the given shape for the result of an op
+// implemented outside this package (see Record), its values unspecified:
+// the op must write every element. On a recycling tape its storage comes
+// from the tape's arena and is reused after the next Reset, as with Zeros,
+// so an op run every step allocates nothing once warm; otherwise (and on a
+// nil tape) it is ordinary memory.
+func (tp *Tape) Output(shape ...int) *Tensor {
+	t := newTensor(tp.alloc(numel(shape)), shape)
+	if tp != nil {
+		t.arena = tp.pool
+	}
+	return t
+}
+
 // alloc returns a buffer of n values with unspecified contents (zeros when
 // it is freshly allocated); the caller must write every element.
 func (tp *Tape) alloc(n int) []float32 {

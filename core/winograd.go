@@ -96,9 +96,10 @@ func (p winoPlan) chunk(gi int) (b0, nb int) {
 // winoConv computes out (B, Cout, T) = (or += if accumulate) the kernel-3
 // correlation, dilation dil, of in (B, Cin, T) zero-padded by padL on the
 // left and 2·dil − padL on the right, with u = G·w as made by winoWeights
-// (6, Cout, Cin). bias (Cout) may be nil. Every output goes through the
-// same arithmetic whatever the number of threads.
-func winoConv(out, in, u, bias []float32, B, cin, cout, T, dil, padL int, accumulate bool) {
+// (6, Cout, Cin), the input read through act. bias (Cout) may be nil.
+// Every output goes through the same arithmetic whatever the number of
+// threads.
+func winoConv(out, in, u, bias []float32, B, cin, cout, T, dil, padL int, accumulate bool, act inputAct) {
 	pl := newWinoPlan(B, cin, cout, T, dil, padL)
 	v := getScratch(6 * cin * pl.maxNB * pl.per)
 	m := getScratch(6 * cout * pl.maxNB * pl.per)
@@ -106,7 +107,7 @@ func winoConv(out, in, u, bias []float32, B, cin, cout, T, dil, padL int, accumu
 		b0, nb := pl.chunk(gi)
 		nt := nb * pl.per
 		V, M := (*v)[:6*cin*nt], (*m)[:6*cout*nt]
-		winoInput(V, in, b0, nb, cin, T, dil, padL, pl.nblk, pl.span)
+		winoInput(V, in, b0, nb, cin, T, dil, padL, pl.nblk, pl.span, act)
 		for k := range 6 {
 			sgemm.Sgemm(false, false, cout, nt, cin, 1, u[k*cout*cin:], cin, V[k*cin*nt:], nt, 0, M[k*cout*nt:], nt)
 		}
@@ -118,10 +119,13 @@ func winoConv(out, in, u, bias []float32, B, cin, cout, T, dil, padL int, accumu
 
 // winoBackward adds the gradients of the convolution out = winoConv(x, u)
 // (u = G·w) for the output gradient gy (B, Cout, T) into gx (B, Cin, T) and
-// gw (Cout, Cin, 3); either may be nil.
+// gw (Cout, Cin, 3); either may be nil. With an input activation act the
+// convolution's input is act(x): the tiles for gw are made from act(x), and
+// the gradient with respect to act(x) goes through act's derivative into gx
+// as each row of it is complete.
 //
 // When freshX is set, gx holds garbage and is overwritten instead.
-func winoBackward(gx, gw, x, u, gy []float32, B, cin, cout, T, dil, padL int, freshX bool) {
+func winoBackward(gx, gw, x, u, gy []float32, B, cin, cout, T, dil, padL int, freshX bool, act inputAct) {
 	pl := newWinoPlan(B, cin, cout, T, dil, padL)
 	v := getScratch(6 * cin * pl.maxNB * pl.per)
 	m := getScratch(6 * cout * pl.maxNB * pl.per)
@@ -138,10 +142,10 @@ func winoBackward(gx, gw, x, u, gy []float32, B, cin, cout, T, dil, padL int, fr
 			for k := range 6 {
 				sgemm.Sgemm(true, false, cin, nt, cout, 1, u[k*cout*cin:], cin, dM[k*cout*nt:], nt, 0, V[k*cin*nt:], nt)
 			}
-			winoInputAdjoint(gx, V, b0, nb, cin, T, dil, padL, pl.nblk, pl.span, freshX)
+			winoInputAdjoint(gx, V, x, b0, nb, cin, T, dil, padL, pl.nblk, pl.span, freshX, act)
 		}
 		if gw != nil {
-			winoInput(V, x, b0, nb, cin, T, dil, padL, pl.nblk, pl.span)
+			winoInput(V, x, b0, nb, cin, T, dil, padL, pl.nblk, pl.span, act)
 			beta := float32(1)
 			if gi == 0 {
 				beta = 0
@@ -245,8 +249,10 @@ func winoGradTiles(dM, gy []float32, b0, nb, cout, T, dil, nblk int) {
 // winoInputAdjoint applies B to dV (6, Cin, nb·per) tile by tile and adds
 // the results into the input positions the tiles were read from: the
 // adjoint of winoInput. Each row is assembled in a padded buffer (tiles in
-// order, overlaps included) and then added into gx (B, Cin, T).
-func winoInputAdjoint(gx, dV []float32, b0, nb, cin, T, dil, padL, nblk, span int, assign bool) {
+// order, overlaps included) and then added (or assigned) into gx
+// (B, Cin, T), through the derivative of the input activation act at x
+// when act is on.
+func winoInputAdjoint(gx, dV, x []float32, b0, nb, cin, T, dil, padL, nblk, span int, assign bool, act inputAct) {
 	per := nblk * dil
 	nt := nb * per
 	parallelFor(nb*cin, nb*cin*T*6, func(lo, hi int) {
@@ -294,10 +300,14 @@ func winoInputAdjoint(gx, dV []float32, b0, nb, cin, T, dil, padL, nblk, span in
 					s5[rho] += e5
 				}
 			}
-			if assign {
-				copy(gx[((b0+bi)*cin+c)*T:][:T], row[padL:padL+T])
-			} else {
-				addTo(gx[((b0+bi)*cin+c)*T:][:T], row[padL:padL+T])
+			dst, src := gx[((b0+bi)*cin+c)*T:][:T], row[padL:padL+T]
+			switch {
+			case act.on:
+				sgemm.LeakyReLUGrad(dst, src, x[((b0+bi)*cin+c)*T:][:T], act.slope, !assign)
+			case assign:
+				copy(dst, src)
+			default:
+				addTo(dst, src)
 			}
 		}
 		putScratch(rowp)
@@ -306,8 +316,8 @@ func winoInputAdjoint(gx, dV []float32, b0, nb, cin, T, dil, padL, nblk, span in
 
 // winoInput fills V (6, Cin, nb·per) with Bᵀ·d for every tile of batch
 // elements [b0, b0+nb): V_k[c][bi·per + q·δ + ρ] = Σ_l Bᵀ[k][l]·x̃[4δq + ρ + lδ]
-// with x̃ the zero-padded row.
-func winoInput(V, in []float32, b0, nb, cin, T, dil, padL, nblk, span int) {
+// with x̃ the zero-padded row of act(x).
+func winoInput(V, in []float32, b0, nb, cin, T, dil, padL, nblk, span int, act inputAct) {
 	per := nblk * dil
 	nt := nb * per
 	parallelFor(nb*cin, nb*cin*T*6, func(lo, hi int) {
@@ -316,7 +326,7 @@ func winoInput(V, in []float32, b0, nb, cin, T, dil, padL, nblk, span int) {
 		for r := lo; r < hi; r++ {
 			bi, c := r/cin, r%cin
 			clear(row[:padL])
-			copy(row[padL:padL+T], in[((b0+bi)*cin+c)*T:][:T])
+			act.load(row[padL:padL+T], in[((b0+bi)*cin+c)*T:][:T])
 			clear(row[padL+T:])
 			off := c*nt + bi*per
 			v0 := V[0*cin*nt+off:][:per]

@@ -82,6 +82,10 @@ type GenerateOptions struct {
 	// warm-up) and at the very end (which the whole-signal decoder pads
 	// with zeros and the streaming one continues with further frames).
 	Streaming bool
+	// StreamWeights is the storage of the streaming decoder's weights
+	// (Streaming and Generator only): float32 (the zero value, exact),
+	// half or int8, faster for a small error (see model.StreamOptions).
+	StreamWeights model.WeightPrecision
 }
 
 // GenerateReport describes a Generate run. Real-time factors are

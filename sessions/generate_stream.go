@@ -57,7 +57,7 @@ func NewGenerator(m *model.Model, p *prior.Prior, opts GenerateOptions) (*Genera
 	case opts.Temperature < 0 || math.IsNaN(opts.Temperature):
 		return nil, fmt.Errorf("sessions: generate: temperature %v", opts.Temperature)
 	}
-	so := model.StreamOptions{Fidelity: model.Fidelity{Dims: k, Fill: latent.FillZero}}
+	so := model.StreamOptions{Fidelity: model.Fidelity{Dims: k, Fill: latent.FillZero}, Weights: opts.StreamWeights}
 	if !opts.Deterministic {
 		so.Fidelity.Fill = latent.FillNoise
 		so.RNG = rand.New(rand.NewPCG(opts.Seed, saltDecode))

@@ -10,8 +10,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ravestation/rave/audio"
@@ -525,7 +527,33 @@ func (t *trainer) recoverNaN(losses map[string]float64) error {
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
+// slabFinite reports whether every value of g is finite. A large slab (a
+// model's gradients) is checked in parallel parts.
 func slabFinite(g []float32) bool {
+	parts := min(runtime.GOMAXPROCS(0), len(g)>>20)
+	if parts <= 1 {
+		return rangeFinite(g)
+	}
+	ok := make([]bool, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok[i] = rangeFinite(g[len(g)*i/parts : len(g)*(i+1)/parts])
+		}()
+	}
+	wg.Wait()
+	for _, v := range ok {
+		if !v {
+			return false
+		}
+	}
+	return true
+}
+
+// rangeFinite is slabFinite on one goroutine.
+func rangeFinite(g []float32) bool {
 	// A value is NaN or ±Inf exactly when its exponent bits are all set;
 	// adding one to the exponent field then carries into the sign bit.
 	// Four independent accumulators keep the loop at memory speed.

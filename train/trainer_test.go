@@ -234,3 +234,33 @@ func TestRunManifest(t *testing.T) {
 		t.Errorf("config diff %v lacks Batch=1", r.ConfigDiff)
 	}
 }
+
+// TestSlabFinite checks the finiteness test on small slabs and on slabs
+// large enough to be split across goroutines, with the bad value at either
+// end and inside a part.
+func TestSlabFinite(t *testing.T) {
+	for _, n := range []int{1, 7, 1 << 10, 3<<20 + 5} {
+		for _, c := range []struct {
+			name string
+			at   func(n int) int
+			v    float32
+		}{
+			{"nan_first", func(int) int { return 0 }, float32(math.NaN())},
+			{"inf_last", func(n int) int { return n - 1 }, float32(math.Inf(1))},
+			{"neg_inf_middle", func(n int) int { return n / 2 }, float32(math.Inf(-1))},
+			{"nan_second_part", func(n int) int { return min(n-1, n*3/4+1) }, float32(math.NaN())},
+		} {
+			g := make([]float32, n)
+			for i := range g {
+				g[i] = float32(i%17) - 8 + math.MaxFloat32*float32(i%2)
+			}
+			if !slabFinite(g) {
+				t.Fatalf("n=%d: finite slab reported non-finite", n)
+			}
+			g[c.at(n)] = c.v
+			if slabFinite(g) {
+				t.Fatalf("n=%d %s: non-finite value at %d not found", n, c.name, c.at(n))
+			}
+		}
+	}
+}

@@ -349,9 +349,11 @@ func (m app) clipPromptKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// quit stops the watchers and the player; a training job runs on.
+// quit stops the watchers, the live track and the player; a training job
+// runs on.
 func (m app) quit() (tea.Model, tea.Cmd) {
 	m.training.close()
+	m.latent.closeLive()
 	if m.sessions.prep != nil {
 		m.sessions.prep.cancel()
 	}

@@ -17,10 +17,10 @@ import (
 )
 
 // Codec is what the fidelity and latent panes need from a model: whole-
-// clip encoding to PCA-space latents and decoding back. The offline
-// implementation wraps core/model's EncodeAudio and DecodeLatentsWith; a
-// streaming model can implement it too, and Transformer as well to apply
-// latent edits buffer by buffer while it plays.
+// clip encoding to PCA-space latents and decoding back. The implementation
+// for model files wraps core/model's EncodeAudio and DecodeLatentsWith, and
+// is a StreamingCodec as well, so that the latent pane can play its edits
+// live.
 type Codec interface {
 	// Info describes the model.
 	Info() CodecInfo
@@ -36,11 +36,39 @@ type Codec interface {
 // frame t (counted from the start of the clip).
 type LatentEdit func(t int, z []float32)
 
-// Transformer is implemented by codecs that render audio with a per-frame
-// latent edit in one pass (the streaming model). The latent pane uses it
-// when present; otherwise it encodes, edits every frame and decodes.
-type Transformer interface {
-	Transform(x []float32, edit LatentEdit) ([]float32, error)
+// StreamingCodec is implemented by codecs whose decoder can run buffer by
+// buffer (core/model's Streamer). With a sound device the latent pane then
+// plays track B live: the clip's latents, edited, go frame by frame through
+// a FrameDecoder while B plays, so an edit is heard within a few buffers
+// (see liveTrack). Other codecs get an offline render of the whole clip
+// after each edit.
+type StreamingCodec interface {
+	Codec
+	// NewFrameDecoder returns a new decoder, independent of any other, for
+	// buffers of block samples (a multiple of Info().Hop), and its delays.
+	NewFrameDecoder(block int) (FrameDecoder, StreamDelay, error)
+}
+
+// FrameDecoder decodes latent frames buffer by buffer, keeping the state of
+// its causal convolutions between calls (*model.Streamer implements it).
+// It is used by one goroutine at a time.
+type FrameDecoder interface {
+	// DecodeBuffer decodes frames ([frame][dim], PCA space) into
+	// len(z)·Hop samples of dst and returns dst: the offline decoding of
+	// the same frames delayed by StreamDelay.Latency samples, exact after
+	// StreamDelay.Warmup samples from a Reset. It allocates nothing.
+	DecodeBuffer(dst []float32, z [][]float32) []float32
+	// Reset clears the state, as at the start of a new stream.
+	Reset()
+}
+
+// StreamDelay gives a FrameDecoder's delays in samples.
+type StreamDelay struct {
+	// Latency is how far the decoder's output lags the offline decoding.
+	Latency int
+	// Warmup counts the output samples after a Reset that depend on the
+	// state's initial zeros (and so differ from the offline decoding).
+	Warmup int
 }
 
 // CodecInfo describes a model for the panes.
@@ -78,6 +106,8 @@ type modelCodec struct {
 	info CodecInfo
 }
 
+var _ StreamingCodec = (*modelCodec)(nil)
+
 func newModelCodec(m *model.Model) *modelCodec {
 	c := m.Config
 	info := CodecInfo{SampleRate: c.SR, Dims: c.LatentSize, Hop: c.CompressionRatio(), Step: m.Step, Stage: m.Stage}
@@ -101,6 +131,21 @@ func (c *modelCodec) Decode(z [][]float32, n int) ([]float32, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.m.DecodeLatentsWith(z, n, model.CodecOptions{})
+}
+
+// NewFrameDecoder implements StreamingCodec with a model.Streamer built
+// from the current weights (posterior means, every PCA dimension, no noise
+// head: what Decode renders). It fails for models that cannot stream
+// (no PQMF).
+func (c *modelCodec) NewFrameDecoder(block int) (FrameDecoder, StreamDelay, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, err := model.NewStreamer(c.m, model.StreamOptions{MaxBuffer: block})
+	if err != nil {
+		return nil, StreamDelay{}, fmt.Errorf("streaming decoder: %w", err)
+	}
+	lat := s.Latencies()
+	return s, StreamDelay{Latency: lat.DecoderSamples, Warmup: lat.DecoderWarmup}, nil
 }
 
 // loadSessionModel reads <session>/model.safetensors. When the model holds

@@ -32,8 +32,14 @@
 //   - Latent: one meter per dimension in PCA order at the playhead (the
 //     distance from the dimension's mean over the clip, in its standard
 //     deviation), moving with playback. ←/→ bias, [/] scale, f freeze at
-//     the playhead, z randomise, c/C clear. A short pause after an edit (or
-//     enter) renders the clip through the decoder as track B.
+//     the playhead, z randomise, c/C clear. With a sound device and a model
+//     that streams, track B is decoded live from the clip's latents while
+//     it plays (livetrack.go): an edit makes B current and is heard a
+//     block or two (45–85 ms) plus the device's buffer after the key, with
+//     no re-render, and enter plays B. Without a
+//     device (or over SSH), or for a model that cannot stream, a short
+//     pause after an edit (or enter) renders the whole clip offline as
+//     track B.
 //   - Generate: for a session with a trained prior
 //     (prior/prior.safetensors, `rave prior train --session NAME`), new
 //     audio from sessions.Generate: ←/→ temperature ±0.1, ↑/↓ length ±1 s,
@@ -46,7 +52,8 @@
 //     dataset, or a file opened with o), track B the last render. space
 //     plays, a switches A/B at the same position, L loops, +/- volume,
 //     </> seek. Without a sound device (or over SSH) it says so and w
-//     writes A and B as WAV files to the session's exports/ folder.
+//     writes A and B as WAV files to the session's exports/ folder (a live
+//     B is rendered whole with the edit in force for that).
 //
 // # Demo session
 //
@@ -67,7 +74,8 @@
 // shared between components. Each pane has its file (sessions.go,
 // training.go, fidelity.go, latent.go, generate.go), as do the playback bar
 // (player.go), prompts (prompt.go), text charts (chart.go), the model
-// adapter (codec.go) and SSH serving (serve.go). Components embed Common
+// adapter (codec.go), streaming playback (liverender.go, livetrack.go and
+// the latent pane's side of it, latentlive.go) and SSH serving (serve.go). Components embed Common
 // (size, styles, keys, clock), have SetSize and their own help, and their
 // Update returns their concrete type.
 //
@@ -88,11 +96,34 @@
 // # Models
 //
 // The fidelity and latent panes talk to the model through Codec (whole-
-// clip encode and decode in PCA space). The offline implementation wraps
-// core/model; a streaming model can implement Codec and Transformer (a
-// per-frame latent edit applied while it renders) without changes here.
-// The model is <session>/model.safetensors, reloaded when the trainer
-// writes a new one.
+// clip encode and decode in PCA space). A codec that also implements
+// StreamingCodec hands out FrameDecoders (core/model's Streamer: cached
+// causal convolutions, no allocation per buffer) for live playback. The
+// implementation for model files wraps core/model and does both. The model
+// is <session>/model.safetensors, reloaded when the trainer writes a new
+// one (a live B keeps playing the old weights until the new ones stream).
+//
+// # Live playback
+//
+// The clip is encoded once. A liveTrack (an audio.SeekStream, so the
+// player treats it as any track B) runs a goroutine that feeds the edited
+// latents frame by frame to a FrameDecoder and keeps at most two blocks
+// (2048 samples each at 48 kHz) decoded ahead of the device. Because the
+// latents are known in advance, it feeds the decoder its latency ahead and
+// hands out its output shifted back (liveRenderer): block k is the offline
+// decoding of clip samples [k·2048, (k+1)·2048), so the meters, which
+// follow the player's position, show the frame being heard. Read never
+// waits on the decoder in steady state (the player and oto call it holding
+// the locks the device thread and the UI take). A seek, an A/B switch or a
+// loop restarts the decoder at the new position, which must first decode
+// its warm-up (26 frames for the demo model, about 40 ms): B plays a gap
+// of silence 1.5 times that long meanwhile, then exactly the offline
+// decoding. An edit restarts the decoder at the end of the queue with the
+// edit on every frame, primed over as much of the warm-up as decodes while
+// the queue plays, so it is heard after the queue (45–85 ms) plus the
+// device's buffer (the player's 100 ms). The goroutine ends when the
+// latents change, the session or clip changes, or the workstation quits;
+// SetEdit, Seek and Close never block the Update loop.
 //
 // # Tests
 //

@@ -114,7 +114,7 @@ func DefaultKeyMap() *KeyMap {
 		Randomize: b([]string{"z"}, "z", "randomise"),
 		ResetDim:  b([]string{"c"}, "c", "clear dim edits"),
 		ResetAll:  b([]string{"C"}, "C", "clear all edits"),
-		Render:    b([]string{"enter"}, "enter", "render & play"),
+		Render:    b([]string{"enter"}, "enter", "play the edited clip (B)"),
 
 		TempDown:      b([]string{"left", "h"}, "←/h", "temperature −0.1"),
 		TempUp:        b([]string{"right", "l"}, "→/l", "temperature +0.1"),

@@ -14,13 +14,23 @@ import (
 
 // The latent pane shows one meter per latent dimension (PCA order) at the
 // playhead: the distance from the dimension's mean over the clip, in its
-// standard deviation over the clip. It edits dimensions: add a bias, scale, freeze at the value under the
-// playhead, or replace by noise. Edits are heard through the decoder: a
-// short pause after the last edit (or enter) renders the clip with the
-// edits as track B, through Transformer when the codec streams and
-// otherwise offline (encode once, edit every frame, decode).
+// standard deviation over the clip. It edits dimensions: add a bias,
+// scale, freeze at the value under the playhead, or replace by noise.
+//
+// Edits are heard through the decoder. The clip is encoded once; when the
+// codec streams (StreamingCodec) and a sound device plays at the clip's
+// rate, track B is a liveTrack: the latents, with the edit in force, are
+// decoded buffer by buffer while B plays, so an edit is heard a block or
+// two (plus the device's buffer) after the key, with no re-render. The
+// meters need no correction for the decoder's latency: the live track
+// feeds the decoder that far ahead, so what is heard at the playhead is the
+// frame under it. Otherwise (no device, over SSH, a codec that cannot
+// stream) a short pause after the last edit (or enter) renders the whole
+// clip offline with the edits as track B (encode once, edit every frame,
+// decode), which is also what w exports.
 
-// renderDelay is the pause after an edit before the clip is re-rendered.
+// renderDelay is the pause after an edit before the clip is re-rendered
+// offline.
 const renderDelay = 600 * time.Millisecond
 
 // meterRange is the ± range of the meters, in standard deviations.
@@ -71,6 +81,25 @@ func (e dimEdit) describe() string {
 // latentRenderDueMsg fires renderDelay after edit number seq.
 type latentRenderDueMsg struct{ seq int }
 
+// liveReadyMsg delivers a live track built for latents generation gen (or
+// why it could not be built).
+type liveReadyMsg struct {
+	gen   int
+	track *liveTrack
+	err   error
+}
+
+// liveTrackMsg asks the playback bar to play track as B (if it does not
+// already), labelled label; selectB makes B current, play starts playback.
+// seq orders the labels of successive edits.
+type liveTrackMsg struct {
+	track   *liveTrack
+	seq     int
+	label   string
+	selectB bool
+	play    bool
+}
+
 // latentPane is the Latent pane.
 type latentPane struct {
 	Common
@@ -89,6 +118,17 @@ type latentPane struct {
 	busy      bool // a render runs
 	heard     int  // the edit count of the last finished render (-1: none)
 	playNext  bool // play when the running render arrives
+
+	// Streaming (see liveTrack): live plays the edits while B plays.
+	canStream  bool // a sound device is open
+	deviceRate int  // its rate
+	live       *liveTrack
+	liveGen    int   // bumped whenever the latents change
+	building   bool  // a live track is being built for liveGen
+	liveErr    error // why streaming is off for these latents
+	// retired is the live track of the previous latents (a reloaded
+	// model), left playing until its successor is installed.
+	retired *liveTrack
 }
 
 func newLatentPane(c Common) latentPane { return latentPane{Common: c, heard: -1} }
@@ -105,28 +145,50 @@ func (p latentPane) frame() int {
 func (p latentPane) Update(msg tea.Msg) (latentPane, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sessionOpenedMsg:
+		p.closeLive()
 		p.codec, p.info, p.modelErr, p.z, p.mean, p.sigma, p.edits, p.encodeErr = nil, CodecInfo{}, nil, nil, nil, nil, nil, nil
 		p.busy, p.heard, p.playNext = false, -1, false
 	case modelLoadedMsg:
 		// Edits survive a reload of the same model shape (the trainer
 		// writes a new model at every checkpoint).
+		p.retireLive()
 		p.codec, p.modelErr, p.z = msg.codec, msg.err, nil
 		if msg.codec != nil {
 			p.info = msg.codec.Info()
+		} else {
+			p.closeRetired() // nothing will replace it
 		}
 	case clipLoadedMsg:
+		p.closeLive()
 		p.clip, p.z, p.sigma, p.pos = msg.clip, nil, nil, 0
 	case encodedMsg:
+		p.retireLive()
 		p.encodeErr = msg.err
 		p.setLatents(msg.z)
+		next, cmd := p.startLive()
+		if !next.building {
+			next.closeRetired()
+		}
+		return next, cmd
+	case playerOpenedMsg:
+		if msg.err == nil && msg.p != nil {
+			p.canStream, p.deviceRate = true, msg.p.SampleRate()
+			return p.startLive()
+		}
+	case liveReadyMsg:
+		return p.liveReady(msg)
 	case playheadMsg:
 		p.pos = msg.pos
 	case latentRenderDueMsg:
-		if msg.seq == p.editSeq && !p.busy && p.heard != msg.seq {
+		if msg.seq == p.editSeq && !p.busy && p.heard != msg.seq && p.live == nil {
 			return p.render(false)
 		}
 	case renderedMsg:
 		if msg.from != "latent" {
+			return p, nil
+		}
+		if p.live != nil {
+			p.busy, p.playNext = false, false // started before B went live
 			return p, nil
 		}
 		p.busy, p.heard = false, msg.seq
@@ -219,6 +281,9 @@ func (p latentPane) handleKey(msg tea.KeyMsg) (latentPane, tea.Cmd) {
 			p.edits[i] = dimEdit{scale: 1}
 		}
 	case key.Matches(msg, k.Render):
+		if p.live != nil {
+			return p, p.playLive(true)
+		}
 		if p.busy {
 			p.playNext = true
 			return p, nil
@@ -232,6 +297,12 @@ func (p latentPane) handleKey(msg tea.KeyMsg) (latentPane, tea.Cmd) {
 		return p, nil
 	}
 	p.editSeq++
+	if p.live != nil {
+		// Heard from the next block the live track decodes.
+		p.live.SetEdit(p.editFunc())
+		p.heard = p.editSeq
+		return p, p.playLive(false)
+	}
 	seq := p.editSeq
 	return p, tea.Tick(renderDelay, func(time.Time) tea.Msg { return latentRenderDueMsg{seq} })
 }
@@ -247,36 +318,39 @@ func (p latentPane) edited() int {
 	return n
 }
 
-// render decodes the clip with the current edits as track B.
-func (p latentPane) render(play bool) (latentPane, tea.Cmd) {
-	if p.codec == nil || p.clip == nil || p.z == nil {
-		return p, statusCmd(p.waitingText())
-	}
-	p.busy = true
-	seq := p.editSeq
+// editFunc returns the current edits as a LatentEdit over private copies,
+// safe to call from any goroutine.
+func (p latentPane) editFunc() LatentEdit {
 	edits := append([]dimEdit(nil), p.edits...)
 	sigma := append([]float64(nil), p.sigma...)
-	codec, z, x, rate := p.codec, p.z, p.clip.samples, p.clip.rate
-	n := p.edited()
-	label := fmt.Sprintf("latent edit (%d dims changed)", n)
-	if n == 0 {
-		label = "reconstruction (no edits)"
-	}
-	edit := func(t int, col []float32) {
+	return func(t int, col []float32) {
 		for d, e := range edits {
 			if d < len(col) && e.active() {
 				col[d] = e.apply(col[d], t, sigma[d])
 			}
 		}
 	}
+}
+
+// renderLabel names track B for the current edits.
+func (p latentPane) renderLabel() string {
+	if n := p.edited(); n > 0 {
+		return fmt.Sprintf("latent edit (%d dims changed)", n)
+	}
+	return "reconstruction (no edits)"
+}
+
+// render decodes the clip offline with the current edits as track B.
+func (p latentPane) render(play bool) (latentPane, tea.Cmd) {
+	if p.codec == nil || p.clip == nil || p.z == nil {
+		return p, statusCmd(p.waitingText())
+	}
+	p.busy = true
+	seq := p.editSeq
+	codec, z, n, rate := p.codec, p.z, len(p.clip.samples), p.clip.rate
+	label, edit := p.renderLabel(), p.editFunc()
 	return p, func() tea.Msg {
-		var y []float32
-		var err error
-		if tr, ok := codec.(Transformer); ok {
-			y, err = tr.Transform(x, edit)
-		} else {
-			y, err = decodeEdited(codec, z, len(x), edit)
-		}
+		y, err := decodeEdited(codec, z, n, edit)
 		if err != nil {
 			return renderFailedMsg{from: "latent", err: fmt.Errorf("render latent edit: %w", err)}
 		}
@@ -368,6 +442,11 @@ func (p latentPane) View() string {
 	}
 	var foot string
 	switch {
+	case p.live != nil:
+		foot = st.Subtle.Render("streaming: B decodes the edits live as it plays · a switches A/B")
+		if n := p.live.Underruns(); n > 0 {
+			foot += st.Warn.Render(fmt.Sprintf(" · decoder fell behind %d×", n))
+		}
 	case p.busy:
 		foot = st.Warn.Render("rendering the edit…")
 	case p.heard != p.editSeq && p.editSeq > 0:

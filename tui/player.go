@@ -97,6 +97,11 @@ type playerBar struct {
 	playing  bool
 	loaded   bool
 	exported string
+
+	// live, when not nil, is track B: the latent pane's live track (at
+	// the device's rate), in place of the rendered b.
+	live    *liveTrack
+	liveSeq int // the edit count of labelB
 }
 
 func newPlayerBar(c Common, noAudio bool) playerBar {
@@ -179,20 +184,20 @@ func (pb playerBar) Update(msg tea.Msg) (playerBar, tea.Cmd) {
 		}
 	case sessionOpenedMsg:
 		pb.session = msg.s
-		pb.a, pb.b, pb.labelA, pb.labelB, pb.loaded = nil, nil, "", "", false
+		pb.a, pb.b, pb.labelA, pb.labelB, pb.loaded, pb.live = nil, nil, "", "", false, nil
 		pb.gen++
 		if pb.p != nil {
 			pb.p.Pause()
 			pb.sync()
 		}
 	case clipLoadedMsg:
-		pb.a, pb.b, pb.rate, pb.labelA, pb.labelB = msg.clip.samples, nil, msg.clip.rate, msg.clip.label, ""
+		pb.a, pb.b, pb.rate, pb.labelA, pb.labelB, pb.live = msg.clip.samples, nil, msg.clip.rate, msg.clip.label, "", nil
 		pb.gen++
 		pb.loaded = false
 		return pb, pb.prepare(pb.a, nil, "", msg.play)
 	case renderedMsg:
-		if pb.a == nil {
-			return pb, nil
+		if pb.a == nil || msg.from == "latent" && pb.live != nil {
+			return pb, nil // a render that was running when B went live
 		}
 		if msg.rate != pb.rate {
 			// Convert off the UI goroutine, then come back at the clip's rate.
@@ -206,8 +211,10 @@ func (pb playerBar) Update(msg tea.Msg) (playerBar, tea.Cmd) {
 				return msg
 			}
 		}
-		pb.b, pb.labelB = fitLen(msg.audio, len(pb.a)), msg.label
+		pb.b, pb.labelB, pb.live = fitLen(msg.audio, len(pb.a)), msg.label, nil
 		return pb, pb.prepare(pb.a, pb.b, pb.labelB, msg.play)
+	case liveTrackMsg:
+		return pb.setLive(msg)
 	case tracksMsg:
 		if pb.p == nil || msg.gen != pb.gen {
 			return pb, nil
@@ -219,7 +226,11 @@ func (pb playerBar) Update(msg tea.Msg) (playerBar, tea.Cmd) {
 		}
 		var err error
 		if !pb.loaded {
-			err = pb.p.Load(audio.NewClip(msg.a, rate), bs)
+			first := bs
+			if bs == nil && pb.live != nil && pb.live.Len() == len(msg.a) {
+				first = pb.live // B went live before the tracks loaded
+			}
+			err = pb.p.Load(audio.NewClip(msg.a, rate), first)
 			pb.loaded = err == nil
 		} else if bs != nil {
 			err = pb.p.SetTrack(audio.TrackB, bs)
@@ -267,6 +278,40 @@ func (pb playerBar) Update(msg tea.Msg) (playerBar, tea.Cmd) {
 		}
 		pb.exported = strings.Join(msg.paths, ", ")
 		return pb, statusCmd("exported " + pb.exported)
+	}
+	return pb, nil
+}
+
+// setLive makes the latent pane's live track B (replacing a rendered B),
+// relabels it, and selects or plays it as asked.
+func (pb playerBar) setLive(msg liveTrackMsg) (playerBar, tea.Cmd) {
+	if pb.a == nil || msg.track == nil || msg.track.Len() != len(pb.a) {
+		return pb, nil
+	}
+	fresh := pb.live != msg.track
+	if fresh || msg.seq >= pb.liveSeq {
+		pb.labelB, pb.liveSeq = msg.label, msg.seq
+	}
+	pb.live, pb.b = msg.track, nil
+	if pb.p == nil || !pb.loaded {
+		return pb, nil // installed when the tracks load
+	}
+	var err error
+	if fresh {
+		err = pb.p.SetTrack(audio.TrackB, msg.track)
+	}
+	if err == nil && msg.selectB && pb.p.Current() != audio.TrackB {
+		err = pb.p.Select(audio.TrackB)
+	}
+	if err == nil && msg.play {
+		err = pb.p.Play()
+	}
+	if err != nil {
+		return pb, errorCmd(err)
+	}
+	pb.sync()
+	if pb.playing {
+		return pb, pb.startTicking()
 	}
 	return pb, nil
 }
@@ -348,12 +393,19 @@ func (pb playerBar) exportCmd() tea.Cmd {
 	if pb.a == nil {
 		return statusCmd("nothing to export yet: open a session with a dataset first")
 	}
-	dir, a, b, rate := pb.exportDir(), pb.a, pb.b, pb.rate
+	dir, a, b, rate, live := pb.exportDir(), pb.a, pb.b, pb.rate, pb.live
 	nameA := "clip-A-" + fileSafe(pb.labelA) + ".wav"
 	nameB := "clip-B-" + fileSafe(pb.labelB) + ".wav"
 	return func() tea.Msg {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return exportedMsg{err: fmt.Errorf("export: %w", err)}
+		}
+		if b == nil && live != nil {
+			// B plays live: render it whole with the edit in force.
+			var err error
+			if b, err = live.Render(); err != nil {
+				return exportedMsg{err: fmt.Errorf("export: %w", err)}
+			}
 		}
 		var paths []string
 		for _, t := range []struct {
@@ -421,7 +473,7 @@ func (pb playerBar) View() string {
 			return " "
 		}
 		b := st.Subtle.Render("— none yet (enter in Fidelity or Latent)")
-		if pb.b != nil {
+		if pb.b != nil || pb.live != nil {
 			b = st.Text.Render(pb.labelB)
 		}
 		top = mark(audio.TrackA) + st.TrackA.Render("A") + " " + st.Text.Render(pb.labelA) + "   " +

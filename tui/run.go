@@ -103,10 +103,14 @@ func Run(opts Options) error {
 		progOpts = append(progOpts, tea.WithOutput(opts.Output))
 	}
 	final, err := tea.NewProgram(newModel(opts), progOpts...).Run()
+	m, ok := final.(app)
+	if ok {
+		m.latent.closeLive() // the program may end without q (a signal)
+	}
 	if err != nil {
 		return fmt.Errorf("tui: %w", err)
 	}
-	if m, ok := final.(app); ok && m.fatal != nil {
+	if ok && m.fatal != nil {
 		return m.fatal.err
 	}
 	return nil

@@ -109,6 +109,7 @@ type mssScale struct {
 	pl         *stftPlan
 	fx, fy     *framing
 	magX       []float32 // |X| per slot (chunk after chunk), then Nyquist
+	magY       []float32 // |Y| per slot, kept when only y needs a gradient
 	specX      []float32 // X in slot layout, only if x needs a gradient
 	specY      []float32 // Y in slot layout, kept whenever the op is recorded
 	nyqX, nyqY []float32
@@ -134,6 +135,10 @@ func (d MultiScaleDistance) scale(n, signals, t int, x, y *core.Tensor, keepX, k
 	}
 	if keepY {
 		sc.specY = getBuf(total * n)
+		if !keepX {
+			// The prediction's magnitudes, for its gradient (predGrad).
+			sc.magY = getBuf(total * half)
+		}
 	}
 	var zx, zy []float32
 	if !keepX {
@@ -163,24 +168,34 @@ func (d MultiScaleDistance) scale(n, signals, t int, x, y *core.Tensor, keepX, k
 		pl.forward(zx, sc.nyqX[g0:], sc.fx, g0, c)
 		pl.forward(zy, sc.nyqY[g0:], sc.fy, g0, c)
 		mag := sc.magX[g0*half:]
+		var magY []float32
+		if sc.magY != nil {
+			magY = sc.magY[g0*half:]
+		}
 		l := pl.cols(c)
 		pl.eachBinRow(zx, c, func(k2 int, xr, xi []float32) {
 			yr, yi := zy[k2*l:][:l], zy[(pl.m2+k2)*l:][:l]
+			var my []float32
+			if magY != nil {
+				my = magY[k2*l:][:l]
+			}
 			p := part[3*(ci*rowsPerChunk+k2):]
-			p[0], p[1], p[2] = binTerms(xr, xi, yr, yi, mag[k2*l:][:l], eps32)
+			p[0], p[1], p[2] = binTerms(xr, xi, yr, yi, mag[k2*l:][:l], my, eps32)
 		})
 	}
 	sc.fx.release() // the backward needs only the framing geometry
 	sc.fy.release()
 	// Nyquist bins, one per frame.
 	nyqBase := chunks * rowsPerChunk
-	for g := range total {
-		sx := math.Abs(float64(sc.nyqX[g]))
-		sy := math.Abs(float64(sc.nyqY[g]))
-		sc.magX[total*half+g] = float32(sx)
-		p := part[3*(nyqBase+g):]
-		p[0], p[1], p[2] = (sx-sy)*(sx-sy), sx*sx, math.Abs(math.Log((sx+eps)/(sy+eps)))
-	}
+	parallelFor(total, 32*total, func(lo, hi int) {
+		for g := lo; g < hi; g++ {
+			sx := math.Abs(float64(sc.nyqX[g]))
+			sy := math.Abs(float64(sc.nyqY[g]))
+			sc.magX[total*half+g] = float32(sx)
+			p := part[3*(nyqBase+g):]
+			p[0], p[1], p[2] = (sx-sy)*(sx-sy), sx*sx, math.Abs(math.Log((sx+eps)/(sy+eps)))
+		}
+	})
 	var sumLog float64
 	for i := 0; i < len(part); i += 3 {
 		sc.sumD2 += part[i]
@@ -202,18 +217,25 @@ func (d MultiScaleDistance) scale(n, signals, t int, x, y *core.Tensor, keepX, k
 
 // binTerms returns, for one row of bins of the target and prediction
 // spectra (real and imaginary parts), Σ(S_x − S_y)², ΣS_x² and
-// Σ|log((S_x+ε)/(S_y+ε))|, writing S_x to mag. The per-bin arithmetic is
+// Σ|log((S_x+ε)/(S_y+ε))|, writing S_x to mag and, unless magY is nil, S_y
+// to magY. The per-bin arithmetic is
 // float32, as the reference's (its STFT, magnitude and logs are float32);
 // the row sums are returned as float64 and added in float64 by the caller.
 // log32 is written out inline: as a call it made this loop three times
 // slower.
-func binTerms(xr, xi, yr, yi, mag []float32, eps float32) (d2, x2, lg float64) {
+func binTerms(xr, xi, yr, yi, mag, magY []float32, eps float32) (d2, x2, lg float64) {
 	xr, xi, yr, yi = xr[:len(mag)], xi[:len(mag)], yr[:len(mag)], yi[:len(mag)]
+	if magY != nil {
+		magY = magY[:len(mag)]
+	}
 	var a1, a2, a3 float32
 	for k := range mag {
 		sx := float32(math.Sqrt(float64(xr[k]*xr[k] + xi[k]*xi[k])))
 		sy := float32(math.Sqrt(float64(yr[k]*yr[k] + yi[k]*yi[k])))
 		mag[k] = sx
+		if magY != nil {
+			magY[k] = sy
+		}
 		d := sx - sy
 		a1 += d * d
 		a2 += sx * sx
@@ -228,12 +250,12 @@ func binTerms(xr, xi, yr, yi, mag []float32, eps float32) (d2, x2, lg float64) {
 
 // release hands the scale's buffers back to the pool.
 func (sc *mssScale) release() {
-	for _, b := range [][]float32{sc.magX, sc.specX, sc.specY, sc.nyqX, sc.nyqY} {
+	for _, b := range [][]float32{sc.magX, sc.magY, sc.specX, sc.specY, sc.nyqX, sc.nyqY} {
 		if b != nil {
 			putBuf(b)
 		}
 	}
-	sc.magX, sc.specX, sc.specY, sc.nyqX, sc.nyqY = nil, nil, nil, nil, nil
+	sc.magX, sc.magY, sc.specX, sc.specY, sc.nyqX, sc.nyqY = nil, nil, nil, nil, nil, nil
 }
 
 type mssOp struct {
@@ -305,18 +327,17 @@ func (bg *binGrad) at(sx, sy float64) (gx, gy float64) {
 }
 
 // predGrad writes into (dyr, dyi) the gradient with respect to one row of
-// the prediction spectrum (yr, yi) when the target needs none:
-// dY = ∂D/∂S_y · Y/S_y, 0 where S_y = 0, in float32 with a single division
-// per bin:
+// the prediction spectrum (yr, yi), whose magnitudes the forward pass kept
+// in sy, when the target needs none: dY = ∂D/∂S_y · Y/S_y, 0 where
+// S_y = 0, in float32 with a single division per bin:
 //
 //	∂D/∂S_y / S_y = (−linD·d·(S_y+ε) − s) / (S_y·(S_y+ε)).
-func predGrad(dyr, dyi, yr, yi, sx []float32, bg *binGrad) {
+func predGrad(dyr, dyi, yr, yi, sx, sys []float32, bg *binGrad) {
 	n := len(sx)
-	dyr, dyi, yr, yi = dyr[:n], dyi[:n], yr[:n], yi[:n]
+	dyr, dyi, yr, yi, sys = dyr[:n], dyi[:n], yr[:n], yi[:n], sys[:n]
 	linD, logc, eps := float32(bg.linD), float32(bg.logc), float32(bg.eps)
 	for k, x := range sx {
-		a, b := yr[k], yi[k]
-		sy := float32(math.Sqrt(float64(a*a + b*b)))
+		a, b, sy := yr[k], yi[k], sys[k]
 		if sy == 0 {
 			dyr[k], dyi[k] = 0, 0
 			continue
@@ -367,7 +388,7 @@ func (o *mssOp) backwardScale(sc *mssScale, g float64) {
 		pl.eachBinRow(spy, c, func(k2 int, yr, yi []float32) {
 			mr := mag[k2*l:][:l]
 			if !wantX { // the training case: ∂/∂Y only, in float32
-				predGrad(dzy[k2*l:][:l], dzy[(m2+k2)*l:][:l], yr, yi, mr, &bg)
+				predGrad(dzy[k2*l:][:l], dzy[(m2+k2)*l:][:l], yr, yi, mr, sc.magY[g0*half+k2*l:][:l], &bg)
 				return
 			}
 			xr, xi := sc.specX[g0*n+k2*l:][:l], sc.specX[g0*n+(m2+k2)*l:][:l]

@@ -251,9 +251,11 @@ func newFraming(x []float32, signals, t, n, hop int, center bool) *framing {
 		}
 		fr.padded = t + 2*fr.pad
 		fr.src, fr.owned = getBuf(signals*fr.padded), true
-		for s := range signals {
-			reflectPad(fr.src[s*fr.padded:][:fr.padded], x[s*t:][:t], fr.pad)
-		}
+		parallelFor(signals, signals*fr.padded, func(lo, hi int) {
+			for s := lo; s < hi; s++ {
+				reflectPad(fr.src[s*fr.padded:][:fr.padded], x[s*t:][:t], fr.pad)
+			}
+		})
 	}
 	if fr.padded < n {
 		panic(fmt.Sprintf("dsp: signal of %d samples shorter than the FFT size %d", fr.padded, n))
@@ -273,17 +275,19 @@ func (fr *framing) release() {
 // foldInto adds the padded-signal gradient dpad (signals × padded) to g
 // (signals × length), undoing the reflect padding.
 func (fr *framing) foldInto(g, dpad []float32) {
-	for s := range fr.signals {
-		gs := g[s*fr.length:][:fr.length]
-		ds := dpad[s*fr.padded:][:fr.padded]
-		if fr.pad == 0 {
-			for i, v := range ds {
-				gs[i] += v
+	parallelFor(fr.signals, fr.signals*fr.padded, func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			gs := g[s*fr.length:][:fr.length]
+			ds := dpad[s*fr.padded:][:fr.padded]
+			if fr.pad == 0 {
+				for i, v := range ds {
+					gs[i] += v
+				}
+				continue
 			}
-			continue
+			reflectFold(gs, ds, fr.pad)
 		}
-		reflectFold(gs, ds, fr.pad)
-	}
+	})
 }
 
 // total returns the number of frames over all signals.
@@ -312,6 +316,10 @@ func reflectFold(dx, dpad []float32, pad int) {
 		dx[t-2-i] += dpad[pad+t+i]
 	}
 }
+
+// adjointFrames is the number of frames of one work item of the adjoint's
+// stage 2.
+const adjointFrames = 256
 
 // chunkFrames returns how many frames are transformed together.
 func (p *stftPlan) chunkFrames(total int) int {
@@ -381,21 +389,29 @@ func (p *stftPlan) adjoint(dpad, dz, dnyq []float32, fr *framing, g0, cf int) {
 		w, l := cf*n2, p.cols(cf)
 		dq := getBuf(2 * p.h1 * w)
 		defer putBuf(dq)
-		// Each worker owns whole stage-1 bins kk and adds the contributions
-		// of k1 = kk and of its conjugate mirror n1 − kk.
-		parallelFor(p.h1, cf*n*n2, func(lo, hi int) {
-			for kk := lo; kk < hi; kk++ {
-				dr, di := dq[kk*w:][:w], dq[(p.h1+kk)*w:][:w]
+		// Work items are (stage-1 bin kk, block of frames): each owns the
+		// block's rows of dq for bin kk and adds the contributions of
+		// k1 = kk and of its conjugate mirror n1 − kk, in that order. With
+		// whole bins as items the few bins of the small sizes (3 for
+		// n = 128, the middle one doing four products and the ends one)
+		// left one thread with most of the work. The blocks depend on the
+		// chunk only, so the result does not depend on the thread count.
+		nfb := (cf + adjointFrames - 1) / adjointFrames
+		parallelFor(p.h1*nfb, cf*n*n2, func(lo, hi int) {
+			for it := lo; it < hi; it++ {
+				kk, f0 := it/nfb, it%nfb*adjointFrames
+				nf := min(adjointFrames, cf-f0)
+				dr, di := dq[kk*w+f0*n2:][:nf*n2], dq[(p.h1+kk)*w+f0*n2:][:nf*n2]
 				clear(dr)
 				clear(di)
 				for i, k1 := range [2]int{kk, n1 - kk} {
 					if i == 1 && (k1 >= n1 || k1 == kk) {
 						continue
 					}
-					dzk := dz[k1*cf:]
-					sgemm.Sgemm(true, false, cf, n2, n2, 1, dzk, l, p.a[k1*n2*n2:], n2, 1, dr, n2)
+					dzk := dz[k1*cf+f0:]
+					sgemm.Sgemm(true, false, nf, n2, n2, 1, dzk, l, p.a[k1*n2*n2:], n2, 1, dr, n2)
 					if p.needsImag(k1) {
-						sgemm.Sgemm(true, false, cf, n2, n2, 1, dzk, l, p.b[k1*n2*n2:], n2, 1, di, n2)
+						sgemm.Sgemm(true, false, nf, n2, n2, 1, dzk, l, p.b[k1*n2*n2:], n2, 1, di, n2)
 					}
 				}
 			}
@@ -432,15 +448,17 @@ func (p *stftPlan) gather(u []float32, fr *framing, g0, cf int) {
 // even, so (−1)^t = (−1)^t2.
 func (p *stftPlan) nyquist(nyq, y0 []float32, cf int) {
 	c := float64(p.scale)
-	for fl := range cf {
-		row := y0[fl*p.n2:][:p.n2]
-		var even, odd float64
-		for t := 0; t < len(row); t += 2 {
-			even += float64(row[t])
-			odd += float64(row[t+1])
+	parallelFor(cf, cf*p.n2, func(lo, hi int) {
+		for fl := lo; fl < hi; fl++ {
+			row := y0[fl*p.n2:][:p.n2]
+			var even, odd float64
+			for t := 0; t < len(row); t += 2 {
+				even += float64(row[t])
+				odd += float64(row[t+1])
+			}
+			nyq[fl] = float32(c * (even - odd))
 		}
-		nyq[fl] = float32(c * (even - odd))
-	}
+	})
 }
 
 // scatter is the adjoint of gather: dpad[t] += w[t]·(du[…] + c·(−1)^t·dnyq)

@@ -36,6 +36,8 @@ type BenchResult struct {
 	Threads int `json:"threads"`
 	// Runs is the number of timed encode+decode runs.
 	Runs int `json:"runs"`
+	// Precision is the inference arithmetic ("f32" or "bf16").
+	Precision string `json:"precision"`
 }
 
 // Bench builds a randomly initialised model for cfg and times encode and
@@ -43,6 +45,12 @@ type BenchResult struct {
 // audio at the model's sample rate, after one warm-up run; it repeats the
 // measurement for about one second (at least 3 runs) and keeps the best.
 func Bench(cfg Config, seconds float64) (BenchResult, error) {
+	return BenchAt(cfg, seconds, Float32)
+}
+
+// BenchAt is Bench with the inference arithmetic set to prec (see
+// Model.SetInferencePrecision).
+func BenchAt(cfg Config, seconds float64, prec Precision) (BenchResult, error) {
 	if seconds <= 0 {
 		return BenchResult{}, fmt.Errorf("model: bench: %g seconds", seconds)
 	}
@@ -51,7 +59,10 @@ func Bench(cfg Config, seconds float64) (BenchResult, error) {
 	if err != nil {
 		return BenchResult{}, err
 	}
-	res := BenchResult{Preset: cfg.Preset, Seconds: seconds, Threads: runtime.GOMAXPROCS(0)}
+	if err := m.SetInferencePrecision(prec); err != nil {
+		return BenchResult{}, err
+	}
+	res := BenchResult{Preset: cfg.Preset, Seconds: seconds, Threads: runtime.GOMAXPROCS(0), Precision: prec.String()}
 	res.EncoderParams, res.DecoderParams = m.Enc.Count(), m.Dec.Count()
 	res.DiscriminatorParams = DiscriminatorParamCount(cfg)
 

@@ -9,7 +9,7 @@ import (
 
 // benchmarkEncodeDecode times inference encode+decode of seconds of audio
 // at batch 1 for a preset, reporting the real-time factor.
-func benchmarkEncodeDecode(b *testing.B, preset string, seconds float64) {
+func benchmarkEncodeDecode(b *testing.B, preset string, seconds float64, prec Precision) {
 	cfg, err := Preset(preset)
 	if err != nil {
 		b.Fatal(err)
@@ -18,6 +18,9 @@ func benchmarkEncodeDecode(b *testing.B, preset string, seconds float64) {
 	m, err := New(cfg, rng)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if err := m.SetInferencePrecision(prec); err != nil {
+		b.Skip(err)
 	}
 	r := cfg.CompressionRatio()
 	n := (int(seconds*float64(cfg.SR)) + r - 1) / r * r
@@ -40,7 +43,8 @@ func benchmarkEncodeDecode(b *testing.B, preset string, seconds float64) {
 // (DESIGN.md target for v1: ≤ 150 ms on the 2-core machine; PyTorch 212 ms).
 func BenchmarkEncodeDecode(b *testing.B) {
 	for _, p := range []string{"v1", "small", "tiny"} {
-		b.Run(p, func(b *testing.B) { benchmarkEncodeDecode(b, p, 10) })
+		b.Run(p, func(b *testing.B) { benchmarkEncodeDecode(b, p, 10, Float32) })
+		b.Run(p+"/bf16", func(b *testing.B) { benchmarkEncodeDecode(b, p, 10, BFloat16) })
 	}
 }
 
@@ -49,5 +53,5 @@ func BenchmarkEncodeDecode(b *testing.B) {
 func BenchmarkEncodeDecodeGeneric(b *testing.B) {
 	fastInference = false
 	defer func() { fastInference = true }()
-	benchmarkEncodeDecode(b, "v1", 10)
+	benchmarkEncodeDecode(b, "v1", 10, Float32)
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/sgemm"
 )
 
 // Decoder is the v1 generator (rave/model.py Generator, rave-spec.md §4.1):
@@ -27,6 +28,7 @@ type Decoder struct {
 	// inference cache of the stacked waveform+loudness heads
 	heads, headsBias []float32
 	headsGen         uint64
+	headsBF          *sgemm.BF16Matrix // heads in bfloat16, built with heads
 }
 
 func newDecoder(ps *core.ParamSet, gen *cacheGen, c Config) *Decoder {
@@ -89,10 +91,10 @@ func (d *Decoder) Trunk(tp *core.Tape, z *core.Tensor) *core.Tensor {
 	}
 	h := d.in.forward(tp, z)
 	for i, up := range d.ups {
-		h = up.forward(tp, tp.LeakyReLU(h, leakySlope))
+		h = up.forwardLeaky(tp, h)
 		for _, blk := range d.res[i] {
-			t := blk[0].forward(tp, tp.LeakyReLU(h, leakySlope))
-			t = blk[1].forward(tp, tp.LeakyReLU(t, leakySlope))
+			t := blk[0].forwardLeaky(tp, h)
+			t = blk[1].forwardLeaky(tp, t)
 			h = tp.Add(h, t)
 		}
 	}
@@ -119,12 +121,9 @@ func (d *Decoder) NoiseAmp(tp *core.Tape, h *core.Tensor) *core.Tensor {
 	if len(d.noise) == 0 {
 		return nil
 	}
-	a := h
-	for i, c := range d.noise {
-		a = c.forward(tp, a)
-		if i != len(d.noise)-1 {
-			a = tp.LeakyReLU(a, leakySlope)
-		}
+	a := d.noise[0].forward(tp, h)
+	for _, c := range d.noise[1:] {
+		a = c.forwardLeaky(tp, a)
 	}
 	return ModSigmoid(tp, tp.AddScalar(a, -5))
 }

@@ -40,7 +40,20 @@
 // analysis runs in polyphase form, effective weight-normed weights are
 // cached until the parameters change (ParamsChanged; any recorded forward
 // pass invalidates them) and intermediate buffers are recycled. Results
-// agree with the tape path to float32 rounding (tested).
+// agree with the tape path to float32 rounding (tested). The Winograd
+// transforms are AVX-512 assembly on one undilated phase of the input at a
+// time (a dilated convolution is dil undilated ones on the phases).
+//
+// Model.SetInferencePrecision(BFloat16) runs every convolution of the
+// fused path (PQMF and heads included) as bfloat16 products summed in
+// float32 (core/internal/sgemm.BF16Matrix, VDPBF16PS): twice the
+// multiply-adds per instruction of float32 FMA on CPUs with AVX512_BF16.
+// Weights are rounded once per cache generation; activations are rounded
+// while being packed, and the GEMM reads the im2col matrix straight from a
+// padded, activated, stride-phase-split copy of the input (no im2col
+// buffer). On the trained demo model the decoded audio stays 49 dB above
+// the difference from float32 (TestBFloat16TrainedModel). Training and
+// every pass with a tape stay float32.
 //
 // EncodeAudio and DecodeLatents work on whole signals of any length: input
 // is zero-padded to a multiple of the compression ratio, output is cropped
@@ -61,9 +74,53 @@
 // are the offline outputs delayed by a latency computed from the layer
 // list (StreamLatency; StreamLatencyOf without a model), exactly after a
 // warm-up. State is preallocated and a buffer allocates nothing. Layers
-// with few frames per buffer stream their weights through
-// core/internal/panel (packed once, optionally half precision:
-// StreamOptions.HalfWeights). Latency (model only, host buffer excluded):
+// with few frames per buffer (at most 32 output columns) stream their
+// weights through core/internal/panel, packed once in the precision
+// StreamOptions.Weights selects: WeightsFloat32 (exact, the default),
+// WeightsHalf or WeightsInt8 (per-output-channel scales; the products
+// round their input columns to int16 and run on AVX512-VNNI). Wider
+// layers (the last decoder stages, the first encoder conv, the heads) are
+// float32 GEMMs, except with WeightsInt8, where the stride-1 ones are
+// bfloat16 products (sgemm.BF16Matrix, VDPBF16PS, rows read from the
+// cache by offsets, no im2col); the PQMF stays float32 always.
+//
+// Every layer splits its work into a fixed number of parts (activation
+// and cache, column preparation, product by ranges of rows or columns,
+// overlap-add) run on one pool of persistent goroutines (stream_par.go):
+// the caller and the workers claim parts through an atomic counter, the
+// steps of a layer are chained without returning to the caller, idle
+// workers poll briefly (no clock reads) and then park. The split does not
+// depend on GOMAXPROCS, so neither does the output (TestStreamThreads).
+//
+// Speed and error of v1 streaming (StreamBenchModel, `rave bench --preset
+// v1 --seconds 5`), measured on the 2-core Zen 4 development machine
+// between the runs of another engineer's tests: median ms per buffer over
+// the runs that had the machine to themselves (in brackets: runs during
+// which another process took a core) and × real time of the best; SNR of
+// the output against float32 weights':
+//
+//	weights  MB read  2048 (42.7 ms)          4096 (85.3 ms)           8192 (170.7 ms)          SNR, random v1 / demo
+//	f32      70.3     4.2–5.2 (10.1×)         6.5–7.4 (13.2×)          10.0–10.6 (17.1×)        —
+//	f16      36.0     2.9–4.1 (14.9×)         4.2–5.2 (20.5×)          7.4–9.6 (23.0×)          113.5 / 75.4 dB
+//	int8     18.1     1.45–1.66 [1.9–2.6]     2.4–2.6 [3.4–4.3]        4.1–4.5 [5.1–7.2]        87.1 / 46.9 dB
+//	                  (29.4×)                 (35.6×)                  (42.0×)
+//
+// The largest int8 buffer time at 2048 was 1.8–2.8 ms in the quiet runs
+// (5 ms with another process). `go test -run '^$' -bench 'Stream/v1/2048'
+// -count 5 ./core/model/` (mean per buffer, outliers included) gave f32
+// 4.2–4.3 ms, f16 3.0–3.8, int8 1.6–2.4 in a quiet moment. With one thread
+// (GOMAXPROCS=1) int8 takes 2.7–3.0 ms at 2048: two threads give 1.6–1.9×
+// (before the streaming pool, 1.2–1.4×). At 2048 samples most layers have
+// one to four frames, so the time is the int8 weights' 18 MB read per
+// buffer plus v1's ~106 M multiply-adds (VPDPWSSD, 32 per instruction).
+// bfloat16 for the wide layers costs WeightsInt8 1 dB on a random model
+// (88.1 → 87.1) and nothing on the demo (46.7 → 46.9 dB); for WeightsHalf
+// it would take ~0.5 ms off at 2048 but bring the demo's SNR from 75.4 to
+// 55.4 dB, so half-precision streams keep those layers in float32. "demo"
+// is the embedded small model on its clip (TestStreamWeightsDemo); a
+// random initialisation overstates the SNR. `small` streams 2048-sample
+// buffers in 0.9–1.0 ms with float32 weights, `tiny` 512 in 0.12 ms.
+// Latency (model only, host buffer excluded):
 //
 //	preset  padding  encoder          decoder (noise head off / on)  Process (off / on)
 //	v1      centred  4 frames = 8192  18816 / 19712                  27008 (562.7 ms) / 27904 (581.3 ms)

@@ -66,10 +66,8 @@ func (e *Encoder) Forward(tp *core.Tape, x *core.Tensor) (mean, scale *core.Tens
 	h := e.convs[0].forward(tp, x)
 	for i, bn := range e.bns {
 		h = bn.forward(tp, h, e.Training)
-		h = tp.LeakyReLU(h, leakySlope)
-		h = e.convs[i+1].forward(tp, h)
+		h = e.convs[i+1].forwardLeaky(tp, h)
 	}
-	h = tp.LeakyReLU(h, leakySlope)
-	h = e.convs[len(e.convs)-1].forward(tp, h)
+	h = e.convs[len(e.convs)-1].forwardLeaky(tp, h)
 	return tp.Slice(h, 1, 0, e.latent), tp.Slice(h, 1, e.latent, 2*e.latent)
 }

@@ -10,8 +10,12 @@ import (
 // cacheGen is shared by every layer of a model: inference caches (the
 // effective weights of weight-normed layers) are valid while their
 // generation equals gen. Any recorded forward pass (training) and any
-// change of the parameters bump it.
-type cacheGen struct{ gen uint64 }
+// change of the parameters bump it. bf16 selects bfloat16 products for
+// tape-free inference (Model.SetInferencePrecision).
+type cacheGen struct {
+	gen  uint64
+	bf16 bool
+}
 
 // conv is one Conv1d or ConvTranspose1d layer of the reference, either with
 // a plain weight or weight-normed (weight_g, weight_v).
@@ -27,7 +31,8 @@ type conv struct {
 	gen   *cacheGen
 	cache *core.Tensor // effective weight for inference
 	cgen  uint64
-	wino  []float32 // Winograd-transformed weight, built with cache
+	wino  []float32  // Winograd-transformed weight, built with cache
+	bf    *bfWeights // bfloat16 weights for inference, built with cache
 }
 
 // convSpec describes a layer to declare.
@@ -120,6 +125,7 @@ func (c *conv) refresh() {
 		weightNormTo(c.cache.Data(), c.g.Data(), c.v.Data(), c.v.Dim(0))
 	}
 	c.wino = nil
+	c.bf = nil
 	c.cgen = c.gen.gen
 }
 
@@ -136,6 +142,22 @@ func (c *conv) forward(tp *core.Tape, x *core.Tensor) *core.Tensor {
 		c.gen.gen++
 	}
 	return tp.Conv1d(x, w, c.b, c.p)
+}
+
+// forwardLeaky applies the layer to LeakyReLU(x) (slope leakySlope, the
+// activation before nearly every convolution of RAVE). On the training
+// path of a Conv1d the activation is fused into the convolution
+// (core.Tape.LeakyConv1d), so no activation tensor is made or kept for the
+// backward pass; the result is bit-identical to the composition.
+func (c *conv) forwardLeaky(tp *core.Tape, x *core.Tensor) *core.Tensor {
+	if c.transposed || (tp == nil && fastInference) {
+		return c.forward(tp, tp.LeakyReLU(x, leakySlope))
+	}
+	w := c.weight(tp)
+	if tp != nil {
+		c.gen.gen++
+	}
+	return tp.LeakyConv1d(x, w, c.b, leakySlope, c.p)
 }
 
 // init draws the parameters as PyTorch's default initialisation does

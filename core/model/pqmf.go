@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/sgemm"
 )
 
 // pqmfBank runs the reference's CachedPQMF (rave/pqmf.py) from its two
@@ -21,6 +22,9 @@ type pqmfBank struct {
 	bands    int
 	fwd, inv *core.Tensor
 	poly     []float32 // analysis kernel in polyphase form (M, M, L/M+1), for inference
+	gen      *cacheGen // the model's: selects bfloat16 inference
+	// polyBF and invBF are poly and the synthesis kernel in bfloat16.
+	polyBF, invBF *sgemm.BF16Matrix
 }
 
 func (m *Model) bank() *pqmfBank {
@@ -28,7 +32,7 @@ func (m *Model) bank() *pqmfBank {
 		return nil
 	}
 	if m.pqmf == nil {
-		m.pqmf = &pqmfBank{bands: m.Config.DataSize, fwd: m.byName[bufPQMFFwd], inv: m.byName[bufPQMFInv]}
+		m.pqmf = &pqmfBank{bands: m.Config.DataSize, fwd: m.byName[bufPQMFFwd], inv: m.byName[bufPQMFInv], gen: m.gen}
 	}
 	return m.pqmf
 }
@@ -86,7 +90,14 @@ func (p *pqmfBank) Synthesis(tp *core.Tape, y *core.Tensor) *core.Tensor {
 		flipped := pooledTensor(B, M, T)
 		reverseHalfTo(flipped.Data(), y.Data(), M, T, false)
 		u := pooledTensor(B, M, T)
-		conv1dInfer(u.Data(), flipped.Data(), p.inv.Data(), nil, B, T, convGeom{cin: M, cout: M, k: k, stride: 1, dil: 1, groups: 1, padL: l, padR: r}, act{}, false)
+		var bw []*sgemm.BF16Matrix
+		if p.gen != nil && p.gen.bf16 {
+			if p.invBF == nil {
+				p.invBF = sgemm.NewBF16Matrix(false, M, M*k, p.inv.Data(), M*k)
+			}
+			bw = []*sgemm.BF16Matrix{p.invBF}
+		}
+		conv1dInfer(u.Data(), flipped.Data(), p.inv.Data(), nil, B, T, convGeom{cin: M, cout: M, k: k, stride: 1, dil: 1, groups: 1, padL: l, padR: r}, act{}, false, bw)
 		out := interleave(nil, u, float32(p.bands))
 		release(flipped, u)
 		return out
@@ -122,18 +133,26 @@ func (p *pqmfBank) analysisInfer(x *core.Tensor, padL int) *core.Tensor {
 	X := pooledTensor(B, M, n)
 	xd, Xd := x.Data(), X.Data()
 	clear(Xd)
-	for b := range B {
-		for ph := range M {
-			row := Xd[(b*M+ph)*n : (b*M+ph+1)*n]
+	parallel(B*M, B*T, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			b, ph := r/M, r%M
+			row := Xd[r*n : (r+1)*n]
 			for i := range row {
 				if t := M*(i-s) + ph; t >= 0 && t < T {
 					row[i] = xd[b*T+t]
 				}
 			}
 		}
-	}
+	})
 	u := core.New(nil, B, M, Tsub)
-	conv1dInfer(u.Data(), Xd, p.poly, nil, B, n, convGeom{cin: M, cout: M, k: Q, stride: 1, dil: 1, groups: 1}, act{}, false)
+	var bw []*sgemm.BF16Matrix
+	if p.gen != nil && p.gen.bf16 {
+		if p.polyBF == nil {
+			p.polyBF = sgemm.NewBF16Matrix(false, M, M*Q, p.poly, M*Q)
+		}
+		bw = []*sgemm.BF16Matrix{p.polyBF}
+	}
+	conv1dInfer(u.Data(), Xd, p.poly, nil, B, n, convGeom{cin: M, cout: M, k: Q, stride: 1, dil: 1, groups: 1}, act{}, false, bw)
 	release(X)
 	reverseHalfTo(u.Data(), u.Data(), M, Tsub, false)
 	return u

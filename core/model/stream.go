@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"sync"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/panel"
 	"github.com/ravestation/rave/core/latent"
 )
 
@@ -38,11 +40,80 @@ type StreamOptions struct {
 	// result. Internal state is sized for it and each layer's kernel is
 	// chosen for it, so set it to the host's buffer size.
 	MaxBuffer int
-	// HalfWeights stores the weights of the layers that stream their
-	// weights (those with few frames per chunk, which dominate the time)
-	// in half precision: half the memory traffic, a relative error of
-	// about 1e-4 on the output instead of float32 rounding.
-	HalfWeights bool
+	// Weights is the storage format of the weights of the layers that
+	// stream their weights (those with few frames per chunk, which dominate
+	// the time). The zero value, WeightsFloat32, is exact; WeightsHalf
+	// halves the memory traffic for an output within about 75 dB (SNR) of
+	// float32's on a trained model; WeightsInt8 quarters it, with integer
+	// products (AVX512-VNNI), and runs the layers with many frames per
+	// chunk in bfloat16 (AVX512_BF16), for about 45 dB
+	// (StreamBenchResult.SNRdB measures it). Offline encoding and decoding
+	// are not affected.
+	Weights WeightPrecision
+}
+
+// WeightPrecision is the storage format of a Streamer's weight-streaming
+// layers (StreamOptions.Weights); arithmetic is float32 whatever it is.
+type WeightPrecision uint8
+
+const (
+	// WeightsFloat32 keeps the weights exactly (4 bytes each).
+	WeightsFloat32 WeightPrecision = iota
+	// WeightsHalf rounds them to IEEE 754 binary16 (2 bytes).
+	WeightsHalf
+	// WeightsInt8 stores each output channel's weights as signed bytes
+	// times one scale, max|w|/127 (1 byte each), in the layers with few
+	// frames per chunk, and rounds the others' to bfloat16 (2 bytes).
+	WeightsInt8
+)
+
+// WeightPrecisions lists the weight precisions, exact first.
+var WeightPrecisions = []WeightPrecision{WeightsFloat32, WeightsHalf, WeightsInt8}
+
+// String returns the precision's name: "f32", "f16" or "int8".
+func (p WeightPrecision) String() string { return p.panel().String() }
+
+// MarshalText encodes the precision as its name.
+func (p WeightPrecision) MarshalText() ([]byte, error) {
+	if p > WeightsInt8 {
+		return nil, fmt.Errorf("model: unknown weight precision %d", uint8(p))
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText decodes a precision name (see ParseWeightPrecision).
+func (p *WeightPrecision) UnmarshalText(b []byte) error {
+	v, err := ParseWeightPrecision(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// ParseWeightPrecision returns the precision named s: "f32" (or "float32",
+// or empty), "f16" (or "half", "float16") or "int8".
+func ParseWeightPrecision(s string) (WeightPrecision, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "f32", "float32":
+		return WeightsFloat32, nil
+	case "f16", "half", "float16":
+		return WeightsHalf, nil
+	case "int8", "i8":
+		return WeightsInt8, nil
+	}
+	return 0, fmt.Errorf("model: unknown weight precision %q (want f32, f16 or int8)", s)
+}
+
+// panel returns the panel storage format of p.
+func (p WeightPrecision) panel() panel.Precision {
+	switch p {
+	case WeightsHalf:
+		return panel.Half
+	case WeightsInt8:
+		return panel.Int8
+	}
+	return panel.Float32
 }
 
 // LatentEdit is a per-dimension edit of the latents in PCA space, applied
@@ -126,6 +197,7 @@ type Streamer struct {
 	synOut []float32
 	synCd  int // decoder output delay before synthesis, sub-band samples
 	synPos int64
+	hstep  headStep
 }
 
 // editState is a LatentEdit copied into fixed storage.
@@ -271,6 +343,20 @@ func (s *Streamer) Reset() {
 	}
 	s.anaFrame, s.synPos = 0, 0
 	clear(s.frozen)
+}
+
+// weightBytes returns the size of the weights the layers read per chunk.
+func (s *Streamer) weightBytes() int {
+	n := 0
+	for _, l := range s.allConvs() {
+		n += l.weightBytes()
+	}
+	for _, st := range s.stages {
+		if st.upT != nil {
+			n += st.upT.weightBytes()
+		}
+	}
+	return n
 }
 
 func (s *Streamer) allConvs() []*sconv {
@@ -597,13 +683,11 @@ func (s *Streamer) heads(h []float32, T int) {
 	}
 	s.loudD.run(lr, T)
 	y := s.synIn[:M*T]
-	for t, l := range lr {
-		sg := 1 / (1 + math.Exp(-float64(l)))
-		a := float32(2*math.Pow(sg, 2.3) + 1e-7)
-		for c := range M {
-			y[c*T+t] = float32(math.Tanh(float64(wy[c*T+t]))) * a
-		}
-	}
+	hs := &s.hstep
+	hs.m, hs.t, hs.wy, hs.lr, hs.y = M, T, wy, lr, y
+	hs.parts = partsFor(M*T, parMinWork/8, 8) // tanh and pow cost ~10 ns each
+	parRun(hs.parts, hs)
+	hs.wy, hs.lr, hs.y = nil, nil, nil
 	if s.noise != nil {
 		ny := s.noiseY[:M*T]
 		s.noise.run(ny, h, T, s.rng)
@@ -626,6 +710,26 @@ func (s *Streamer) synthesis(dst []float32, T int) {
 		src := u[(M-1-q)*T : (M-q)*T]
 		for t, v := range src {
 			dst[M*t+q] = g * v
+		}
+	}
+}
+
+// headStep is the heads' output nonlinearity as a parallel step (parTask)
+// over ranges of sub-band samples: y = tanh(wave)·mod_sigmoid(loud).
+type headStep struct {
+	m, t, parts int
+	wy, lr, y   []float32
+}
+
+// part computes the samples of part i (parTask).
+func (h *headStep) part(i, _ int) {
+	M, T := h.m, h.t
+	t0, t1 := parRange(i, h.parts, T, 16)
+	for t := t0; t < t1; t++ {
+		sg := 1 / (1 + math.Exp(-float64(h.lr[t])))
+		a := float32(2*math.Pow(sg, 2.3) + 1e-7)
+		for c := range M {
+			h.y[c*T+t] = float32(math.Tanh(float64(h.wy[c*T+t]))) * a
 		}
 	}
 }

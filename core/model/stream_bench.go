@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -39,8 +40,17 @@ type StreamBenchResult struct {
 	DecoderLatencySamples int     `json:"decoder_latency_samples"`
 	// Threads is GOMAXPROCS during the run.
 	Threads int `json:"threads"`
-	// HalfWeights reports StreamOptions.HalfWeights.
-	HalfWeights bool `json:"half_weights,omitempty"`
+	// Weights is StreamOptions.Weights: the storage of the streamed
+	// weights.
+	Weights WeightPrecision `json:"weights"`
+	// WeightBytes is the size of the weights the layers read per chunk
+	// (packed panels in Weights, the others in float32).
+	WeightBytes int `json:"weight_bytes,omitempty"`
+	// SNRdB is the signal-to-noise ratio, in dB, of Process's output
+	// against a float32-weight Streamer's on the same input (the timed
+	// buffers after the latency): 10·log10(Σ ref² / Σ (out − ref)²). It is
+	// 0 (omitted from JSON) for float32 weights, which are the reference.
+	SNRdB float64 `json:"snr_db_vs_float32,omitempty"`
 }
 
 // StreamBench builds a randomly initialised model for cfg and times
@@ -53,22 +63,29 @@ func StreamBench(cfg Config, bufferSizes []int, seconds float64) ([]StreamBenchR
 	return StreamBenchWith(cfg, bufferSizes, seconds, StreamOptions{})
 }
 
-// StreamBenchWith is StreamBench with streaming options (HalfWeights,
-// Noise, Fidelity, …; MaxBuffer is set to each buffer size). Random
-// features draw from a fixed seed when opts.RNG is nil.
+// StreamBenchWith is StreamBench with streaming options (Weights, Noise,
+// Fidelity, …; MaxBuffer is set to each buffer size). Random features
+// draw from a fixed seed when opts.RNG is nil.
 func StreamBenchWith(cfg Config, bufferSizes []int, seconds float64, opts StreamOptions) ([]StreamBenchResult, error) {
-	if seconds <= 0 {
-		return nil, fmt.Errorf("model: stream bench: %g seconds", seconds)
-	}
-	rng := rand.New(rand.NewPCG(1, 1))
-	m, err := New(cfg, rng)
+	m, err := New(cfg, rand.New(rand.NewPCG(1, 1)))
 	if err != nil {
 		return nil, err
 	}
+	return StreamBenchModel(m, bufferSizes, seconds, opts)
+}
+
+// StreamBenchModel is StreamBenchWith on the model m (its weights matter
+// only to SNRdB; the input is Gaussian noise of standard deviation 0.3).
+func StreamBenchModel(m *Model, bufferSizes []int, seconds float64, opts StreamOptions) ([]StreamBenchResult, error) {
+	if seconds <= 0 {
+		return nil, fmt.Errorf("model: stream bench: %g seconds", seconds)
+	}
+	cfg := m.Config
+	rng := rand.New(rand.NewPCG(3, 3))
 	R := cfg.CompressionRatio()
 	var out []StreamBenchResult
 	for _, size := range bufferSizes {
-		res := StreamBenchResult{Preset: cfg.Preset, BufferSize: size, Threads: runtime.GOMAXPROCS(0), HalfWeights: opts.HalfWeights}
+		res := StreamBenchResult{Preset: cfg.Preset, BufferSize: size, Threads: runtime.GOMAXPROCS(0), Weights: opts.Weights}
 		res.BufferMs = 1000 * float64(size) / float64(cfg.SR)
 		if size <= 0 || size%R != 0 {
 			res.Skipped = fmt.Sprintf("not a multiple of the compression ratio %d", R)
@@ -82,8 +99,9 @@ func StreamBenchWith(cfg Config, bufferSizes []int, seconds float64, opts Stream
 		}
 		s, err := NewStreamer(m, o)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("model: stream bench: %w", err)
 		}
+		res.WeightBytes = s.weightBytes()
 		lat := s.Latencies()
 		res.LatencySamples, res.LatencyMs, res.DecoderLatencySamples = lat.Samples, lat.Ms, lat.DecoderSamples
 		n := max(10, int(seconds*float64(cfg.SR))/size)
@@ -92,14 +110,14 @@ func StreamBenchWith(cfg Config, bufferSizes []int, seconds float64, opts Stream
 		for i := range x {
 			x[i] = float32(0.3 * rng.NormFloat64())
 		}
-		y := make([]float32, size)
+		y := make([]float32, len(x))
 		z := make([][][]float32, n+warm)
 		runtime.GC()
 		times := make([]time.Duration, 0, n)
 		for i := range n + warm {
 			buf := x[i*size : (i+1)*size]
 			t0 := time.Now()
-			s.Process(y, buf)
+			s.Process(y[i*size:(i+1)*size], buf)
 			if d := time.Since(t0); i >= warm {
 				times = append(times, d)
 			}
@@ -107,6 +125,20 @@ func StreamBenchWith(cfg Config, bufferSizes []int, seconds float64, opts Stream
 		res.Buffers = n
 		res.ProcessMedianMs, res.ProcessMaxMs = medianMax(times)
 		res.ProcessRTF = res.BufferMs / res.ProcessMedianMs
+		if o.Weights != WeightsFloat32 {
+			o.Weights = WeightsFloat32
+			o.RNG = rand.New(rand.NewPCG(2, 2))
+			ref, err := NewStreamer(m, o)
+			if err != nil {
+				return nil, fmt.Errorf("model: stream bench: %w", err)
+			}
+			want := make([]float32, len(x))
+			for i := range n + warm {
+				ref.Process(want[i*size:(i+1)*size], x[i*size:(i+1)*size])
+			}
+			from := min(len(x), max(warm*size, lat.Samples))
+			res.SNRdB = SNR(y[from:], want[from:])
+		}
 
 		s.Reset()
 		for i := range z {
@@ -117,7 +149,7 @@ func StreamBenchWith(cfg Config, bufferSizes []int, seconds float64, opts Stream
 		times = times[:0]
 		for i := range n + warm {
 			t0 := time.Now()
-			s.DecodeBuffer(y, z[i])
+			s.DecodeBuffer(y[:size], z[i])
 			if d := time.Since(t0); i >= warm {
 				times = append(times, d)
 			}
@@ -127,6 +159,25 @@ func StreamBenchWith(cfg Config, bufferSizes []int, seconds float64, opts Stream
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// SNR returns the signal-to-noise ratio of got against want in dB:
+// 10·log10(Σ want² / Σ (got − want)²); +Inf when they are equal, NaN
+// when both are silent or the lengths differ.
+func SNR(got, want []float32) float64 {
+	if len(got) != len(want) {
+		return math.NaN()
+	}
+	var sig, noise float64
+	for i, w := range want {
+		d := float64(got[i]) - float64(w)
+		sig += float64(w) * float64(w)
+		noise += d * d
+	}
+	if sig == 0 && noise == 0 {
+		return math.NaN()
+	}
+	return 10 * math.Log10(sig/noise)
 }
 
 // medianMax returns the median and the largest duration in milliseconds.

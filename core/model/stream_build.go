@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/panel"
 )
 
 // StreamLatency is the delay of a Streamer's outputs with respect to the
@@ -102,7 +103,7 @@ func (b *streamBuilder) conv(c *conv, a act, cd, maxIn, rate int) (l *sconv, cdO
 	b.record(c.name, rate, rate*g.stride, g.padR+sd, cdOut)
 	if !b.dry {
 		w, bias := b.weights(c)
-		l = newSConv(w, bias, g, hist, a, maxIn, b.s.opts.HalfWeights)
+		l = newSConv(w, bias, g, hist, a, maxIn, b.s.opts.Weights.panel())
 	}
 	return l, cdOut, (hist + g.stride) * rate
 }
@@ -151,7 +152,7 @@ func (b *streamBuilder) build(m *Model) error {
 				}
 			}
 		}
-		s.ana = newSConv(poly, nil, convGeom{cin: M, cout: M, k: Q, stride: 1, dil: 1, groups: 1}, Q-1, act{}, maxSub, false)
+		s.ana = newSConv(poly, nil, convGeom{cin: M, cout: M, k: Q, stride: 1, dil: 1, groups: 1}, Q-1, act{}, maxSub, panel.Float32)
 		s.anaIn = make([]float32, M*maxSub)
 		s.anaOut = make([]float32, M*maxSub)
 	}
@@ -199,7 +200,7 @@ func (b *streamBuilder) build(m *Model) error {
 			memDec += ((k+r-1)/r + 1) * rate
 			if !b.dry {
 				w, bias := b.weights(up)
-				st.upT = newSConvT(w, bias, cin, cout, k, r, leakyAct, T, s.opts.HalfWeights)
+				st.upT = newSConvT(w, bias, cin, cout, k, r, leakyAct, T, s.opts.Weights.panel())
 			}
 			rate /= r
 		} else {
@@ -309,7 +310,7 @@ func (b *streamBuilder) build(m *Model) error {
 	b.record("pqmf.inverse_conv", rate, rate, pr, cd)
 	memDec += (pl + pr + 1) * rate
 	if !b.dry {
-		s.syn = newSConv(slices.Clone(m.byName[bufPQMFInv].Data()), nil, convGeom{cin: M, cout: M, k: K, stride: 1, dil: 1, groups: 1}, pl+pr, act{}, T, false)
+		s.syn = newSConv(slices.Clone(m.byName[bufPQMFInv].Data()), nil, convGeom{cin: M, cout: M, k: K, stride: 1, dil: 1, groups: 1}, pl+pr, act{}, T, panel.Float32)
 		s.synIn = make([]float32, M*T)
 		s.synOut = make([]float32, M*T)
 	}

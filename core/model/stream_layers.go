@@ -3,8 +3,12 @@ package model
 // Streaming layers: cached convolutions with the semantics of
 // acids-ircam/cached_conv (rave-spec.md §9.1). Every buffer is allocated
 // when the layer is built, sized for the largest chunk; running a chunk
-// allocates nothing. The only parallelism is inside sgemm, whose worker
-// goroutines are persistent, so the layers are allocation-free once warm.
+// allocates nothing. Each layer splits its own work (activation, column
+// preparation, product, overlap-add) into a fixed number of parts run on
+// the streaming pool (stream_par.go), and calls the kernels' single-
+// threaded entry points (panel's PrepareT and MulTRows, sgemm's
+// SgemmSerial and BF16Matrix.MulRowsPart): one set of persistent workers
+// serves every layer, and the result does not depend on the thread count.
 //
 // Delays are tracked as cached_conv does: cd is the cumulative delay of a
 // stream with respect to the offline signal, in samples of that stream's
@@ -19,9 +23,17 @@ import (
 
 // panelMaxCols is the largest number of output columns per chunk for which
 // a layer uses the weight-streaming kernels of core/internal/panel (weights
-// packed once, read as one stream, optionally in half precision); wider
-// chunks use sgemm's packed GEMM, which reuses the weights across columns
-// better.
+// packed once, read as one stream, optionally in half precision or int8);
+// wider chunks use sgemm's packed GEMM, which reuses the weights across
+// columns better (and is fed by row copies, where a panel's Bᵀ operand is
+// gathered element by element: with int8 weights the panels' integer
+// kernels are faster up to 128 columns, but the gather eats the gain).
+// With int8 weights the wider stride-1 layers run as bfloat16 products
+// (sgemm.BF16Matrix, VDPBF16PS: twice float32's multiply-adds per
+// instruction) that read their rows straight from the cache by offsets;
+// half-precision weights keep them float32, which is what keeps
+// WeightsHalf's output within ~75 dB of float32's (bfloat16 there gives
+// ~55 dB on the demo model for 0.5 ms less per 2048-sample v1 buffer).
 const panelMaxCols = 32
 
 // sconv is a cached Conv1d (cached_conv CachedConv1d): a delay line of sd
@@ -36,17 +48,49 @@ const panelMaxCols = 32
 // The input activation a is applied as samples enter the cache, so the
 // cache holds activated values, as in the reference where the activation
 // is a separate module before the convolution.
+//
+// A chunk runs in steps on the streaming pool (stream_par.go): the
+// activation (with the im2col matrix for float32 products), the packed
+// columns (panels), then the product by ranges of rows or columns with the
+// bias; the split is fixed, so the result does not depend on the number of
+// threads.
 type sconv struct {
 	cin, cout, k, stride, dil, groups int
 	hist                              int // cached input samples per channel
 	w, bias                           []float32
 	a                                 act
 	ld                                int             // row stride of buf: hist + largest chunk
-	buf                               []float32       // cin × ld
+	buf                               []float32       // cin × ld: the cache, then the chunk (the next chunk's cache is the tail)
 	col                               []float32       // (cin/groups·k) × largest output
 	pm                                []*panel.Matrix // per group, with the small-N kernels
 	colT                              []float32       // largest output × pm Stride
+	bf                                *sgemm.BF16Matrix
+	off                               []int // bf's row offsets into buf: c·ld + j·dil
+
+	// the chunk being run, in three steps (parSteps): the activation
+	// into buf (with the im2col matrix for float32 GEMMs), for panels the
+	// gathering and preparation of the columns of Bᵀ, then the product
+	// with the bias
+	dst, x    []float32
+	n, nOut   int
+	prev      int // samples of the previous chunk (its tail is the cache)
+	beta      float32
+	actParts  int // of the activation
+	colsParts int // of the columns
+	parts     int // of the product
+	colParts  int // of the product's parts, over columns (the rest over rows)
 }
+
+// parMinWork is the least number of values an elementwise step handles
+// before it is split over the pool (smaller steps run on the caller).
+const parMinWork = 8192
+
+// parMinMadds is the least number of multiply-adds of a product split over
+// the pool.
+const parMinMadds = 1 << 16
+
+// parRows is the number of parts of a product split by rows.
+const parRows = 8
 
 // alignStride returns cached_conv's stride-alignment delay and the
 // outgoing cumulative delay of a convolution with right padding pr and
@@ -60,9 +104,11 @@ func alignStride(pr, s, cd int) (sd, cdOut int) {
 // newSConv builds a cached convolution for chunks of at most maxIn input
 // samples. w is (cout, cin/groups, k) and is used in place (the caller
 // owns a private copy); hist is the number of cached input samples. With
-// few output columns per chunk the layer runs on packed panels (in half
-// precision if half is set).
-func newSConv(w, bias []float32, g convGeom, hist int, a act, maxIn int, half bool) *sconv {
+// few output columns per chunk the layer runs on packed panels, its
+// weights stored in precision prec; with more, Int8 runs ungrouped
+// stride-1 layers as bfloat16 products read straight from the cache (no
+// im2col), the others as float32 GEMMs.
+func newSConv(w, bias []float32, g convGeom, hist int, a act, maxIn int, prec panel.Precision) *sconv {
 	if hist < (g.k-1)*g.dil {
 		panic(fmt.Sprintf("model: stream conv: cache of %d samples for a kernel spanning %d", hist, (g.k-1)*g.dil+1))
 	}
@@ -76,13 +122,26 @@ func newSConv(w, bias []float32, g convGeom, hist int, a act, maxIn int, half bo
 	s.buf = make([]float32, s.cin*s.ld)
 	maxOut := maxIn / g.stride
 	KK, Og := g.cin/g.groups*g.k, g.cout/g.groups
-	if maxOut <= panelMaxCols {
+	switch {
+	case maxOut <= panelMaxCols:
 		for gi := range g.groups {
-			s.pm = append(s.pm, panel.NewMatrix(w[gi*Og*KK:(gi+1)*Og*KK], Og, KK, KK, half))
+			pm := panel.NewMatrix(w[gi*Og*KK:(gi+1)*Og*KK], Og, KK, KK, prec)
+			pm.Reserve(maxOut)
+			s.pm = append(s.pm, pm)
 		}
-		s.colT = make([]float32, maxOut*s.pm[0].Stride)
+		s.colT = make([]float32, g.groups*maxOut*s.pm[0].Stride)
 		s.w = nil
-	} else {
+	case prec == panel.Int8 && g.stride == 1 && g.groups == 1:
+		s.bf = sgemm.NewBF16Matrix(false, g.cout, KK, w, KK)
+		s.off = make([]int, KK)
+		for c := range g.cin {
+			for j := range g.k {
+				s.off[c*g.k+j] = c*s.ld + j*g.dil
+			}
+		}
+		s.w = nil
+		reserveParScratch(true, 0)
+	default:
 		s.col = make([]float32, KK*maxOut)
 	}
 	return s
@@ -96,70 +155,200 @@ func (s *sconv) run(dst, x []float32, n int, accumulate bool) {
 		panic(fmt.Sprintf("model: stream conv: chunk of %d samples (stride %d, room for %d)", n, s.stride, ld-H))
 	}
 	nOut := n / s.stride
-	for c := range s.cin {
-		s.a.apply(s.buf[c*ld+H:c*ld+H+n], x[c*n:(c+1)*n], c)
-	}
-	Cg, Og := s.cin/s.groups, s.cout/s.groups
-	KK := Cg * s.k
-	beta := float32(0)
+	s.dst, s.x, s.n, s.nOut = dst, x, n, nOut
+	s.beta = 0
 	if accumulate {
-		beta = 1
+		s.beta = 1
 	}
+	KK := s.cin / s.groups * s.k
+	prep := s.cin * n
+	if s.col != nil {
+		prep += KK * nOut
+	}
+	s.actParts = partsFor(prep, parMinWork, min(s.cin, 8))
+	s.colsParts = 0
 	if s.pm != nil {
-		st := s.pm[0].Stride
-		colT := s.colT[:nOut*st]
-		for g, pm := range s.pm {
-			for m := range nOut {
-				row := colT[m*st : m*st+KK]
-				for c := range Cg {
-					src := s.buf[(g*Cg+c)*ld+m*s.stride:]
-					r := row[c*s.k : (c+1)*s.k]
-					for j := range r {
-						r[j] = src[j*s.dil]
-					}
-				}
-			}
-			pm.MulT(nOut, colT, beta, dst[g*Og*nOut:], nOut)
-		}
-	} else {
-		col := s.col[:KK*nOut]
-		for g := range s.groups {
-			for c := range Cg {
-				row := s.buf[(g*Cg+c)*ld : (g*Cg+c+1)*ld]
-				for j := range s.k {
-					d := col[(c*s.k+j)*nOut : (c*s.k+j+1)*nOut]
-					off := j * s.dil
-					if s.stride == 1 {
-						copy(d, row[off:off+nOut])
-						continue
-					}
-					for t := range d {
-						d[t] = row[off+t*s.stride]
-					}
-				}
-			}
-			sgemm.Sgemm(false, false, Og, nOut, KK, 1, s.w[g*Og*KK:], KK, col, nOut, beta, dst[g*Og*nOut:], nOut)
-		}
+		s.colsParts = partsFor(s.groups*nOut*KK, parMinWork, min(nOut, 8))
 	}
-	if s.bias != nil {
-		addRowBias(dst[:s.cout*nOut], s.bias, nOut)
+	Og := s.cout / s.groups
+	madds := s.cout * KK * nOut
+	s.colParts = 1
+	rowParts := partsFor(madds, parMinMadds, parRows)
+	if s.pm == nil && nOut >= 64 && rowParts > 1 {
+		// wide products: split the columns (32 each), each part packing
+		// only its own, and the rows when there are few columns and
+		// enough rows
+		s.colParts = min(nOut/32, parRows)
+		rowParts = max(1, min(parRows/s.colParts, Og/48))
 	}
-	for c := range s.cin {
-		row := s.buf[c*ld : c*ld+H+n]
-		copy(row[:H], row[n:])
+	s.parts = s.groups * s.colParts * rowParts
+	parSteps(s, [parMaxSteps]int{s.actParts, s.colsParts, s.parts})
+	s.prev = n
+	s.dst, s.x = nil, nil
+}
+
+// partsFor returns how many parts a step of work units is split into:
+// 1 below least, else most.
+func partsFor(work, least, most int) int {
+	if work < least {
+		return 1
+	}
+	return max(most, 1)
+}
+
+// part runs part i of the chunk's steps (parTask): the activation, the
+// columns, the product.
+func (s *sconv) part(i, w int) {
+	switch {
+	case i < s.actParts:
+		s.actPart(i)
+	case i < s.actParts+s.colsParts:
+		s.colsPart(i - s.actParts)
+	default:
+		s.mulPart(i-s.actParts-s.colsParts, w)
 	}
 }
 
-func (s *sconv) reset() { clear(s.buf) }
-
-// addRowBias adds bias[c] to row c of y (len(bias) rows of n).
-func addRowBias(y, bias []float32, n int) {
-	for c, v := range bias {
-		row := y[c*n : (c+1)*n]
-		for i := range row {
-			row[i] += v
+// actPart activates channels of part i into the cache and, for float32
+// GEMMs, forms their rows of the im2col matrix.
+func (s *sconv) actPart(i int) {
+	H, ld, n, nOut := s.hist, s.ld, s.n, s.nOut
+	c0, c1 := parRange(i, s.actParts, s.cin, 1)
+	for c := c0; c < c1; c++ {
+		if p := s.prev; p > 0 {
+			// the cache: the last H samples of the previous chunk's
+			// buffer
+			row := s.buf[c*ld : c*ld+H+p]
+			copy(row[:H], row[p:])
+		}
+		s.a.apply(s.buf[c*ld+H:c*ld+H+n], s.x[c*n:(c+1)*n], c)
+	}
+	if s.col == nil {
+		return
+	}
+	Cg := s.cin / s.groups
+	KK := Cg * s.k
+	for c := c0; c < c1; c++ {
+		g, cg := c/Cg, c%Cg
+		col := s.col[g*KK*nOut:]
+		row := s.buf[c*ld : (c+1)*ld]
+		for j := range s.k {
+			d := col[(cg*s.k+j)*nOut : (cg*s.k+j+1)*nOut]
+			off := j * s.dil
+			if s.stride == 1 {
+				copy(d, row[off:off+nOut])
+				continue
+			}
+			for t := range d {
+				d[t] = row[off+t*s.stride]
+			}
 		}
 	}
+}
+
+// colsPart gathers the columns of part i into the panels' Bᵀ operand and
+// prepares them (Int8: rounds them to codes).
+func (s *sconv) colsPart(i int) {
+	ld, nOut := s.ld, s.nOut
+	m0, m1 := parRange(i, s.colsParts, nOut, 1)
+	Cg := s.cin / s.groups
+	KK := Cg * s.k
+	span := (s.k-1)*s.dil + 1
+	for g, pm := range s.pm {
+		st := pm.Stride
+		colT := s.colT[g*nOut*st : (g+1)*nOut*st]
+		for m := m0; m < m1; m++ {
+			s.gather(colT[m*st:m*st+KK], g, m, Cg, ld, span)
+		}
+		pm.PrepareT(m0, m1, nOut, colT)
+	}
+}
+
+// gather forms column m of group g's im2col matrix in row.
+func (s *sconv) gather(row []float32, g, m, Cg, ld, span int) {
+	base := g*Cg*ld + m*s.stride
+	if s.k == 3 { // the residual convolutions
+		d := s.dil
+		for c := range Cg {
+			src := s.buf[base+c*ld : base+c*ld+span]
+			r := row[3*c : 3*c+3]
+			r[0], r[1], r[2] = src[0], src[d], src[span-1]
+		}
+		return
+	}
+	for c := range Cg {
+		src := s.buf[base+c*ld : base+c*ld+span]
+		r := row[c*s.k : (c+1)*s.k]
+		for j := range r {
+			r[j] = src[j*s.dil]
+		}
+	}
+}
+
+// mulPart runs part i of the product: group, then columns, then rows.
+func (s *sconv) mulPart(i, w int) {
+	nOut := s.nOut
+	Cg, Og := s.cin/s.groups, s.cout/s.groups
+	KK := Cg * s.k
+	per := s.parts / s.groups
+	g, i := i/per, i%per
+	rowParts := per / s.colParts
+	ci, ri := i/rowParts, i%rowParts
+	dst := s.dst[g*Og*nOut:]
+	switch {
+	case s.pm != nil:
+		pm := s.pm[g]
+		st := pm.Stride
+		colT := s.colT[g*nOut*st : (g+1)*nOut*st]
+		i0, i1 := parRange(ri, rowParts, Og, 4)
+		pm.MulTRows(i0, i1, nOut, colT, s.beta, dst, nOut)
+		s.addBias(g*Og+i0, g*Og+i1, 0, nOut)
+	case s.bf != nil:
+		j0, j1 := parRange(ci, s.colParts, nOut, 32)
+		i0, i1 := parRange(ri, rowParts, Og, sgemm.BF16RowTile)
+		s.bf.MulRowsPart(i0, i1, j0, j1, nOut, s.buf, s.off, s.beta != 0, dst, nOut, parScratch(w).bf)
+		s.addBias(i0, i1, j0, j1)
+	default:
+		j0, j1 := parRange(ci, s.colParts, nOut, 32)
+		i0, i1 := parRange(ri, rowParts, Og, 12)
+		if i0 == i1 || j0 == j1 {
+			return
+		}
+		col := s.col[g*KK*nOut:]
+		sgemm.SgemmSerial(false, false, i1-i0, j1-j0, KK, 1, s.w[(g*Og+i0)*KK:], KK, col[j0:], nOut, s.beta, dst[i0*nOut+j0:], nOut)
+		s.addBias(g*Og+i0, g*Og+i1, j0, j1)
+	}
+}
+
+// addBias adds the bias to rows i0 … i1−1, columns j0 … j1−1 of dst.
+func (s *sconv) addBias(i0, i1, j0, j1 int) {
+	if s.bias == nil {
+		return
+	}
+	for o := i0; o < i1; o++ {
+		v := s.bias[o]
+		row := s.dst[o*s.nOut+j0 : o*s.nOut+j1]
+		for t := range row {
+			row[t] += v
+		}
+	}
+}
+
+func (s *sconv) reset() {
+	clear(s.buf)
+	s.prev = 0
+}
+
+// weightBytes returns the size of the weights the layer reads per chunk.
+func (s *sconv) weightBytes() int {
+	n := 4 * (len(s.w) + len(s.bias))
+	for _, pm := range s.pm {
+		n += pm.Bytes()
+	}
+	if s.bf != nil {
+		n += 2 * s.bf.M * s.bf.K
+	}
+	return n
 }
 
 // sconvT is a cached ConvTranspose1d (cached_conv CachedConvTranspose1d)
@@ -170,20 +359,33 @@ func addRowBias(y, bias []float32, n int) {
 // offline output (padding p) delayed by p samples: cdOut = p + r·cdIn.
 type sconvT struct {
 	cin, cout, k, r int
-	wt, bias        []float32     // wt (cout·k, cin): wt[(o·k+j)·cin + c] = w[c][o][j]
-	pm              *panel.Matrix // wt packed, with few input columns per chunk
+	wt, bias        []float32         // wt (cout·k, cin): wt[(o·k+j)·cin + c] = w[c][o][j]
+	pm              *panel.Matrix     // wt packed, with few input columns per chunk
+	bf              *sgemm.BF16Matrix // wt in bfloat16, for Int8 with more
+	off             []int             // bf's row offsets into xa: c·n
 	a               act
 	xa              []float32 // cin × largest chunk, activated input
 	xaT             []float32 // its transpose, largest chunk × pm.Stride
 	col             []float32 // (cout·k) × largest chunk
-	full            []float32 // one output row, r·n + k − r
 	ov              []float32 // cout × (k − r) overlap
+
+	// the chunk being run, in four steps (parSteps): the activation, for
+	// panels the transposition and preparation of the input, the
+	// product, the overlap-add with the bias
+	dst, x    []float32
+	n         int
+	actParts  int
+	colsParts int
+	parts     int
+	colParts  int // of the product's parts, over columns (the rest over rows)
+	addParts  int
 }
 
 // newSConvT builds a cached transposed convolution from w (cin, cout, k)
-// for chunks of at most maxIn input samples (packed panels, in half
-// precision if half is set, when maxIn is small).
-func newSConvT(w, bias []float32, cin, cout, k, r int, a act, maxIn int, half bool) *sconvT {
+// for chunks of at most maxIn input samples (packed panels, the weights
+// stored in precision prec, when maxIn is small; bfloat16 when prec is
+// Int8 and maxIn is not small).
+func newSConvT(w, bias []float32, cin, cout, k, r int, a act, maxIn int, prec panel.Precision) *sconvT {
 	if k < r {
 		panic(fmt.Sprintf("model: stream transposed conv: kernel %d shorter than stride %d", k, r))
 	}
@@ -198,12 +400,19 @@ func newSConvT(w, bias []float32, cin, cout, k, r int, a act, maxIn int, half bo
 	}
 	s.xa = make([]float32, cin*maxIn)
 	s.col = make([]float32, cout*k*maxIn)
-	if maxIn <= panelMaxCols {
-		s.pm = panel.NewMatrix(s.wt, cout*k, cin, cin, half)
+	switch {
+	case maxIn <= panelMaxCols:
+		s.pm = panel.NewMatrix(s.wt, cout*k, cin, cin, prec)
+		s.pm.Reserve(maxIn)
 		s.wt = nil
 		s.xaT = make([]float32, maxIn*s.pm.Stride)
+	case prec == panel.Int8:
+		s.bf = sgemm.NewBF16Matrix(false, cout*k, cin, s.wt, cin)
+		s.off = make([]int, cin)
+		s.wt = nil
+		reserveParScratch(true, 0)
 	}
-	s.full = make([]float32, r*maxIn+k-r)
+	reserveParScratch(false, r*maxIn+k-r)
 	s.ov = make([]float32, cout*(k-r))
 	return s
 }
@@ -213,26 +422,85 @@ func (s *sconvT) run(dst, x []float32, n int) {
 	if s.cin*n > len(s.xa) {
 		panic(fmt.Sprintf("model: stream transposed conv: chunk of %d samples is too long", n))
 	}
-	xa := s.xa[:s.cin*n]
-	for c := range s.cin {
-		s.a.apply(xa[c*n:(c+1)*n], x[c*n:(c+1)*n], c)
+	s.dst, s.x, s.n = dst, x, n
+	if s.bf != nil {
+		for c := range s.off {
+			s.off[c] = c * n
+		}
 	}
-	K, r, ovl := s.k, s.r, s.k-s.r
-	col := s.col[:s.cout*K*n]
+	s.actParts = partsFor(s.cin*n, parMinWork, min(s.cin, 8))
+	s.colsParts = 0
 	if s.pm != nil {
+		s.colsParts = partsFor(s.cin*n, parMinWork, min(n, 8))
+	}
+	s.colParts = 1
+	rowParts := partsFor(s.cout*s.k*s.cin*n, parMinMadds, parRows)
+	if s.pm == nil && n >= 64 && rowParts > 1 {
+		s.colParts = min(n/32, parRows)
+		rowParts = max(1, min(parRows/s.colParts, s.cout*s.k/48))
+	}
+	s.parts = s.colParts * rowParts
+	s.addParts = partsFor(s.cout*s.k*n, parMinWork, min(s.cout, 8))
+	parSteps(s, [parMaxSteps]int{s.actParts, s.colsParts, s.parts, s.addParts})
+	s.dst, s.x = nil, nil
+}
+
+// part runs part i of the chunk's steps (parTask): the activation, the
+// columns, the product, the overlap-add.
+func (s *sconvT) part(i, w int) {
+	n := s.n
+	switch {
+	case i < s.actParts:
+		c0, c1 := parRange(i, s.actParts, s.cin, 1)
+		for c := c0; c < c1; c++ {
+			s.a.apply(s.xa[c*n:(c+1)*n], s.x[c*n:(c+1)*n], c)
+		}
+	case i < s.actParts+s.colsParts:
+		i -= s.actParts
 		st := s.pm.Stride
-		for t := range n {
+		t0, t1 := parRange(i, s.colsParts, n, 1)
+		for t := t0; t < t1; t++ {
 			row := s.xaT[t*st : t*st+s.cin]
 			for c := range row {
-				row[c] = xa[c*n+t]
+				row[c] = s.xa[c*n+t]
 			}
 		}
-		s.pm.MulT(n, s.xaT[:n*st], 0, col, n)
-	} else {
-		sgemm.Sgemm(false, false, s.cout*K, n, s.cin, 1, s.wt, s.cin, xa, n, 0, col, n)
+		s.pm.PrepareT(t0, t1, n, s.xaT[:n*st])
+	case i < s.actParts+s.colsParts+s.parts:
+		i -= s.actParts + s.colsParts
+		M := s.cout * s.k
+		rowParts := s.parts / s.colParts
+		ci, ri := i/rowParts, i%rowParts
+		col := s.col[:M*n]
+		switch {
+		case s.pm != nil:
+			i0, i1 := parRange(ri, rowParts, M, 4)
+			s.pm.MulTRows(i0, i1, n, s.xaT[:n*s.pm.Stride], 0, col, n)
+		case s.bf != nil:
+			j0, j1 := parRange(ci, s.colParts, n, 32)
+			i0, i1 := parRange(ri, rowParts, M, sgemm.BF16RowTile)
+			s.bf.MulRowsPart(i0, i1, j0, j1, n, s.xa[:s.cin*n], s.off, false, col, n, parScratch(w).bf)
+		default:
+			j0, j1 := parRange(ci, s.colParts, n, 32)
+			i0, i1 := parRange(ri, rowParts, M, 12)
+			if i0 < i1 && j0 < j1 {
+				sgemm.SgemmSerial(false, false, i1-i0, j1-j0, s.cin, 1, s.wt[i0*s.cin:], s.cin, s.xa[j0:s.cin*n], n, 0, col[i0*n+j0:], n)
+			}
+		}
+	default:
+		i -= s.actParts + s.colsParts + s.parts
+		o0, o1 := parRange(i, s.addParts, s.cout, 1)
+		s.overlapAdd(o0, o1, parScratch(w).full)
 	}
-	full := s.full[:r*n+ovl]
-	for o := range s.cout {
+}
+
+// overlapAdd forms output channels o0 … o1−1 from the product (col) and
+// the overlap, using full as scratch.
+func (s *sconvT) overlapAdd(o0, o1 int, full []float32) {
+	n, K, r, ovl := s.n, s.k, s.r, s.k-s.r
+	col := s.col[:s.cout*K*n]
+	full = full[:r*n+ovl]
+	for o := o0; o < o1; o++ {
 		ov := s.ov[o*ovl : (o+1)*ovl]
 		copy(full, ov)
 		clear(full[ovl:])
@@ -245,7 +513,7 @@ func (s *sconvT) run(dst, x []float32, n int) {
 		if s.bias != nil {
 			b = s.bias[o]
 		}
-		out := dst[o*r*n : (o+1)*r*n]
+		out := s.dst[o*r*n : (o+1)*r*n]
 		for i := range out {
 			out[i] = full[i] + b
 		}
@@ -255,11 +523,25 @@ func (s *sconvT) run(dst, x []float32, n int) {
 
 func (s *sconvT) reset() { clear(s.ov) }
 
+// weightBytes returns the size of the weights the layer reads per chunk.
+func (s *sconvT) weightBytes() int {
+	n := 4 * (len(s.wt) + len(s.bias))
+	if s.pm != nil {
+		n += s.pm.Bytes()
+	}
+	if s.bf != nil {
+		n += 2 * s.bf.M * s.bf.K
+	}
+	return n
+}
+
 // sdelay delays c channels by d samples (cached_conv CachedPadding1d with
 // crop, the delay AlignBranches inserts).
 type sdelay struct {
 	c, d, ld int
 	buf      []float32 // c × (d + largest chunk)
+	x        []float32 // the chunk being delayed
+	n, parts int
 }
 
 func newSDelay(c, d, maxIn int) *sdelay {
@@ -278,9 +560,19 @@ func (s *sdelay) run(x []float32, n int) {
 	if s.d+n > s.ld {
 		panic(fmt.Sprintf("model: stream delay: chunk of %d samples is too long", n))
 	}
-	for ch := range s.c {
+	s.x, s.n = x, n
+	s.parts = partsFor(s.c*n, parMinWork, min(s.c, 8))
+	parRun(s.parts, s)
+	s.x = nil
+}
+
+// part delays the channels of part i (parTask).
+func (s *sdelay) part(i, _ int) {
+	n := s.n
+	c0, c1 := parRange(i, s.parts, s.c, 1)
+	for ch := c0; ch < c1; ch++ {
 		row := s.buf[ch*s.ld : ch*s.ld+s.d+n]
-		xs := x[ch*n : (ch+1)*n]
+		xs := s.x[ch*n : (ch+1)*n]
 		copy(row[s.d:], xs)
 		copy(xs, row[:n])
 		copy(row[:s.d], row[n:])

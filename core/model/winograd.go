@@ -74,168 +74,160 @@ const winoMinChannels = 128
 
 // conv3Winograd computes out (Cout, T) (+)= conv(a(x)) for one batch element
 // x (Cin, T), kernel 3, dilation dil, left padding padL (total padding
-// 2·dil), from U = winoWeights(w). bias may be nil.
-func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act, accumulate bool) {
-	blk := 4 * dil // outputs per block: δ tiles of 4
-	nb := (T + blk - 1) / blk
+// 2·dil), from U = winoWeights(w). bias may be nil. bu, when not nil,
+// holds the six U_k in bfloat16 and is used instead of u.
+//
+// A dilated convolution is dil undilated ones on the phases x̃[n·dil + ρ]
+// of the padded input, so the transforms run on one phase at a time
+// (winoInRow, winoOutRow: AVX-512, 16 tiles per step, where available)
+// and the tiles of V and M are ordered by phase, then by block.
+func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act, accumulate bool, bu *[6]*sgemm.BF16Matrix) {
+	nb := (T + 4*dil - 1) / (4 * dil) // tiles per phase
 	tiles := nb * dil
-	span := nb*blk + 2*dil // padded input length covering every tile
+	n := 4*nb + 2            // samples of a phase the tiles read
+	span := nb*4*dil + 2*dil // padded input length covering every tile
 	v := getBuf(6 * cin * tiles)
 	m := getBuf(6 * cout * tiles)
 	defer putBuf(v)
 	defer putBuf(m)
 
-	// Input transform V_k[c][q·δ + ρ] = Σ_l Bᵀ[k][l]·x̃[4δq + ρ + lδ].
 	parallel(cin, cin*T*8, func(lo, hi int) {
-		row := getBuf(span)
+		row := getBuf(span + winoSlack)
 		defer putBuf(row)
+		pr := row
+		if dil > 1 {
+			pr = getBuf(n + winoSlack)
+			defer putBuf(pr)
+		}
+		clear(pr[n:])
 		for c := lo; c < hi; c++ {
 			clear(row[:padL])
 			a.apply(row[padL:padL+T], x[c*T:(c+1)*T], c)
 			clear(row[padL+T:])
-			v0 := v[(0*cin+c)*tiles : (0*cin+c+1)*tiles]
-			v1 := v[(1*cin+c)*tiles : (1*cin+c+1)*tiles]
-			v2 := v[(2*cin+c)*tiles : (2*cin+c+1)*tiles]
-			v3 := v[(3*cin+c)*tiles : (3*cin+c+1)*tiles]
-			v4 := v[(4*cin+c)*tiles : (4*cin+c+1)*tiles]
-			v5 := v[(5*cin+c)*tiles : (5*cin+c+1)*tiles]
-			if dil == 1 {
-				for q := range nb {
-					src := row[4*q : 4*q+6]
-					d0, d1, d2, d3, d4, d5 := src[0], src[1], src[2], src[3], src[4], src[5]
-					d24 := d4 - 4*d2
-					d13 := d3 - 4*d1
-					v0[q] = 4*d0 - 5*d2 + d4
-					v1[q] = d24 + d13
-					v2[q] = d24 - d13
-					e := 2 * (d3 - d1)
-					f := d4 - d2
-					v3[q] = f + e
-					v4[q] = f - e
-					v5[q] = 4*d1 - 5*d3 + d5
+			for rho := range dil {
+				if dil > 1 {
+					for i := range n {
+						pr[i] = row[i*dil+rho]
+					}
 				}
-				continue
-			}
-			for q := range nb {
-				src := row[q*blk : q*blk+6*dil]
-				i0 := q * dil
-				w0, w1, w2 := v0[i0:i0+dil], v1[i0:i0+dil], v2[i0:i0+dil]
-				w3, w4, w5 := v3[i0:i0+dil], v4[i0:i0+dil], v5[i0:i0+dil]
-				s0, s1, s2 := src[0:dil], src[dil:2*dil], src[2*dil:3*dil]
-				s3, s4, s5 := src[3*dil:4*dil], src[4*dil:5*dil], src[5*dil:6*dil]
-				for r := range w0 {
-					d0, d1, d2, d3, d4, d5 := s0[r], s1[r], s2[r], s3[r], s4[r], s5[r]
-					d24 := d4 - 4*d2
-					d13 := d3 - 4*d1
-					w0[r] = 4*d0 - 5*d2 + d4
-					w1[r] = d24 + d13
-					w2[r] = d24 - d13
-					e := 2 * (d3 - d1)
-					f := d4 - d2
-					w3[r] = f + e
-					w4[r] = f - e
-					w5[r] = 4*d1 - 5*d3 + d5
+				var vk [6][]float32
+				for k := range vk {
+					o := (k*cin+c)*tiles + rho*nb
+					vk[k] = v[o : o+nb]
 				}
+				winoInRow(pr, &vk, nb)
 			}
 		}
 	})
 	for k := range 6 {
+		if bu != nil {
+			bu[k].Mul(tiles, v[k*cin*tiles:], tiles, false, m[k*cout*tiles:], tiles)
+			continue
+		}
 		sgemm.Sgemm(false, false, cout, tiles, cin, 1, u[k*cout*cin:], cin, v[k*cin*tiles:], tiles, 0, m[k*cout*tiles:], tiles)
 	}
-	// Output transform y[4δq + ρ + iδ] = Σ_k Aᵀ[i][k]·M_k[q·δ + ρ].
 	parallel(cout, cout*T*8, func(lo, hi int) {
-		tmp := getBuf(blk)
-		defer putBuf(tmp)
+		var tmp []float32
+		if dil > 1 {
+			tmp = getBuf(4 * nb)
+			defer putBuf(tmp)
+		}
 		for o := lo; o < hi; o++ {
 			y := out[o*T : (o+1)*T]
 			var b float32
 			if bias != nil {
 				b = bias[o]
 			}
-			m0 := m[(0*cout+o)*tiles : (0*cout+o+1)*tiles]
-			m1 := m[(1*cout+o)*tiles : (1*cout+o+1)*tiles]
-			m2 := m[(2*cout+o)*tiles : (2*cout+o+1)*tiles]
-			m3 := m[(3*cout+o)*tiles : (3*cout+o+1)*tiles]
-			m4 := m[(4*cout+o)*tiles : (4*cout+o+1)*tiles]
-			m5 := m[(5*cout+o)*tiles : (5*cout+o+1)*tiles]
-			if dil == 1 {
-				nf := nb
-				if nb*4 > T {
-					nf = nb - 1 // the last block is partial
+			for rho := range dil {
+				var mk [6][]float32
+				for k := range mk {
+					off := (k*cout+o)*tiles + rho*nb
+					mk[k] = m[off : off+nb]
 				}
-				for q := range nf {
-					s12, d12 := m1[q]+m2[q], m1[q]-m2[q]
-					s34, d34 := m3[q]+m4[q], m3[q]-m4[q]
-					r0 := m0[q] + s12 + s34 + b
-					r1 := d12 + 2*d34 + b
-					r2 := s12 + 4*s34 + b
-					r3 := d12 + 8*d34 + m5[q] + b
-					dst := y[4*q : 4*q+4]
-					if accumulate {
-						dst[0] += r0
-						dst[1] += r1
-						dst[2] += r2
-						dst[3] += r3
-					} else {
-						dst[0], dst[1], dst[2], dst[3] = r0, r1, r2, r3
-					}
-				}
-				for q := nf; q < nb; q++ {
-					s12, d12 := m1[q]+m2[q], m1[q]-m2[q]
-					s34, d34 := m3[q]+m4[q], m3[q]-m4[q]
-					res := [4]float32{m0[q] + s12 + s34 + b, d12 + 2*d34 + b, s12 + 4*s34 + b, d12 + 8*d34 + m5[q] + b}
-					for j, val := range res {
-						if t := 4*q + j; t < T {
-							if accumulate {
-								y[t] += val
-							} else {
-								y[t] = val
-							}
-						}
-					}
-				}
-				continue
-			}
-			for q := range nb {
-				i0 := q * dil
-				a0, a1, a2 := m0[i0:i0+dil], m1[i0:i0+dil], m2[i0:i0+dil]
-				a3, a4, a5 := m3[i0:i0+dil], m4[i0:i0+dil], m5[i0:i0+dil]
-				dst := tmp[:blk]
-				full := q*blk+blk <= T
-				if full {
-					dst = y[q*blk : q*blk+blk]
-				}
-				y0, y1, y2, y3 := dst[0:dil], dst[dil:2*dil], dst[2*dil:3*dil], dst[3*dil:4*dil]
-				if accumulate && full {
-					for r := range a0 {
-						s12, d12 := a1[r]+a2[r], a1[r]-a2[r]
-						s34, d34 := a3[r]+a4[r], a3[r]-a4[r]
-						y0[r] += a0[r] + s12 + s34 + b
-						y1[r] += d12 + 2*d34 + b
-						y2[r] += s12 + 4*s34 + b
-						y3[r] += d12 + 8*d34 + a5[r] + b
-					}
+				if dil == 1 {
+					winoOutRow(&mk, nb, y, T, b, accumulate)
 					continue
 				}
-				for r := range a0 {
-					s12, d12 := a1[r]+a2[r], a1[r]-a2[r]
-					s34, d34 := a3[r]+a4[r], a3[r]-a4[r]
-					y0[r] = a0[r] + s12 + s34 + b
-					y1[r] = d12 + 2*d34 + b
-					y2[r] = s12 + 4*s34 + b
-					y3[r] = d12 + 8*d34 + a5[r] + b
-				}
-				if !full {
-					rest := y[q*blk:]
-					for t := range rest {
-						if accumulate {
-							rest[t] += tmp[t]
-						} else {
-							rest[t] = tmp[t]
-						}
+				winoOutRow(&mk, nb, tmp, 4*nb, b, false)
+				for i, val := range tmp {
+					t := i*dil + rho
+					if t >= T {
+						break
+					}
+					if accumulate {
+						y[t] += val
+					} else {
+						y[t] = val
 					}
 				}
 			}
 		}
 	})
+}
+
+// winoSlack is the zeroed tail a phase row needs beyond its samples for
+// winoIn16's full-width loads.
+const winoSlack = 16
+
+// winoInRow computes the input transform of nb tiles of one undilated
+// row (tile q reads pr[4q : 4q+6]; pr has winoSlack more values) into
+// v[k][q].
+func winoInRow(pr []float32, v *[6][]float32, nb int) {
+	q0 := 0
+	if useWinoAsm && nb >= 16 {
+		chunks := nb / 16
+		_ = pr[64*chunks+17-1]
+		winoIn16(&pr[0], &v[0][0], &v[1][0], &v[2][0], &v[3][0], &v[4][0], &v[5][0], chunks)
+		q0 = 16 * chunks
+	}
+	v0, v1, v2, v3, v4, v5 := v[0][:nb], v[1][:nb], v[2][:nb], v[3][:nb], v[4][:nb], v[5][:nb]
+	for q := q0; q < nb; q++ {
+		src := pr[4*q : 4*q+6]
+		d0, d1, d2, d3, d4, d5 := src[0], src[1], src[2], src[3], src[4], src[5]
+		d24 := d4 - 4*d2
+		d13 := d3 - 4*d1
+		v0[q] = 4*d0 - 5*d2 + d4
+		v1[q] = d24 + d13
+		v2[q] = d24 - d13
+		e := 2 * (d3 - d1)
+		f := d4 - d2
+		v3[q] = f + e
+		v4[q] = f - e
+		v5[q] = 4*d1 - 5*d3 + d5
+	}
+}
+
+// winoOutRow computes the output transform of nb tiles into y[4q+i] for
+// 4q+i < limit (tile q's outputs are y[4q : 4q+4]), adding to y when
+// accumulate is set; b is added to every output.
+func winoOutRow(mk *[6][]float32, nb int, y []float32, limit int, b float32, accumulate bool) {
+	q0 := 0
+	if useWinoAsm {
+		if chunks := min(nb/16, limit/64); chunks > 0 {
+			acc := 0
+			if accumulate {
+				acc = 1
+			}
+			_ = y[64*chunks-1]
+			winoOut16(&mk[0][0], &mk[1][0], &mk[2][0], &mk[3][0], &mk[4][0], &mk[5][0], &y[0], b, acc, chunks)
+			q0 = 16 * chunks
+		}
+	}
+	m0, m1, m2, m3, m4, m5 := mk[0][:nb], mk[1][:nb], mk[2][:nb], mk[3][:nb], mk[4][:nb], mk[5][:nb]
+	for q := q0; q < nb; q++ {
+		s12, d12 := m1[q]+m2[q], m1[q]-m2[q]
+		s34, d34 := m3[q]+m4[q], m3[q]-m4[q]
+		res := [4]float32{m0[q] + s12 + s34 + b, d12 + 2*d34 + b, s12 + 4*s34 + b, d12 + 8*d34 + m5[q] + b}
+		for i, val := range res {
+			t := 4*q + i
+			if t >= limit {
+				return
+			}
+			if accumulate {
+				y[t] += val
+			} else {
+				y[t] = val
+			}
+		}
+	}
 }

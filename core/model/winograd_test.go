@@ -10,14 +10,28 @@ import (
 
 // TestWinogradMatchesDirect compares conv3Winograd with the direct
 // im2col GEMM for dilations 1, 3, 9, centred and causal padding, lengths
-// that are not multiples of the tile, with and without accumulation.
+// that are not multiples of the tile, with and without accumulation,
+// through the assembly transforms (where available) and the Go ones.
 func TestWinogradMatchesDirect(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
+	kernels := []bool{false}
+	if useWinoAsm {
+		kernels = append(kernels, true)
+	}
 	for _, dil := range []int{1, 3, 9} {
 		for _, causal := range []bool{false, true} {
-			for _, T := range []int{37, 128, 301} {
-				name := fmt.Sprintf("d%d/causal=%v/T%d", dil, causal, T)
+			for _, tc := range []struct {
+				T   int
+				asm bool
+			}{{37, false}, {128, false}, {301, false}, {1201, false}, {37, true}, {128, true}, {301, true}, {1201, true}} {
+				if tc.asm && len(kernels) == 1 {
+					continue
+				}
+				T := tc.T
+				name := fmt.Sprintf("d%d/causal=%v/T%d/asm=%v", dil, causal, T, tc.asm)
 				t.Run(name, func(t *testing.T) {
+					defer func(v bool) { useWinoAsm = v }(useWinoAsm)
+					useWinoAsm = tc.asm
 					cin, cout := 5, 7
 					padL := dil
 					if causal {
@@ -31,8 +45,8 @@ func TestWinogradMatchesDirect(t *testing.T) {
 					for _, acc := range []bool{false, true} {
 						want := append([]float32(nil), base...)
 						got := append([]float32(nil), base...)
-						conv1dInfer(want, x, w, bias, 1, T, g, leakyAct, acc)
-						conv3Winograd(got, x, winoWeights(w, cout, cin), bias, cin, cout, T, dil, padL, leakyAct, acc)
+						conv1dInfer(want, x, w, bias, 1, T, g, leakyAct, acc, nil)
+						conv3Winograd(got, x, winoWeights(w, cout, cin), bias, cin, cout, T, dil, padL, leakyAct, acc, nil)
 						if e := relDiff(got, want); e > 2e-6 {
 							t.Errorf("accumulate=%v: Winograd differs from the direct conv by %.3g", acc, e)
 						}
@@ -57,13 +71,13 @@ func BenchmarkConv3(b *testing.B) {
 			flops := 2 * 3 * float64(s.c*s.c*s.t)
 			b.Run(fmt.Sprintf("direct/C%d_d%d", s.c, dil), func(b *testing.B) {
 				for range b.N {
-					conv1dInfer(y, x, w, nil, 1, s.t, g, leakyAct, true)
+					conv1dInfer(y, x, w, nil, 1, s.t, g, leakyAct, true, nil)
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
 			b.Run(fmt.Sprintf("winograd/C%d_d%d", s.c, dil), func(b *testing.B) {
 				for range b.N {
-					conv3Winograd(y, x, u, nil, s.c, s.c, s.t, dil, dil, leakyAct, true)
+					conv3Winograd(y, x, u, nil, s.c, s.c, s.t, dil, dil, leakyAct, true, nil)
 				}
 				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})

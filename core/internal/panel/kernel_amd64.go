@@ -4,13 +4,18 @@ package panel
 
 import "golang.org/x/sys/cpu"
 
-// useAsm selects the AVX-512 kernels (a variable for tests).
-var useAsm = cpu.X86.HasAVX512F
+// useAsm selects the AVX-512 kernels (a variable for tests); useVNNI the
+// integer ones (VPDPWSSD) when useAsm is set.
+var (
+	useAsm  = cpu.X86.HasAVX512F
+	useVNNI = cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
+)
 
 // The assembly kernels (kernel_amd64.s) set out[4r+c] = Σ_q a_r[q]·b_c[q]
 // (…4x4) or out[r] = Σ_q a_r[q]·b0[q] (…4x1) for r, c < 4 and q < k, k a
 // multiple of 16, a the packed group of 4 rows in float32 (s…) or half
-// precision (h…).
+// precision (h…); the i… kernels take int8 codes a and int16 codes b and
+// return the exact integer sums as float32.
 
 //go:noescape
 func sdot4x4(k int, a *float32, b0, b1, b2, b3 *float32, out *float32)
@@ -58,4 +63,60 @@ func dot4x1h(k int, g []uint16, b0 []float32, out *[16]float32) {
 	}
 	_, _ = g[4*k-1], b0[k-1]
 	hdot4x1(k, &g[0], &b0[0], &out[0])
+}
+
+//go:noescape
+func idot4x4(k int, a *int8, b0, b1, b2, b3 *int16, out *float32)
+
+//go:noescape
+func idot4x1(k int, a *int8, b0 *int16, out *float32)
+
+func dot4x4i(k int, g []int8, b0, b1, b2, b3 []int16, out *[16]float32) {
+	if !useAsm || !useVNNI {
+		dot4x4iGo(k, g, b0, b1, b2, b3, out)
+		return
+	}
+	_, _, _, _, _ = g[4*k-1], b0[2*k-1], b1[2*k-1], b2[2*k-1], b3[2*k-1]
+	idot4x4(k, &g[0], &b0[0], &b1[0], &b2[0], &b3[0], &out[0])
+}
+
+func dot4x1i(k int, g []int8, b0 []int16, out *[16]float32) {
+	if !useAsm || !useVNNI {
+		dot4x1iGo(k, g, b0, out)
+		return
+	}
+	_, _ = g[4*k-1], b0[2*k-1]
+	idot4x1(k, &g[0], &b0[0], &out[0])
+}
+
+// absBits returns the largest of the magnitudes' bit patterns of x[:n],
+// n a multiple of 16.
+//
+//go:noescape
+func absBits(n int, x *float32) uint32
+
+// quant16 sets the codes round(x[i]·inv), ties to even, for i < n, n a
+// multiple of 16 (|x[i]·inv| ≤ 32767), each 16 stored twice in q.
+//
+//go:noescape
+func quant16(n int, x *float32, inv float32, q *int16)
+
+// peakBits returns the bits of max_i |x[i]| (≥ 0x7f800000 for a NaN or
+// ±Inf), len(x) a multiple of 16.
+func peakBits(x []float32) uint32 {
+	if !useAsm || len(x) == 0 {
+		return peakBitsGo(x)
+	}
+	return absBits(len(x), &x[0])
+}
+
+// quantize sets the codes round(x[i]·inv), ties to even, each 16 stored
+// twice in q (len(q) ≥ 2·len(x), len(x) a multiple of 16).
+func quantize(q []int16, x []float32, inv float32) {
+	if !useAsm || len(x) == 0 {
+		quantizeGo(q, x, inv)
+		return
+	}
+	_ = q[2*len(x)-1]
+	quant16(len(x), &x[0], inv, &q[0])
 }

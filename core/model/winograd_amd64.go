@@ -1,0 +1,15 @@
+//go:build amd64 && !purego
+
+package model
+
+import "golang.org/x/sys/cpu"
+
+// useWinoAsm selects the AVX-512 Winograd transforms (a variable for
+// tests).
+var useWinoAsm = cpu.X86.HasAVX512F
+
+//go:noescape
+func winoIn16(row, v0, v1, v2, v3, v4, v5 *float32, chunks int)
+
+//go:noescape
+func winoOut16(m0, m1, m2, m3, m4, m5, y *float32, bias float32, acc, chunks int)
