@@ -108,7 +108,7 @@
 // The largest int8 buffer time at 2048 was 1.8–2.8 ms in the quiet runs
 // (5 ms with another process). `go test -run '^$' -bench 'Stream/v1/2048'
 // -count 5 ./core/model/` (mean per buffer, outliers included) gave f32
-// 4.2–4.3 ms, f16 3.0–3.8, int8 1.6–2.4 in a quiet moment. With one thread
+// 4.2–5.1 ms, f16 3.0–4.0, int8 1.6–2.9 over two runs of five. With one thread
 // (GOMAXPROCS=1) int8 takes 2.7–3.0 ms at 2048: two threads give 1.6–1.9×
 // (before the streaming pool, 1.2–1.4×). At 2048 samples most layers have
 // one to four frames, so the time is the int8 weights' 18 MB read per

@@ -170,45 +170,12 @@ type bfScratch struct {
 
 var bfPool = sync.Pool{New: func() any { return &bfScratch{b: make([]uint32, bfKC*bfNC)} }}
 
-// mulPart computes row tiles [t0, t1) and columns [j0, j1) of C.
+// mulPart computes row tiles [t0, t1) and columns [j0, j1) of C with a
+// pooled scratch (see mulPartWith).
 func (a *BF16Matrix) mulPart(t0, t1, j0, j1 int, base []float32, rowOff []int, accumulate bool, c []float32, ldc int) {
 	s := bfPool.Get().(*bfScratch)
 	defer bfPool.Put(s)
-	for jb := j0; jb < j1; jb += bfNC {
-		nc := min(bfNC, j1-jb)
-		for pb := 0; pb < a.kp; pb += bfKC {
-			np := min(bfKC, a.kp-pb)
-			acc := accumulate || pb > 0
-			for jt := 0; jt < nc; jt += bfNR {
-				packBF16Panel(s.b[jt*np:(jt+bfNR)*np], base, rowOff, 2*pb, np, jb+jt, min(bfNR, nc-jt))
-			}
-			for t := t0; t < t1; t++ {
-				ap := a.data[(t*a.kp+pb)*bfMR:]
-				mr := min(bfMR, a.M-t*bfMR)
-				for jt := 0; jt < nc; jt += bfNR {
-					nr := min(bfNR, nc-jt)
-					bp := s.b[jt*np:]
-					cp := c[t*bfMR*ldc+jb+jt:]
-					if mr == bfMR && nr == bfNR {
-						bfKernel(np, ap, bp, cp, ldc, acc)
-						continue
-					}
-					bfKernel(np, ap, bp, s.tile[:], bfNR, false)
-					for i := range mr {
-						row := cp[i*ldc : i*ldc+nr]
-						src := s.tile[i*bfNR : i*bfNR+nr]
-						if acc {
-							for j, v := range src {
-								row[j] += v
-							}
-						} else {
-							copy(row, src)
-						}
-					}
-				}
-			}
-		}
-	}
+	a.mulPartWith(s, t0, t1, j0, j1, base, rowOff, accumulate, c, ldc)
 }
 
 // packBF16Panel packs pairs [0, np) of rows from q0 on (len(rowOff) rows

@@ -39,9 +39,11 @@ func (a *BF16Matrix) MulRowsPart(i0, i1, j0, j1, n int, base []float32, rowOff [
 	a.mulPartWith(&scratch.s, i0/bfMR, (i1+bfMR-1)/bfMR, j0, j1, base, rowOff, accumulate, c, ldc)
 }
 
-// mulPartWith is mulPart (bf16.go) packing into s instead of a pooled
-// scratch: the same loop, so every element is computed as MulRows computes
-// it.
+// mulPartWith computes row tiles [t0, t1) and columns [j0, j1) of C,
+// packing B into s: for each block of columns and of k pairs, the B panels
+// are packed once and every row tile's A panel runs over them. Each element
+// goes through the same sums wherever its tile lies, so the result does not
+// depend on how MulRows or MulRowsPart split the work.
 func (a *BF16Matrix) mulPartWith(s *bfScratch, t0, t1, j0, j1 int, base []float32, rowOff []int, accumulate bool, c []float32, ldc int) {
 	for jb := j0; jb < j1; jb += bfNC {
 		nc := min(bfNC, j1-jb)
