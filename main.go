@@ -18,12 +18,14 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ravestation/rave/audio"
+	"github.com/ravestation/rave/audio/compare"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/plots"
@@ -482,6 +484,14 @@ func renderFlags(transfer bool) func(fs *flag.FlagSet) func(args []string) error
 			}
 			fmt.Printf("wrote %s: %.2f s at %d Hz (model at %d Hz, %d latent dims) in %s (%.1fx real time)\nspectral distance input→output (full band, multiscale): %.4f\n",
 				args[2], r.Seconds, r.InRate, r.ModelRate, r.Dims, r.Elapsed.Round(time.Millisecond), r.Seconds/r.Elapsed.Seconds(), r.Distance)
+			if c := r.Match; c != nil {
+				fmt.Printf("level: %.1f dB mean difference (output %+.1f dB on average) over the %d frames within %.0f dB of the input's peak\n",
+					c.LevelErrorDB, c.LevelBiasDB, c.Frames, compare.FloorDB)
+				if c.PitchedFrames > 0 {
+					fmt.Printf("pitch: %.0f%% of the input's %d pitched frames within %.0f cents (median input %.1f Hz, output %.1f Hz)\n",
+						100*c.PitchAgreement, c.PitchedFrames, compare.ToleranceCents, c.InputHz, c.OutputHz)
+				}
+			}
 			return nil
 		}
 	}
@@ -637,10 +647,13 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 	batch := fs.Int("batch", 0, "examples per step (default: the preset's)")
 	nsignal := fs.Int("n-signal", 0, "samples per example (default: the preset's)")
 	seed := fs.Uint64("seed", 1, "random seed of a new run")
-	lr := fs.Float64("lr", 0, "learning rate (default 1e-4)")
+	lr := fs.Float64("lr", 0, "learning rate (default: the preset's, 1e-4 for v1, 1e-3 for small and tiny)")
 	every := fs.Int64("checkpoint-every", 0, "steps between checkpoints (default: the preset's)")
 	valEvery := fs.Int64("val-every", 0, "steps between validations (default: the preset's)")
 	logEvery := fs.Int64("log-every", 0, "steps between metric lines (default: the preset's)")
+	betaWarmup := fs.String("beta-warmup", "", "`steps` over which the KL weight rises log-linearly from --beta-start to the model's max_kl, as the reference's v2.3 configs do; 0: max_kl from the first step, as v1 (default: the preset's, 20000 for small and tiny, 0 for v1)")
+	betaStart := fs.Float64("beta-start", 0, "KL weight at the start of the warm-up (default 1e-6)")
+	split := fs.Int("split", 0, "parts each batch is split into and computed concurrently, as on that many devices (default 2; 1: the whole batch at once)")
 	quiet := fs.Bool("quiet", false, "no progress line, only stage changes and the summary")
 	return func(args []string) error {
 		if *name == "" {
@@ -657,8 +670,20 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 		if *preset != "" && s.Manifest.Preset != "" && s.Manifest.Preset != *preset {
 			fmt.Fprintf(os.Stderr, "note: session %s was trained with preset %s; a resumed run keeps its model\n", s.Manifest.Name, s.Manifest.Preset)
 		}
+		// Config reads 0 as "the preset's" and a negative count as none.
+		var warmup int64
+		if *betaWarmup != "" {
+			n, err := strconv.ParseInt(*betaWarmup, 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%w: --beta-warmup %q: want a number of steps (0 turns the warm-up off)", errUsage, *betaWarmup)
+			}
+			warmup = n
+			if n == 0 {
+				warmup = -1
+			}
+		}
 		cfg := train.Config{SessionDir: s.Dir, Preset: *preset, Stage1Steps: *stage1, Steps: *steps, Batch: *batch,
-			NSignal: *nsignal, Seed: *seed, LR: *lr, CheckpointEvery: *every, ValEvery: *valEvery, LogEvery: *logEvery}
+			NSignal: *nsignal, Seed: *seed, LR: *lr, BetaWarmup: warmup, BetaStart: *betaStart, Split: *split, CheckpointEvery: *every, ValEvery: *valEvery, LogEvery: *logEvery}
 		if cfg.Preset == "" {
 			cfg.Preset = s.Manifest.Preset
 		}

@@ -795,7 +795,7 @@ func (b *builder) addWarnings(files []DatasetFile, count int) {
 	}
 	if frames := samples / latentHop; frames < minLatentFrames {
 		r.Warnings = append(r.Warnings, fmt.Sprintf(
-			"only %d latent frames (samples / %d): the latent PCA wants at least %d (4 per latent dimension, %d dimensions)",
+			"only %d latent frames (samples / %d): the latent PCA of the v1 preset wants at least %d (4 per latent dimension, %d dimensions)",
 			frames, latentHop, minLatentFrames, latentDims))
 	}
 	for _, f := range r.Added {

@@ -57,6 +57,32 @@ func (ps *ParamSet) Alloc() {
 	ps.allocated = true
 }
 
+// ShareData points ps's parameters at src's data slab while ps keeps its
+// own gradient slab: ps becomes a replica of src's weights (an update of
+// either is seen by both) whose backward passes accumulate separately, as
+// data-parallel training needs. Both sets must be allocated and declare the
+// same parameters, with the same shapes, in the same order.
+func (ps *ParamSet) ShareData(src *ParamSet) error {
+	if !ps.allocated || !src.allocated {
+		return fmt.Errorf("core: ParamSet.ShareData before Alloc")
+	}
+	if len(ps.params) != len(src.params) {
+		return fmt.Errorf("core: ParamSet.ShareData: %d parameters, source has %d", len(ps.params), len(src.params))
+	}
+	for i, p := range ps.params {
+		if q := src.params[i]; p.Name != q.Name || !slices.Equal(p.shape, q.shape) {
+			return fmt.Errorf("core: ParamSet.ShareData: parameter %d is %s %v, source has %s %v", i, p.Name, p.shape, q.Name, q.shape)
+		}
+	}
+	ps.data = src.data
+	for i, p := range ps.params {
+		lo, hi := ps.offsets[i], ps.offsets[i+1]
+		p.data = ps.data[lo:hi:hi]
+		p.value = nil
+	}
+	return nil
+}
+
 // Data returns the parameter slab.
 func (ps *ParamSet) Data() []float32 { return ps.data }
 

@@ -148,8 +148,9 @@ func (h heat) DataRange() (xmin, xmax, ymin, ymax float64) { return h.h.DataRang
 
 // Spectrograms returns spectrogram.png: the log-magnitude spectrograms
 // (dBFS, Hann window, n_fft SpecFFT, hop SpecHop) of original and
-// reconstruction stacked on a shared time axis in seconds and a linear
-// frequency axis in kHz, both on one colour scale spanning SpecRange dB
+// reconstruction stacked on a shared time axis in seconds and a
+// logarithmic frequency axis from SpecMinHz to the Nyquist frequency (where
+// the fundamentals and partials of notes sit an equal distance apart), both on one colour scale spanning SpecRange dB
 // below the louder of the two, with the colour bar underneath. Either input
 // may be empty (one panel is drawn); both empty is ErrNoData. Non-finite
 // samples are read as silence and counted in the panel title.
@@ -163,6 +164,7 @@ func Spectrograms(original, reconstruction []float32, sampleRate int) (*Figure, 
 	type panel struct {
 		name string
 		s    *spectrogram
+		lf   *logFreq
 	}
 	var panels []panel
 	for _, in := range []struct {
@@ -176,7 +178,7 @@ func Spectrograms(original, reconstruction []float32, sampleRate int) (*Figure, 
 		if err != nil {
 			return nil, fmt.Errorf("plots: %s: %w", in.name, err)
 		}
-		panels = append(panels, panel{in.name, s})
+		panels = append(panels, panel{in.name, s, newLogFreq(s, SpecMinHz, float64(sampleRate)/2, specLogRows)})
 	}
 	// One colour scale and one time range for every panel.
 	top, tmin, tmax := math.Inf(-1), math.Inf(1), math.Inf(-1)
@@ -201,16 +203,16 @@ func Spectrograms(original, reconstruction []float32, sampleRate int) (*Figure, 
 		if pn.s.nonFinite > 0 {
 			title += fmt.Sprintf(" — %d NaN/Inf samples read as 0", pn.s.nonFinite)
 		}
-		p := newPlot(title, "time (s)", "frequency (kHz)")
-		hm := plotter.NewHeatMap(pn.s, pal)
+		p := newPlot(title, "time (s)", "frequency (Hz, log)")
+		hm := plotter.NewHeatMap(pn.lf, pal)
 		hm.Min, hm.Max = lo, top
 		hm.Underflow, hm.Overflow, hm.NaN = colors[0], colors[len(colors)-1], colNaN
 		hm.Rasterized = true
 		p.Add(heat{hm})
 		p.X.Min, p.X.Max = tmin, tmax
-		p.Y.Min, p.Y.Max = 0, float64(sampleRate)/2
+		_, _, p.Y.Min, p.Y.Max = hm.DataRange()
 		p.X.Padding, p.Y.Padding = 0, 0
-		p.Y.Tick.Marker = plot.TickerFunc(kiloTicks)
+		p.Y.Tick.Marker = plot.TickerFunc(logHzTicks)
 		rows = append(rows, []*plot.Plot{p})
 	}
 

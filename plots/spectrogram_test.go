@@ -175,3 +175,61 @@ func TestHann(t *testing.T) {
 		}
 	}
 }
+
+func TestLogFreqRows(t *testing.T) {
+	const sr = 48000
+	tests := []struct {
+		name string
+		hz   float64
+	}{
+		{"A0 (below one bin)", 27.5},
+		{"A4", 440},
+		{"between bins", 1010},
+		{"high", 12000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := computeSpectrogram(sine(sr, sr, tt.hz, 0.5), sr, SpecFFT, SpecHop, 2000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := newLogFreq(s, SpecMinHz, sr/2, specLogRows)
+			c, rows := l.Dims()
+			if rows != specLogRows {
+				t.Fatalf("%d rows, want %d", rows, specLogRows)
+			}
+			if got, want := math.Pow(10, l.Y(0)), float64(SpecMinHz); math.Abs(got-want) > 1e-6 {
+				t.Errorf("row 0 at %v Hz, want %v", got, want)
+			}
+			if got, want := math.Pow(10, l.Y(rows-1)), float64(sr/2); math.Abs(got-want) > 1e-3 {
+				t.Errorf("last row at %v Hz, want %v", got, want)
+			}
+			peak := 0
+			for r := range rows {
+				if l.Z(c/2, r) > l.Z(c/2, peak) {
+					peak = r
+				}
+			}
+			// The loudest row lies within one STFT bin or half a row of
+			// the tone.
+			tol := max(s.binHz, tt.hz*(math.Pow(10, l.dy/2)-1))
+			if got := math.Pow(10, l.Y(peak)); math.Abs(got-tt.hz) > tol {
+				t.Errorf("loudest row at %.1f Hz, want %.1f ± %.1f", got, tt.hz, tol)
+			}
+		})
+	}
+}
+
+func TestLogHzTicks(t *testing.T) {
+	ticks := logHzTicks(math.Log10(20), math.Log10(24000))
+	var labels []string
+	for _, tk := range ticks {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	want := "20 50 100 200 500 1k 2k 5k 10k 20k"
+	if got := strings.Join(labels, " "); got != want {
+		t.Errorf("labels %q, want %q", got, want)
+	}
+}

@@ -104,18 +104,6 @@ func dimTicks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// kiloTicks is gonum's default ticker with labels divided by 1000 (Hz shown
-// as kHz).
-func kiloTicks(min, max float64) []plot.Tick {
-	ticks := (plot.DefaultTicks{}).Ticks(min, max)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = fmtNum(ticks[i].Value / 1000)
-		}
-	}
-	return ticks
-}
-
 // fmtNum formats a tick value with at most four significant digits and a
 // short exponent: 0.3, 1500, 1e-5, 2.5e6.
 func fmtNum(v float64) string {

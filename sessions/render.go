@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ravestation/rave/audio"
+	"github.com/ravestation/rave/audio/compare"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
@@ -201,6 +202,9 @@ type RenderReport struct {
 	// Distance is the full-band multiscale spectral distance (rave-spec
 	// §6.1) between input and output at the model's rate; lower is closer.
 	Distance float64
+	// Match compares pitch and level of output and input (nil for a clip
+	// shorter than one pitch-analysis window, about 73 ms).
+	Match *compare.Report
 }
 
 // RenderFile encodes and decodes an audio file through the model and
@@ -229,6 +233,10 @@ func RenderFile(m *model.Model, in, out string, o RenderOptions) (RenderReport, 
 	}
 	elapsed := time.Since(start)
 	dist := SpectralDistance(m, x, y)
+	var match *compare.Report
+	if r, err := compare.Compare(x, y, m.Config.SR); err == nil {
+		match = &r
+	}
 	y, err = audio.Resample(y, m.Config.SR, srcRate)
 	if err != nil {
 		return RenderReport{}, err
@@ -243,7 +251,7 @@ func RenderFile(m *model.Model, in, out string, o RenderOptions) (RenderReport, 
 		return RenderReport{}, err
 	}
 	return RenderReport{InRate: srcRate, ModelRate: m.Config.SR, Samples: srcLen, Seconds: float64(srcLen) / float64(srcRate),
-		Dims: len(z), Elapsed: elapsed, Distance: dist}, nil
+		Dims: len(z), Elapsed: elapsed, Distance: dist, Match: match}, nil
 }
 
 // MatchLoudness scales y in place so that its RMS envelope, measured over

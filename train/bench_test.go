@@ -18,7 +18,7 @@ import (
 
 // benchTrainer builds a trainer for a preset without a session: random
 // weights and a random batch.
-func benchTrainer(b *testing.B, preset string, batch, nSignal int) (*trainer, []float32) {
+func benchTrainer(b *testing.B, preset string, batch, nSignal, split int) (*trainer, []float32) {
 	mc, err := model.Preset(preset)
 	if err != nil {
 		b.Fatal(err)
@@ -30,7 +30,7 @@ func benchTrainer(b *testing.B, preset string, batch, nSignal int) (*trainer, []
 	}
 	m.AddDiscriminator(rng)
 	t := &trainer{m: m, tp: core.NewTape(), lrScale: 1,
-		cfg: Config{Batch: batch, NSignal: nSignal, LR: 1e-4, Seed: 1}}
+		cfg: Config{Batch: batch, NSignal: nSignal, LR: 1e-4, Seed: 1, Split: split}}
 	t.newOptimisers()
 	x := make([]float32, batch*nSignal)
 	for i := range x {
@@ -68,58 +68,61 @@ func peakRSS() uint64 {
 }
 
 // BenchmarkTrainStep times one optimisation step at the reference's
-// training size (batch 8 × 65 536 samples) for the v1 preset: stage 1
-// (encoder + decoder update) and stage 2 (one discriminator step plus one
-// generator step, reported per pair). It reports the peak RSS of each run
-// (resetPeakRSS) and the Go runtime's memory.
+// training size (batch 8 × 65 536 samples) for the v1 preset, and at the
+// CPU presets' sizes: stage 1 (encoder + decoder update) and stage 2 (one
+// discriminator step plus one generator step, reported per pair), each with
+// the batch split in DefaultSplit concurrent parts (split2) and whole
+// (split1). It reports the peak RSS of each run (resetPeakRSS) and the Go
+// runtime's memory.
 //
-//	go test -run '^$' -bench 'TrainStep/v1/stage1' -benchtime 3x -count 3 ./train/
+//	go test -run '^$' -bench 'TrainStep/(v1|small)/' -benchtime 3x ./train/
 //
-// Measured 2026-11-26 on the 2-core AMD EPYC (Zen 4) development machine,
-// runs started when both cores had been idle for 2 s (it is shared; at
-// load 2–5 a stage-1 step takes 1.4–2.9 s): stage 1 best 1.13–1.14 s,
-// quartile 1.16 s, median 1.20 s, peak RSS 1.00–1.03 GiB; the code before
-// LeakyConv1d, the parallel recycled weight norm and the spectral-loss
-// changes gave 1.17–1.20, 1.24–1.25 and 1.26–1.30 s and 1.15–1.19 GiB in
-// the same A/B runs.
+// Measured 2026-11-26 on the idle 2-core AMD EPYC (Zen 4) development
+// machine: v1 stage 1 0.955 s (split2, 1.25 GiB) and 1.23 s (split1);
+// stage 2 5.4 and 5.8 s; small stage 1 0.227 and 0.322 s. Whole-batch
+// A/B runs of the earlier changes (LeakyConv1d, the parallel recycled
+// weight norm, the spectral loss) gave a best of 1.13–1.14 s against
+// 1.26–1.30 s before them.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, c := range []struct {
 		preset         string
 		batch, nSignal int
 	}{{"v1", 8, 65536}, {"small", 8, 32768}, {"tiny", 4, 32768}} {
-		b.Run(fmt.Sprintf("%s/stage1", c.preset), func(b *testing.B) {
-			resetPeakRSS()
-			t, x := benchTrainer(b, c.preset, c.batch, c.nSignal)
-			t.stage = StageVAE
-			t.trainStep(x) // warm-up: caches and scratch buffers
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				t.step = int64(i)
-				if _, ok := t.trainStep(x); !ok {
-					b.Fatal("non-finite loss")
-				}
-			}
-			b.ReportMetric(float64(peakRSS())/(1<<30), "peakRSS_GiB")
-			reportHeap(b)
-		})
-		b.Run(fmt.Sprintf("%s/stage2_gen+disc", c.preset), func(b *testing.B) {
-			resetPeakRSS()
-			t, x := benchTrainer(b, c.preset, c.batch, c.nSignal)
-			t.stage = StageAdversarial
-			t.step = 0
-			t.trainStep(x)
-			b.ResetTimer()
-			for i := 0; b.Loop(); i++ {
-				for _, s := range []int64{int64(2 * i), int64(2*i + 1)} { // generator, then discriminator
-					t.step = s
+		for _, split := range []int{DefaultSplit, 1} {
+			b.Run(fmt.Sprintf("%s/stage1/split%d", c.preset, split), func(b *testing.B) {
+				resetPeakRSS()
+				t, x := benchTrainer(b, c.preset, c.batch, c.nSignal, split)
+				t.stage = StageVAE
+				t.trainStep(x) // warm-up: caches and scratch buffers
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					t.step = int64(i)
 					if _, ok := t.trainStep(x); !ok {
 						b.Fatal("non-finite loss")
 					}
 				}
-			}
-			b.ReportMetric(float64(peakRSS())/(1<<30), "peakRSS_GiB")
-			reportHeap(b)
-		})
+				b.ReportMetric(float64(peakRSS())/(1<<30), "peakRSS_GiB")
+				reportHeap(b)
+			})
+			b.Run(fmt.Sprintf("%s/stage2_gen+disc/split%d", c.preset, split), func(b *testing.B) {
+				resetPeakRSS()
+				t, x := benchTrainer(b, c.preset, c.batch, c.nSignal, split)
+				t.stage = StageAdversarial
+				t.step = 0
+				t.trainStep(x)
+				b.ResetTimer()
+				for i := 0; b.Loop(); i++ {
+					for _, s := range []int64{int64(2 * i), int64(2*i + 1)} { // generator, then discriminator
+						t.step = s
+						if _, ok := t.trainStep(x); !ok {
+							b.Fatal("non-finite loss")
+						}
+					}
+				}
+				b.ReportMetric(float64(peakRSS())/(1<<30), "peakRSS_GiB")
+				reportHeap(b)
+			})
+		}
 	}
 }
 

@@ -4,7 +4,10 @@
 // decoder adversarially against a multiscale discriminator with feature
 // matching.
 //
-// Scope: batches from a memory-mapped dataset (Loader), the update schedule,
-// checkpoints with exact resume, metrics and events. Non-goals: multi-GPU or
-// distributed training, mixed precision.
+// Scope: batches from a memory-mapped dataset (Loader), the update schedule
+// (stages, the β warm-up), data-parallel steps over the CPU's cores (a
+// batch split into parts computed concurrently on replicas of the model, as
+// the reference's DistributedDataParallel does over devices), checkpoints
+// with exact resume, metrics and events. Non-goals: multi-machine
+// training, mixed precision.
 package train

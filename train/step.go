@@ -3,7 +3,9 @@ package train
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/ravestation/rave/core"
@@ -14,36 +16,211 @@ import (
 // stepGCPercent is the garbage collector's target (GOGC) during a step.
 const stepGCPercent = 10
 
+// stepKind is what one step trains.
+type stepKind int
+
+const (
+	stepVAE  stepKind = iota // stage 1: encoder and decoder
+	stepDisc                 // stage 2, odd steps: the discriminator
+	stepGen                  // stage 2, even steps: the decoder
+)
+
+func (t *trainer) stepKind() stepKind {
+	switch {
+	case t.stage == StageVAE:
+		return stepVAE
+	case t.step%2 == 1:
+		return stepDisc
+	default:
+		return stepGen
+	}
+}
+
+// replica is one part of a data-parallel step: a model sharing the
+// trainer's weights (model.Replica) and a tape of its own. Replica 0 is the
+// trainer's model and tape.
+type replica struct {
+	m  *model.Model
+	tp *core.Tape
+}
+
+// replicas returns the models of the step's parts, building them when the
+// trainer's model is new (a fresh run, a resume, a NaN recovery).
+func (t *trainer) replicas() []*replica {
+	n := t.cfg.parts()
+	if len(t.reps) == n && t.reps[0].m == t.m {
+		return t.reps
+	}
+	t.reps = []*replica{{m: t.m, tp: t.tp}}
+	for range n - 1 {
+		r, err := t.m.Replica()
+		if err != nil {
+			panic(fmt.Sprintf("train: %v", err)) // same config: cannot fail
+		}
+		t.reps = append(t.reps, &replica{m: r, tp: core.NewTape()})
+	}
+	return t.reps
+}
+
+// partResult is what one part of a step computed.
+type partResult struct {
+	losses map[string]float64
+	ok     bool
+}
+
 // trainStep runs one optimisation step on batch (Batch × NSignal samples)
 // and returns the loss terms and whether they (and the gradients) are
 // finite; nothing is updated when they are not.
 //
-// Stage 1 (rave-spec §6.6): encoder in training mode, z sampled, decoder
-// without noise, L = mss_mb + mss_fb + loud + β·KL; encoder and decoder
-// step. Stage 2: encoder frozen (eval mode, no gradient), decoder with the
-// noise synthesiser; on odd steps the discriminator steps on the hinge loss,
-// on even steps the decoder steps on the distances + hinge adversarial term
-// + feature matching (×10), the reference's 1:1 alternation.
+// The batch is split into Config.Split parts of consecutive examples that
+// run concurrently on replicas of the model, each with its own random
+// stream, as the reference's DistributedDataParallel training does on that
+// many devices: BatchNorm statistics and the spectral distances' norms are
+// per part, the loss terms and gradients are averaged weighted by the
+// parts' sizes, and the replicas take the first replica's buffers before
+// every step (DDP's broadcast_buffers). One part is the whole batch at
+// once. On a 2-core CPU two parts keep both cores busy where one part's
+// ops, split across the cores one by one, leave a quarter of them idle.
 func (t *trainer) trainStep(batch []float32) (map[string]float64, bool) {
-	m, tp := t.m, t.tp
-	// The tape recycles the buffers of the previous step (nothing of a step
+	// The tapes recycle the buffers of the previous step (nothing of a step
 	// outlives it: the losses are plain numbers), so the heap is almost all
 	// live data and a step makes little garbage; collecting it early keeps
 	// the footprint near one step's working set.
+	defer debug.SetGCPercent(debug.SetGCPercent(stepGCPercent))
+	reps := t.replicas()
+	kind := t.stepKind()
+	B, N := t.cfg.Batch, t.cfg.NSignal
+	res := make([]partResult, len(reps))
+	if len(reps) == 1 {
+		res[0] = t.part(reps[0], kind, batch, B, 0)
+	} else {
+		for _, r := range reps[1:] {
+			r.m.SyncBuffers(t.m)
+		}
+		var wg sync.WaitGroup
+		for i, r := range reps {
+			lo, hi := partBounds(i, len(reps), B)
+			wg.Go(func() { res[i] = t.part(r, kind, batch[lo*N:hi*N], hi-lo, i) })
+		}
+		wg.Wait()
+	}
+	losses := res[0].losses
+	ok := res[0].ok
+	if len(reps) > 1 {
+		losses = map[string]float64{}
+		for i, r := range res {
+			lo, hi := partBounds(i, len(reps), B)
+			for k, v := range r.losses {
+				losses[k] += float64(hi-lo) / float64(B) * v
+			}
+			ok = ok && r.ok
+		}
+	}
+	key, slabs := "loss", []string{"enc", "dec"}
+	switch kind {
+	case stepDisc:
+		key, slabs = "disc", []string{"disc"}
+	case stepGen:
+		slabs = []string{"dec"}
+	}
+	if !ok || !finite(losses[key]) {
+		return losses, false
+	}
+	for _, name := range slabs {
+		if len(reps) > 1 {
+			parts := make([][]float32, len(reps))
+			weights := make([]float32, len(reps))
+			for i, r := range reps {
+				lo, hi := partBounds(i, len(reps), B)
+				parts[i] = slab(r.m, name).Grad()
+				weights[i] = float32(hi-lo) / float32(B)
+			}
+			averageInto(parts, weights)
+		}
+		if !slabFinite(slab(t.m, name).Grad()) {
+			return losses, false
+		}
+	}
+	for _, name := range slabs {
+		ps := slab(t.m, name)
+		t.adams[name].Update(ps.Data(), ps.Grad(), nil)
+	}
+	for _, r := range reps {
+		r.m.ParamsChanged()
+	}
+	return losses, true
+}
+
+// partBounds returns the examples [lo, hi) of part i of a batch of B
+// split into n.
+func partBounds(i, n, B int) (lo, hi int) { return i * B / n, (i + 1) * B / n }
+
+// slab returns the named parameter set of m: "enc", "dec" or "disc".
+func slab(m *model.Model, name string) *core.ParamSet {
+	switch name {
+	case "enc":
+		return m.Enc
+	case "dec":
+		return m.Dec
+	}
+	return m.Disc
+}
+
+// averageInto sets parts[0] to Σ weights[i]·parts[i], in parallel chunks
+// (the result does not depend on the number of threads).
+func averageInto(parts [][]float32, weights []float32) {
+	dst := parts[0]
+	const chunk = 1 << 16
+	n := (len(dst) + chunk - 1) / chunk
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for c := w; c < n; c += workers {
+				lo, hi := c*chunk, min((c+1)*chunk, len(dst))
+				for j := lo; j < hi; j++ {
+					v := weights[0] * dst[j]
+					for i := 1; i < len(parts); i++ {
+						v += weights[i] * parts[i][j]
+					}
+					dst[j] = v
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// partSalt separates the random streams of a step's parts; part 0 keeps
+// the stream a whole-batch step uses.
+func partSalt(i int) uint64 { return uint64(i) * 0x9e3779b97f4a7c15 >> 1 }
+
+// part runs the forward and backward pass of one part of a step (b
+// examples of x) on replica r, leaving the gradients of what kind trains in
+// r's slabs, and returns the loss terms; ok is false when the loss is not
+// finite.
+//
+// Stage 1 (rave-spec §6.6): encoder in training mode, z sampled, decoder
+// without noise, L = mss_mb + mss_fb + loud + β·KL. Stage 2: encoder frozen
+// (eval mode, no gradient), decoder with the noise synthesiser; on odd
+// steps the discriminator's hinge loss, on even steps the decoder's
+// distances + hinge adversarial term + feature matching (×10), the
+// reference's 1:1 alternation.
+func (t *trainer) part(r *replica, kind stepKind, batch []float32, b, i int) partResult {
+	m, tp := r.m, r.tp
 	tp.SetRecycling(true)
 	tp.Reset()
-	defer debug.SetGCPercent(debug.SetGCPercent(stepGCPercent))
 	m.Enc.ZeroGrad()
 	m.Dec.ZeroGrad()
-	if t.stage != StageVAE {
+	if kind != stepVAE {
 		// Stage 1 never touches the discriminator, whose gradients stay
 		// zero; clearing them would only make 4·|disc| bytes resident.
 		m.Disc.ZeroGrad()
 	}
-	x := core.New(batch, t.cfg.Batch, 1, t.cfg.NSignal)
-	rng := t.stepRNG(0)
+	x := core.New(batch, b, 1, t.cfg.NSignal)
+	rng := t.stepRNG(partSalt(i))
 	losses := map[string]float64{}
-	if t.stage == StageVAE {
+	if kind == stepVAE {
 		m.Encoder.Training = true
 		xmb := m.Analysis(tp, x)
 		mean, scale := m.Encoder.Forward(tp, xmb)
@@ -53,21 +230,15 @@ func (t *trainer) trainStep(batch []float32) (map[string]float64, bool) {
 		z = m.CompleteLatent(tp, z, rng)
 		ymb := m.Decoder.Forward(tp, z, false, rng)
 		dist, d := m.Distance(tp, xmb, ymb)
-		beta := m.Config.MaxKL
+		beta := t.cfg.Beta(t.step, m.Config.MaxKL)
 		loss := tp.Add(dist, tp.Scale(kl, float32(beta)))
 		losses["mss_mb"], losses["mss_fb"], losses["loud"] = d.MultiBand, d.FullBand, d.Loudness
 		losses["kl"], losses["loss"] = float64(kl.Item()), float64(loss.Item())
 		if !finite(losses["loss"]) {
-			return losses, false
+			return partResult{losses, false}
 		}
 		tp.Backward(loss)
-		if !slabFinite(m.Enc.Grad()) || !slabFinite(m.Dec.Grad()) {
-			return losses, false
-		}
-		t.adams["enc"].Update(m.Enc.Data(), m.Enc.Grad(), nil)
-		t.adams["dec"].Update(m.Dec.Data(), m.Dec.Grad(), nil)
-		m.ParamsChanged()
-		return losses, true
+		return partResult{losses, true}
 	}
 
 	// Stage 2: the encoder is frozen, so it runs without a tape.
@@ -79,7 +250,7 @@ func (t *trainer) trainStep(batch []float32) (map[string]float64, bool) {
 	z, _ := model.Reparameterize(nil, mean, std, rng)
 	z = m.CompleteLatent(nil, z, rng)
 	xfb := m.Synthesis(nil, xmb)
-	if t.step%2 == 1 {
+	if kind == stepDisc {
 		// Discriminator step on real audio and detached generated audio.
 		y := m.Decode(nil, z, true, rng)
 		real := m.Discriminator.Forward(tp, xfb)
@@ -87,15 +258,10 @@ func (t *trainer) trainStep(batch []float32) (map[string]float64, bool) {
 		lossD := model.HingeDiscriminatorLoss(tp, real, fake)
 		losses["disc"] = float64(lossD.Item())
 		if !finite(losses["disc"]) {
-			return losses, false
+			return partResult{losses, false}
 		}
 		tp.Backward(lossD)
-		if !slabFinite(m.Disc.Grad()) {
-			return losses, false
-		}
-		t.adams["disc"].Update(m.Disc.Data(), m.Disc.Grad(), nil)
-		m.ParamsChanged()
-		return losses, true
+		return partResult{losses, true}
 	}
 	// Generator step: the discriminator's parameters get no gradient.
 	setRequiresGrad(m.Disc, false)
@@ -119,17 +285,11 @@ func (t *trainer) trainStep(batch []float32) (map[string]float64, bool) {
 	losses["mss_mb"], losses["mss_fb"], losses["loud"] = d.MultiBand, d.FullBand, d.Loudness
 	losses["adv"], losses["loss"] = float64(adv.Item()), float64(loss.Item())
 	if !finite(losses["loss"]) {
-		return losses, false
+		return partResult{losses, false}
 	}
 	tp.Backward(loss)
-	if !slabFinite(m.Dec.Grad()) {
-		return losses, false
-	}
-	t.adams["dec"].Update(m.Dec.Data(), m.Dec.Grad(), nil)
-	m.ParamsChanged()
-	return losses, true
+	return partResult{losses, true}
 }
-
 func setRequiresGrad(ps *core.ParamSet, on bool) {
 	for _, p := range ps.Params() {
 		p.SetRequiresGrad(on)

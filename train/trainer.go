@@ -56,6 +56,7 @@ type trainer struct {
 	events  chan<- Event
 	metrics *MetricsLog
 	tp      *core.Tape
+	reps    []*replica // the parts of a data-parallel step (replicas)
 
 	wallBase   time.Duration // wall time of earlier runs of this training
 	runStart   time.Time
@@ -471,7 +472,7 @@ func (t *trainer) log() {
 		avg[k] = v / float64(t.counts[k])
 	}
 	t.resetSums()
-	ev := Event{Kind: EventStep, Step: t.step, Stage: t.stage, Losses: avg, Beta: t.m.Config.MaxKL,
+	ev := Event{Kind: EventStep, Step: t.step, Stage: t.stage, Losses: avg, Beta: t.cfg.Beta(t.step, t.m.Config.MaxKL),
 		LR: t.cfg.LR * t.lrScale, StepsPerSec: t.sps, Time: now, Wall: t.wall()}
 	if t.sps > 0 {
 		ev.ETA = time.Duration(float64(t.cfg.Steps-t.step) / t.sps * float64(time.Second))

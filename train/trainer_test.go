@@ -7,10 +7,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/model"
 )
 
 // synthSession writes a session folder whose dataset is a synthetic
@@ -93,6 +96,22 @@ func TestTrainTinyLearns(t *testing.T) {
 		t.Fatalf("got %d validations, want a baseline and a final one", len(v))
 	}
 	t.Logf("held-out full-band distance: %.3f → %.3f", v[0], v[len(v)-1])
+	// The tiny preset warms β up: each logged step reports the weight the
+	// schedule gives it (the KL term was scaled by it).
+	steps := 0
+	for _, e := range evs {
+		if e.Kind != EventStep {
+			continue
+		}
+		steps++
+		want := Config{BetaWarmup: DefaultBetaWarmup, BetaStart: 1e-6}.Beta(e.Step, 0.1)
+		if math.Abs(e.Beta-want) > 1e-12 || e.Beta >= 1e-5 {
+			t.Errorf("step %d: β %g, want %g", e.Step, e.Beta, want)
+		}
+	}
+	if steps == 0 {
+		t.Error("no step events")
+	}
 	if v[len(v)-1] > v[0]/2 {
 		t.Errorf("held-out distance fell from %.3f to %.3f, want at most half", v[0], v[len(v)-1])
 	}
@@ -263,4 +282,64 @@ func TestSlabFinite(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSplitStep checks the data-parallel step: the weights after a few
+// steps do not depend on the number of threads, the parts' losses are
+// averaged, and a split step differs from a whole-batch one (the parts
+// are real: per-part statistics and random streams).
+func TestSplitStep(t *testing.T) {
+	run := func(split, procs int) (map[string]float64, []float32) {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		tr, x := newTestTrainer(t, split)
+		var losses map[string]float64
+		for s := range int64(3) {
+			tr.step = s
+			l, ok := tr.trainStep(x)
+			if !ok {
+				t.Fatalf("split %d: step %d not finite", split, s)
+			}
+			losses = l
+		}
+		return losses, slices.Concat(tr.m.Enc.Data(), tr.m.Dec.Data())
+	}
+	l1, w1 := run(2, 1)
+	_, w2 := run(2, 2)
+	for i := range w1 {
+		if math.Float32bits(w1[i]) != math.Float32bits(w2[i]) {
+			t.Fatalf("weight %d: %v with 1 thread, %v with 2", i, w1[i], w2[i])
+		}
+	}
+	_, whole := run(1, 2)
+	if slices.Equal(w1, whole) {
+		t.Error("a split step gave the same weights as a whole-batch step")
+	}
+	for _, k := range []string{"loss", "mss_fb", "mss_mb", "kl"} {
+		if v, ok := l1[k]; !ok || !finite(v) || v <= 0 {
+			t.Errorf("loss %s = %v (present %v)", k, v, ok)
+		}
+	}
+}
+
+// newTestTrainer builds a tiny trainer with a random batch of 4.
+func newTestTrainer(t *testing.T, split int) (*trainer, []float32) {
+	t.Helper()
+	mc, err := model.Preset("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	m, err := model.New(mc, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.AddDiscriminator(rng)
+	tr := &trainer{m: m, tp: core.NewTape(), lrScale: 1, stage: StageVAE,
+		cfg: Config{Batch: 4, NSignal: 32768, LR: 1e-3, Seed: 1, Split: split}}
+	tr.newOptimisers()
+	x := make([]float32, 4*32768)
+	for i := range x {
+		x[i] = float32(0.1 * math.Sin(float64(i)*0.01*float64(1+i/32768)))
+	}
+	return tr, x
 }

@@ -120,6 +120,45 @@ func (m *Model) allocDiscriminator() {
 	m.Disc.Alloc()
 }
 
+// Replica returns a model that shares m's parameters (the same slabs: an
+// update of m is seen by both) with gradients, buffers, caches and scratch
+// of its own, so that each goroutine of a data-parallel training step can
+// run forward and backward passes on part of a batch while the others do.
+// Its buffers (BatchNorm statistics included) start as copies of m's; call
+// SyncBuffers to copy them again.
+func (m *Model) Replica() (*Model, error) {
+	r, err := newEmpty(m.Config)
+	if err != nil {
+		return nil, err
+	}
+	if m.Disc != nil {
+		r.allocDiscriminator()
+	}
+	for _, p := range []struct{ dst, src *core.ParamSet }{{r.Enc, m.Enc}, {r.Dec, m.Dec}, {r.Disc, m.Disc}} {
+		if p.src == nil {
+			continue
+		}
+		if err := p.dst.ShareData(p.src); err != nil {
+			return nil, fmt.Errorf("model: replica: %w", err)
+		}
+	}
+	r.Step, r.Stage, r.LatentAnalysis = m.Step, m.Stage, m.LatentAnalysis
+	r.SyncBuffers(m)
+	return r, nil
+}
+
+// SyncBuffers copies every buffer of src, a model of the same
+// configuration (a Replica's source), into m and drops m's caches; this is
+// what PyTorch's DistributedDataParallel does before each forward pass
+// (broadcast_buffers), so every replica uses the same BatchNorm statistics.
+func (m *Model) SyncBuffers(src *Model) {
+	for i, b := range m.buffers {
+		copy(b.Data(), src.buffers[i].Data())
+	}
+	m.pqmf = nil
+	m.ParamsChanged()
+}
+
 // Init draws every encoder and decoder parameter as PyTorch's default
 // initialisation does (and the discriminator's, if present).
 func (m *Model) Init(rng *rand.Rand) {
