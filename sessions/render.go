@@ -234,8 +234,11 @@ func RenderFile(m *model.Model, in, out string, o RenderOptions) (RenderReport, 
 	elapsed := time.Since(start)
 	dist := SpectralDistance(m, x, y)
 	var match *compare.Report
-	if r, err := compare.Compare(x, y, m.Config.SR); err == nil {
+	switch r, err := compare.Compare(x, y, m.Config.SR); {
+	case err == nil:
 		match = &r
+	case !errors.Is(err, compare.ErrTooShort):
+		return RenderReport{}, err
 	}
 	y, err = audio.Resample(y, m.Config.SR, srcRate)
 	if err != nil {

@@ -71,15 +71,16 @@ const DefaultSplit = 2
 // reference v2.3's 20 000 steps from 1e-6. With v1's constant β = 0.1 from
 // step 0 the KL term squeezes the latents nearly shut before the decoder
 // has learnt anything (on the piano set: KL 3.7 after 5 000 steps, and
-// reconstructions without the notes' partials); warming it up lets the
-// latents carry pitch from the start, which is what a short CPU run needs.
+// reconstructions 18 dB too quiet without the notes' partials); warmed up,
+// the latents carry information from the start (KL above 1 000 by step
+// 2 000), which is what a short CPU run needs.
 const DefaultBetaWarmup = 20_000
 
 // Defaults returns the configuration for a preset. v1 follows the
 // reference (1 M stage-1 steps, 3 M in all, batch 8 × 65 536, constant β);
 // small and tiny are sized for a CPU: shorter runs and examples, and
-// v2.3's learning rate (1e-3) and β warm-up (DefaultBetaWarmup), which
-// learn several times faster in the first thousands of steps.
+// v2.3's learning rate (1e-3) and β warm-up (DefaultBetaWarmup), made for
+// the first steps of a run.
 func Defaults(preset string) (Config, error) {
 	if _, err := model.Preset(preset); err != nil {
 		return Config{}, err

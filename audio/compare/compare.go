@@ -49,20 +49,24 @@ type tracker struct {
 	d, dn                      []float64
 }
 
+// maxLagOf is the longest period searched at sr Hz, in samples (1/MinHz);
+// the analysis window is as long.
+func maxLagOf(sr int) int { return int(math.Ceil(float64(sr) / MinHz)) }
+
+// spanOf is the number of samples one frame analyses: the window plus the
+// longest lag.
+func spanOf(sr int) int { return 2 * maxLagOf(sr) }
+
 func newTracker(sr int) *tracker {
-	maxLag := int(math.Ceil(float64(sr) / MinHz))
+	maxLag := maxLagOf(sr)
 	minLag := max(2, int(math.Floor(float64(sr)/MaxHz)))
-	window := maxLag
 	n := 1
-	for n < window+maxLag {
+	for n < spanOf(sr) {
 		n *= 2
 	}
-	return &tracker{sr: sr, window: window, maxLag: maxLag, minLag: minLag, fft: fourier.NewFFT(n),
+	return &tracker{sr: sr, window: maxLag, maxLag: maxLag, minLag: minLag, fft: fourier.NewFFT(n),
 		a: make([]float64, n), b: make([]float64, n), d: make([]float64, maxLag+1), dn: make([]float64, maxLag+1)}
 }
-
-// span is the number of samples one frame analyses.
-func (t *tracker) span() int { return t.window + t.maxLag }
 
 // frame estimates the pitch of x[at : at+span] (0 if unpitched): YIN's
 // difference function d(τ) = Σ_{j<W} (x_j − x_{j+τ})² for τ ≤ maxLag, its
@@ -137,12 +141,11 @@ func TrackPitch(x []float32, sr int) (Pitch, error) {
 	if sr <= 0 {
 		return nil, fmt.Errorf("compare: sample rate %d", sr)
 	}
-	t := newTracker(sr)
-	span := t.span()
+	span := spanOf(sr)
 	if len(x) < span {
 		return nil, fmt.Errorf("%w (%d samples, need %d)", ErrTooShort, len(x), span)
 	}
-	hop := hopOf(sr)
+	t, hop := newTracker(sr), hopOf(sr)
 	p := make(Pitch, 0, (len(x)-span)/hop+1)
 	for at := 0; at+span <= len(x); at += hop {
 		p = append(p, t.frame(x, at))
@@ -154,7 +157,7 @@ func hopOf(sr int) int { return max(1, int(math.Round(FrameSeconds*float64(sr)))
 
 // levels returns the RMS level in dBFS of the frames TrackPitch analyses.
 func levels(x []float32, sr int) []float64 {
-	span, hop := newTracker(sr).span(), hopOf(sr)
+	span, hop := spanOf(sr), hopOf(sr)
 	var out []float64
 	for at := 0; at+span <= len(x); at += hop {
 		var s float64
