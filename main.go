@@ -376,7 +376,7 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 }
 
 // modelArgHelp explains the MODEL argument of the inference commands.
-const modelArgHelp = "MODEL is a model file (.safetensors written by rave, or reference weights, imported on the fly) or a session name."
+const modelArgHelp = "MODEL is a model file (.safetensors written by rave, or reference weights, imported on the fly), a session name (its newest model) or NAME:best (the session's model of the lowest validation distance)."
 
 // renderOptionFlags declares the flags shared by the inference commands;
 // the second result is the --precision flag (see loadModelArg).

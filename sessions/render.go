@@ -20,10 +20,24 @@ import (
 )
 
 // OpenModel loads a model given as a file path (a RAVE Station model, or a
-// reference state dict / Lightning checkpoint, which is imported) or as the
-// name of a session holding a trained model. It returns the model and the
-// file it came from.
+// reference state dict / Lightning checkpoint, which is imported), as the
+// name of a session holding a trained model (its newest), or as NAME:best
+// (the session's model of the lowest validation distance). It returns the
+// model and the file it came from.
 func OpenModel(ref string) (*model.Model, string, error) {
+	if name, ok := strings.CutSuffix(ref, ":best"); ok && ValidateName(name) == nil {
+		if _, err := os.Stat(ref); err != nil {
+			s, err := Open(name)
+			if err != nil {
+				return nil, "", fmt.Errorf("sessions: model %q: %w", ref, err)
+			}
+			path := s.Path(train.BestModelFile)
+			if _, err := os.Stat(path); err != nil {
+				return nil, "", fmt.Errorf("sessions: session %q has no best model yet (one is written at every validation that improves on it)", name)
+			}
+			return OpenModel(path)
+		}
+	}
 	path := ref
 	fi, err := os.Stat(ref)
 	if err == nil && fi.IsDir() {

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -348,6 +349,18 @@ func (t *trainer) validate() error {
 		if err := t.analyze(frames); err != nil {
 			ev.Message = err.Error()
 		}
+	}
+	if v := losses["validation"]; finite(v) && (t.bestVal == 0 || v < t.bestVal) {
+		t.m.Step, t.m.Stage = t.step, int(t.stage)
+		if err := t.m.Save(filepath.Join(t.dir, BestModelFile)); err != nil {
+			return fmt.Errorf("train: best model: %w", err)
+		}
+		t.bestVal = v
+		note := "best so far: " + BestModelFile
+		if ev.Message != "" {
+			note = ev.Message + "; " + note
+		}
+		ev.Message = note
 	}
 	t.metrics.Write(ev)
 	t.emit(ev)

@@ -25,6 +25,11 @@ import (
 // every checkpoint (a hard link to the newest checkpoint's model).
 const ModelFile = "model.safetensors"
 
+// BestModelFile is the model of the lowest validation distance so far in a
+// session folder, rewritten (atomically) whenever a validation improves on
+// it: the reference's best.ckpt (a ModelCheckpoint on "validation").
+const BestModelFile = "best.safetensors"
+
 // ControlFile is polled by the trainer for requests from the workstation:
 // {"force_stage2": true} starts the adversarial stage at the next step.
 const ControlFile = "control.json"
@@ -70,6 +75,7 @@ type trainer struct {
 	sps        float64
 	run        *RunManifest
 	lastVal    float64
+	bestVal    float64 // lowest validation distance so far (0: none yet)
 }
 
 // Run trains the model of the session in cfg.SessionDir until cfg.Steps,
@@ -265,6 +271,7 @@ func (t *trainer) restore(path string, got loaded, override Config) error {
 		t.lrScale = 1
 	}
 	t.nanHits, _ = strconv.Atoi(md["nan_recoveries"])
+	t.bestVal, _ = strconv.ParseFloat(md["best_validation"], 64)
 	wall, _ := strconv.ParseFloat(md["wall_s"], 64)
 	t.wallBase = time.Duration(wall * float64(time.Second))
 	t.lastCkpt = path
@@ -290,6 +297,7 @@ func (t *trainer) checkpoint() error {
 		"step": strconv.FormatInt(t.step, 10), "stage": strconv.Itoa(int(t.stage)),
 		"config": string(cfgJSON), "lr_scale": strconv.FormatFloat(t.lrScale, 'g', -1, 64),
 		"nan_recoveries": strconv.Itoa(t.nanHits), "wall_s": strconv.FormatFloat(t.wall().Seconds(), 'f', 3, 64),
+		"best_validation": strconv.FormatFloat(t.bestVal, 'g', -1, 64),
 	}
 	var moments []*core.Tensor
 	for _, name := range []string{"enc", "dec", "disc"} {

@@ -118,11 +118,29 @@ func TestTrainTinyLearns(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, ModelFile)); err != nil {
 		t.Errorf("no model file: %v", err)
 	}
+	// best.safetensors is the model of the lowest validation.
+	best, err := model.Load(filepath.Join(dir, BestModelFile))
+	if err != nil {
+		t.Fatalf("best model: %v", err)
+	}
+	bestStep, bestVal := int64(-1), math.Inf(1)
+	for _, e := range evs {
+		if e.Kind == EventValidation && e.Losses["validation"] < bestVal {
+			bestStep, bestVal = e.Step, e.Losses["validation"]
+		}
+	}
+	if best.Step != bestStep {
+		t.Errorf("best model of step %d, want %d (validation %.3f)", best.Step, bestStep, bestVal)
+	}
 }
 
 func modelBits(t *testing.T, dir string) map[string][]float32 {
+	return fileBits(t, filepath.Join(dir, ModelFile))
+}
+
+func fileBits(t *testing.T, path string) map[string][]float32 {
 	t.Helper()
-	tf, err := core.ReadSafetensors(filepath.Join(dir, ModelFile))
+	tf, err := core.ReadSafetensors(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,15 +192,17 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	t.Logf("interrupted at step %d, resuming", st.Step)
 	collect(t, cfg(split))
 
-	a, b := modelBits(t, whole), modelBits(t, split)
-	if len(a) != len(b) {
-		t.Fatalf("%d tensors vs %d", len(a), len(b))
-	}
-	for name, va := range a {
-		vb := b[name]
-		for i := range va {
-			if math.Float32bits(va[i]) != math.Float32bits(vb[i]) {
-				t.Fatalf("%s[%d]: %v uninterrupted, %v resumed", name, i, va[i], vb[i])
+	for _, file := range []string{ModelFile, BestModelFile} {
+		a, b := fileBits(t, filepath.Join(whole, file)), fileBits(t, filepath.Join(split, file))
+		if len(a) != len(b) {
+			t.Fatalf("%s: %d tensors vs %d", file, len(a), len(b))
+		}
+		for name, va := range a {
+			vb := b[name]
+			for i := range va {
+				if math.Float32bits(va[i]) != math.Float32bits(vb[i]) {
+					t.Fatalf("%s %s[%d]: %v uninterrupted, %v resumed", file, name, i, va[i], vb[i])
+				}
 			}
 		}
 	}
