@@ -36,10 +36,9 @@ func newLogFreq(s *spectrogram, lo, hi float64, rows int) *logFreq {
 	hi = max(hi, lo*1.01)
 	l := &logFreq{s: s, rows: rows, y0: math.Log10(lo), dy: math.Log10(hi/lo) / float64(rows-1),
 		k0: make([]int, rows), k1: make([]int, rows), frac: make([]float64, rows)}
-	last := s.rows - 1
+	last, edge := s.rows-1, math.Pow(10, l.dy/2) // a row spans f/edge … f·edge
 	for r := range rows {
 		f := math.Pow(10, l.y0+float64(r)*l.dy)
-		edge := math.Pow(10, l.dy/2)
 		a := int(math.Ceil(f / edge / s.binHz))
 		b := int(math.Floor(f * edge / s.binHz))
 		b = min(b, last)

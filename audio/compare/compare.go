@@ -46,7 +46,7 @@ type tracker struct {
 	fft                        *fourier.FFT
 	a, b                       []float64
 	ca, cb                     []complex128
-	d, dn                      []float64
+	dn                         []float64 // d′(τ)
 }
 
 // maxLagOf is the longest period searched at sr Hz, in samples (1/MinHz);
@@ -65,7 +65,7 @@ func newTracker(sr int) *tracker {
 		n *= 2
 	}
 	return &tracker{sr: sr, window: maxLag, maxLag: maxLag, minLag: minLag, fft: fourier.NewFFT(n),
-		a: make([]float64, n), b: make([]float64, n), d: make([]float64, maxLag+1), dn: make([]float64, maxLag+1)}
+		a: make([]float64, n), b: make([]float64, n), dn: make([]float64, maxLag+1)}
 }
 
 // frame estimates the pitch of x[at : at+span] (0 if unpitched): YIN's
@@ -105,11 +105,11 @@ func (t *tracker) frame(x []float32, at int) float64 {
 	t.dn[0] = 1
 	for tau := 1; tau <= L; tau++ {
 		et += t.b[tau+W-1]*t.b[tau+W-1] - t.b[tau-1]*t.b[tau-1]
-		t.d[tau] = max(e0+et-2*r[tau]*scale, 0)
-		run += t.d[tau]
+		d := max(e0+et-2*r[tau]*scale, 0)
+		run += d
 		t.dn[tau] = 1
 		if run > 0 {
-			t.dn[tau] = t.d[tau] * float64(tau) / run
+			t.dn[tau] = d * float64(tau) / run
 		}
 	}
 	best := -1
