@@ -17,8 +17,8 @@ import (
 )
 
 // benchTrainer builds a trainer for a preset without a session: random
-// weights and a random batch.
-func benchTrainer(b *testing.B, preset string, batch, nSignal, split int) (*trainer, []float32) {
+// weights and a random batch, the batch split into split parts.
+func benchTrainer(b testing.TB, preset string, batch, nSignal, split int) (*trainer, []float32) {
 	mc, err := model.Preset(preset)
 	if err != nil {
 		b.Fatal(err)

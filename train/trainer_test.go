@@ -311,7 +311,8 @@ func TestSlabFinite(t *testing.T) {
 func TestSplitStep(t *testing.T) {
 	run := func(split, procs int) (map[string]float64, []float32) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		tr, x := newTestTrainer(t, split)
+		tr, x := benchTrainer(t, "tiny", 4, 32768, split)
+		tr.stage = StageVAE
 		var losses map[string]float64
 		for s := range int64(3) {
 			tr.step = s
@@ -339,27 +340,4 @@ func TestSplitStep(t *testing.T) {
 			t.Errorf("loss %s = %v (present %v)", k, v, ok)
 		}
 	}
-}
-
-// newTestTrainer builds a tiny trainer with a random batch of 4.
-func newTestTrainer(t *testing.T, split int) (*trainer, []float32) {
-	t.Helper()
-	mc, err := model.Preset("tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 1))
-	m, err := model.New(mc, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.AddDiscriminator(rng)
-	tr := &trainer{m: m, tp: core.NewTape(), lrScale: 1, stage: StageVAE,
-		cfg: Config{Batch: 4, NSignal: 32768, LR: 1e-3, Seed: 1, Split: split}}
-	tr.newOptimisers()
-	x := make([]float32, 4*32768)
-	for i := range x {
-		x[i] = float32(0.1 * math.Sin(float64(i)*0.01*float64(1+i/32768)))
-	}
-	return tr, x
 }
