@@ -91,7 +91,11 @@ func commands() []command {
 			details: "Writes loss_<term>.png and losses.png (log scale, stage boundary marked, NaN/Inf dropped and counted), spectrum.png\n(explained variance and the chosen fidelity), spectrogram.png (a clip and its reconstruction) and latents.png.", flags: plotFlags},
 		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] [--precision f32,bf16] [--stream-weights f32,f16,int8] [--no-stream] (--preset tiny|small|v1 | MODEL | kernels)", flags: benchFlags},
 		{name: "version", summary: "print the version", flags: func(*flag.FlagSet) func([]string) error {
-			return func([]string) error { fmt.Println("rave", version); return nil }
+			return func([]string) error {
+				fmt.Println("rave", version)
+				fmt.Println("kernels:", core.KernelReport())
+				return nil
+			}
 		}},
 	}
 }
@@ -121,6 +125,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "-version", "--version":
 		name = "version"
+	}
+	if err := core.KernelsEnvError(); err != nil {
+		fmt.Fprintf(stderr, "rave: %v; unset it or pick an available path\n", err)
+		return 2
 	}
 	c, ok := lookup(name)
 	if !ok {
@@ -322,10 +330,15 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 		default:
 			return fmt.Errorf("%w: name --preset, a MODEL, or kernels", errUsage)
 		}
+		out["kernel_path"] = core.KernelPath()
+		out["cpu"] = core.KernelReport()
 		if *asJSON {
 			enc := json.NewEncoder(os.Stdout)
 			enc.SetIndent("", "  ")
 			return enc.Encode(out)
+		}
+		if _, ok := out["kernels"]; !ok {
+			fmt.Printf("kernels: %s\n", core.KernelReport())
 		}
 		if rs, ok := out["model"].([]model.BenchResult); ok {
 			for i, r := range rs {
@@ -363,7 +376,7 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 			tw.Flush()
 		}
 		if ks, ok := out["kernels"].([]core.KernelResult); ok {
-			fmt.Printf("sgemm kernel: %s\n", core.SgemmKernel())
+			fmt.Printf("kernels: %s; sgemm kernel: %s\n", core.KernelReport(), core.SgemmKernel())
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "kernel\tms/call\tGFLOPS\t")
 			for _, r := range ks {

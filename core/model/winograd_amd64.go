@@ -2,11 +2,13 @@
 
 package model
 
-import "golang.org/x/sys/cpu"
+import "github.com/ravestation/rave/core/internal/isa"
 
 // useWinoAsm selects the AVX-512 Winograd transforms (a variable for
-// tests).
-var useWinoAsm = cpu.X86.HasAVX512F
+// tests); it follows the isa path.
+var useWinoAsm bool
+
+func init() { isa.Register(func(p isa.Path) { useWinoAsm = p == isa.AVX512 }) }
 
 //go:noescape
 func winoIn16(row, v0, v1, v2, v3, v4, v5 *float32, chunks int)

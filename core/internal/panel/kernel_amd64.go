@@ -2,14 +2,18 @@
 
 package panel
 
-import "golang.org/x/sys/cpu"
+import "github.com/ravestation/rave/core/internal/isa"
 
 // useAsm selects the AVX-512 kernels (a variable for tests); useVNNI the
-// integer ones (VPDPWSSD) when useAsm is set.
-var (
-	useAsm  = cpu.X86.HasAVX512F
-	useVNNI = cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VNNI
-)
+// integer ones (VPDPWSSD) when useAsm is set. Both follow the isa path.
+var useAsm, useVNNI bool
+
+func init() {
+	isa.Register(func(p isa.Path) {
+		useAsm = p == isa.AVX512
+		useVNNI = useAsm && isa.HasVNNI()
+	})
+}
 
 // The assembly kernels (kernel_amd64.s) set out[4r+c] = Σ_q a_r[q]·b_c[q]
 // (…4x4) or out[r] = Σ_q a_r[q]·b0[q] (…4x1) for r, c < 4 and q < k, k a

@@ -2,10 +2,9 @@
 
 package sgemm
 
-import "golang.org/x/sys/cpu"
-
-// useBF16Asm selects the AVX512_BF16 kernels (a variable for tests).
-var useBF16Asm = cpu.X86.HasAVX512BF16 && cpu.X86.HasAVX512F
+// useBF16Asm selects the AVX512_BF16 kernels (a variable for tests); it
+// follows the isa path (setArchPath).
+var useBF16Asm = false
 
 //go:noescape
 func bdot12x32(kp int, a, b *uint32, c *float32, ldc int, acc int)

@@ -2,6 +2,8 @@ package sgemm
 
 import (
 	"fmt"
+
+	"github.com/ravestation/rave/core/internal/isa"
 	"sync/atomic"
 	"unsafe"
 )
@@ -61,7 +63,21 @@ var knownKernels = []string{"avx512", "avx2", "generic"}
 // active is the kernel Sgemm uses.
 var active atomic.Pointer[kernel]
 
-func init() { active.Store(kernels[len(kernels)-1]) }
+// init follows the instruction-set path of core/internal/isa: the kernel
+// of the path's name (generic where the path has no sgemm kernel of its
+// own), and the path's packing and element-wise helpers.
+func init() {
+	isa.Register(func(p isa.Path) {
+		k := genericKernel
+		for _, c := range kernels {
+			if c.name == string(p) {
+				k = c
+			}
+		}
+		active.Store(k)
+		setArchPath(p)
+	})
+}
 
 // Kernel names the micro-kernel in use: "avx512", "avx2" or "generic".
 func Kernel() string { return active.Load().name }

@@ -5,6 +5,8 @@ package sgemm
 import (
 	"unsafe"
 
+	"github.com/ravestation/rave/core/internal/isa"
+
 	"golang.org/x/sys/cpu"
 )
 
@@ -53,8 +55,15 @@ func packT4x8(dst, src *float32, ld, kc, w int)
 //go:noescape
 func packRows(dst, src *float32, ld, kc, np, w int)
 
-// hasAsmPack reports whether packT4x8 and packRows may be called.
+// hasAsmPack reports whether packT4x8 and packRows (and the AVX
+// element-wise helpers) may be called: on every path but generic.
 var hasAsmPack = cpu.X86.HasAVX
+
+// setArchPath sets the assembly helpers of path p.
+func setArchPath(p isa.Path) {
+	hasAsmPack = p != isa.Generic && cpu.X86.HasAVX
+	useBF16Asm = p == isa.AVX512 && isa.HasBF16()
+}
 
 const (
 	mrAVX2 = 6

@@ -2,9 +2,14 @@
 
 package sgemm
 
+import "github.com/ravestation/rave/core/internal/isa"
+
 // archKernels returns no assembly kernels: on this architecture, or with the
 // purego build tag, Sgemm always uses the pure-Go micro-kernel.
 func archKernels() []*kernel { return nil }
+
+// setArchPath has nothing to set: there are no assembly helpers.
+func setArchPath(isa.Path) {}
 
 // hasAsmPack is false: there is no assembly packing routine.
 const hasAsmPack = false
