@@ -3,10 +3,13 @@ package train
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/ravestation/rave/core"
 )
 
 // CheckpointDir is the folder of checkpoints inside a session.
@@ -137,4 +140,25 @@ func LatestCheckpoint(dir string, check func(path string) error) (path string, w
 		return p, warnings, nil
 	}
 	return "", warnings, fmt.Errorf("train: %s: %w", dir, ErrNoCheckpoint)
+}
+
+// linkModel makes dst the same file as src (a hard link, or a copy where
+// links are impossible), replacing dst atomically.
+func linkModel(src, dst string) error {
+	tmp := dst + ".tmp-link"
+	os.Remove(tmp)
+	if err := os.Link(src, tmp); err != nil {
+		if err := core.WriteFileAtomic(tmp, func(f *os.File) error {
+			in, err := os.Open(src)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			_, err = io.Copy(f, in)
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return os.Rename(tmp, dst)
 }

@@ -170,6 +170,23 @@ func (c Config) fill() (Config, error) {
 	return c, nil
 }
 
+// resumed returns c, the config stored in a checkpoint, for a run resumed
+// with the flags in o: a non-zero Steps or Stage1Steps replaces the stored
+// one (and Steps is at least Stage1Steps); the rest, the model and the
+// seed included, is the checkpoint's.
+func (c Config) resumed(o Config) Config {
+	if o.Steps != 0 {
+		c.Steps = o.Steps
+	}
+	if o.Stage1Steps != 0 {
+		c.Stage1Steps = o.Stage1Steps
+	}
+	if c.Steps < c.Stage1Steps {
+		c.Steps = c.Stage1Steps
+	}
+	return c
+}
+
 // Beta returns the KL weight at step for a model whose full weight is
 // maxKL: maxKL itself without a warm-up, else
 // exp((1−r)·ln BetaStart + r·ln maxKL) with r = step/BetaWarmup capped at 1.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -79,6 +78,7 @@ func DefaultPriorConfig(dir string, dims int) PriorConfig {
 		LogEvery: 20, ValEvery: 500, CheckpointEvery: 1000, Keep: 3, ValFraction: 0.02, ValExamples: 64}
 }
 
+// fill replaces zero fields with the defaults.
 func (c PriorConfig) fill() PriorConfig {
 	d := DefaultPriorConfig(c.SessionDir, c.Dims)
 	set := func(v *int, def int) {
@@ -111,31 +111,30 @@ func (c PriorConfig) fill() PriorConfig {
 	return c
 }
 
-// priorTrainer is the state of one RunPrior.
-type priorTrainer struct {
-	cfg     PriorConfig
-	dir     string // SessionDir/prior
-	p       *prior.Prior
-	tr      *prior.Trainer
-	lat     [][]float32 // per chunk: k × frames, row-major
-	frames  int         // latent frames per chunk
-	trainIx []int
-	valIx   []int
-	step    int64
-	events  chan<- Event
-	metrics *MetricsLog
+// resumed returns c, the config stored in a prior checkpoint, for a run
+// resumed with o: a non-zero Steps extends or shortens the run, and the
+// session folder and NoCache are o's; the rest is the checkpoint's.
+func (c PriorConfig) resumed(o PriorConfig) PriorConfig {
+	if o.Steps != 0 {
+		c.Steps = o.Steps
+	}
+	c.SessionDir, c.NoCache = o.SessionDir, o.NoCache
+	return c
+}
 
-	modelStep  int64
-	wallBase   time.Duration
-	runStart   time.Time
-	lastLog    time.Time
-	lastLogged int64
-	lastStatus time.Time
-	lastCkpt   string
-	sum        float64
-	count      int
-	last       map[string]float64
-	sps        float64
+// priorTrainer is the state of one RunPrior: the job of its runner (whose
+// folder is SessionDir/prior), with the prior, its optimiser, the encoded
+// dataset and the step of the model that encoded it.
+type priorTrainer struct {
+	runner
+	cfg       PriorConfig
+	p         *prior.Prior
+	tr        *prior.Trainer
+	lat       [][]float32 // per chunk: k × frames, row-major
+	frames    int         // latent frames per chunk
+	trainIx   []int
+	valIx     []int
+	modelStep int64 // the step of the model whose latents the prior learns
 }
 
 // RunPrior trains the latent prior (rave-spec §10.1) of the session in
@@ -154,21 +153,19 @@ type priorTrainer struct {
 // cancelled it writes a checkpoint and returns nil. The newest weights are
 // always in prior/prior.safetensors. The caller holds the session lock.
 func RunPrior(ctx context.Context, cfg PriorConfig, events chan<- Event) (err error) {
-	t := &priorTrainer{events: events, runStart: time.Now(), dir: filepath.Join(cfg.SessionDir, PriorDir)}
+	t := &priorTrainer{}
+	t.runner = runner{job: t, dir: filepath.Join(cfg.SessionDir, PriorDir), events: events, runStart: time.Now(), avgStatus: true,
+		names: naming{weights: PriorFile, model: PriorFile, errs: "train: prior: ", step: "prior step", thing: "prior"}}
 	defer func() {
-		if t.metrics != nil {
-			t.metrics.Close()
-		}
+		t.closeMetrics()
 		if err != nil {
-			t.writeStatus("failed", err.Error())
-			t.emit(Event{Kind: EventDone, Step: t.step, Message: err.Error()})
+			t.end("failed", err.Error(), err, Event{Kind: EventDone, Step: t.step, Message: err.Error()})
 		}
 	}()
 	if err := t.setup(ctx, cfg); err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			msg := "stopped while encoding the dataset, before the first prior step"
-			t.writeStatus("stopped", msg)
-			t.emit(Event{Kind: EventDone, Step: t.step, Message: msg})
+			t.end("stopped", msg, nil, Event{Kind: EventDone, Step: t.step, Message: msg})
 			return nil
 		}
 		return err
@@ -176,16 +173,19 @@ func RunPrior(ctx context.Context, cfg PriorConfig, events chan<- Event) (err er
 	return t.loop(ctx)
 }
 
+// setup resumes from the newest prior checkpoint or builds a new prior,
+// loads the session's model, encodes the dataset and opens the metrics
+// log; a new run is validated and checkpointed at step 0.
 func (t *priorTrainer) setup(ctx context.Context, cfg PriorConfig) error {
 	if err := os.MkdirAll(t.dir, 0o755); err != nil {
 		return fmt.Errorf("train: prior: %w", err)
 	}
-	resumed, err := t.resume(cfg)
+	resumed, err := resumeLatest(&t.runner, loadPriorCheckpoint, func(path string, got priorLoaded) error { return t.restore(path, got, cfg) })
 	if err != nil {
 		return err
 	}
 	if !resumed {
-		t.cfg = cfg.fill()
+		t.setConfig(cfg.fill())
 		if t.cfg.Dims < 1 {
 			return fmt.Errorf("train: prior: %d latent dimensions; give the number of PCA dimensions to model", t.cfg.Dims)
 		}
@@ -229,24 +229,20 @@ func (t *priorTrainer) setup(ctx context.Context, cfg PriorConfig) error {
 	if len(t.valIx) > t.cfg.ValExamples {
 		t.valIx = t.valIx[:t.cfg.ValExamples]
 	}
-	if t.metrics, err = OpenMetrics(filepath.Join(t.dir, MetricsFile)); err != nil {
+	if err := t.openMetrics(); err != nil {
 		return err
 	}
-	verb := "starting"
-	if resumed {
-		verb = "resuming"
-	}
 	pc := t.p.Config()
-	t.emit(Event{Kind: EventStage, Step: t.step, Message: fmt.Sprintf(
+	return t.begin(resumed, Event{Kind: EventStage, Step: t.step, Message: fmt.Sprintf(
 		"%s the prior at step %d: %d dims, %d/%d/%d channels/layers, receptive field %d frames, %d train / %d validation chunks of %d frames",
-		verb, t.step, pc.Dims, pc.Residual, pc.Skip, pc.Layers, pc.ReceptiveField(), len(t.trainIx), len(t.valIx), t.frames)})
-	if !resumed {
-		if err := t.validate(); err != nil {
-			return err
-		}
-		return t.checkpoint()
-	}
-	return nil
+		starting(resumed), t.step, pc.Dims, pc.Residual, pc.Skip, pc.Layers, pc.ReceptiveField(), len(t.trainIx), len(t.valIx), t.frames)})
+}
+
+// setConfig makes c the run's config. status.json is written from then on
+// (a run that fails before its config is known leaves the last one).
+func (t *priorTrainer) setConfig(c PriorConfig) {
+	t.cfg = c
+	t.status = statusPath(c.SessionDir, t.dir)
 }
 
 // encodeDataset encodes every chunk to its first k PCA dimensions.
@@ -319,52 +315,13 @@ func (t *priorTrainer) batch(s int64) *core.Tensor {
 	return z
 }
 
-func (t *priorTrainer) loop(ctx context.Context) error {
-	t.lastLog, t.lastLogged = time.Now(), t.step
-	for t.step < t.cfg.Steps {
-		if ctx.Err() != nil {
-			return t.stop()
-		}
-		nats, err := t.tr.Step(t.batch(t.step))
-		if err != nil {
-			return fmt.Errorf("train: prior: %w (lower --lr, or check the model's latents)", err)
-		}
-		t.sum += nats
-		t.count++
-		t.step++
-		if t.step%t.cfg.LogEvery == 0 || t.step == t.cfg.Steps {
-			t.log()
-		}
-		if t.step%t.cfg.ValEvery == 0 || t.step == t.cfg.Steps {
-			if err := t.validate(); err != nil {
-				return err
-			}
-		}
-		if t.step%t.cfg.CheckpointEvery == 0 && t.step != t.cfg.Steps {
-			if err := t.checkpoint(); err != nil {
-				return err
-			}
-		}
-		if time.Since(t.lastStatus) > 2*time.Second {
-			t.writeStatus("running", "")
-		}
+// next is the job's step: one step on the crops of the runner's step.
+func (t *priorTrainer) next() (map[string]float64, bool, error) {
+	nats, err := t.tr.Step(t.batch(t.step))
+	if err != nil {
+		return nil, false, fmt.Errorf("train: prior: %w (lower --lr, or check the model's latents)", err)
 	}
-	if err := t.checkpoint(); err != nil {
-		return err
-	}
-	t.writeStatus("done", "")
-	t.emit(Event{Kind: EventDone, Step: t.step, Message: fmt.Sprintf("finished %d prior steps; prior in %s", t.step, filepath.Join(t.dir, PriorFile))})
-	return nil
-}
-
-func (t *priorTrainer) stop() error {
-	if err := t.checkpoint(); err != nil {
-		return err
-	}
-	msg := fmt.Sprintf("stopped at prior step %d; checkpoint written, run again to resume", t.step)
-	t.writeStatus("stopped", msg)
-	t.emit(Event{Kind: EventDone, Step: t.step, Message: msg})
-	return nil
+	return map[string]float64{"xent": nats}, true, nil
 }
 
 // validate scores every validation chunk whole (all its frames).
@@ -386,148 +343,59 @@ func (t *priorTrainer) validate() error {
 	return nil
 }
 
-func (t *priorTrainer) log() {
-	now := time.Now()
-	if dt := now.Sub(t.lastLog).Seconds(); dt > 0 {
-		t.sps = float64(t.step-t.lastLogged) / dt
-	}
-	t.lastLog, t.lastLogged = now, t.step
-	t.last = map[string]float64{"xent": t.sum / float64(max(t.count, 1))}
-	t.sum, t.count = 0, 0
-	ev := Event{Kind: EventStep, Step: t.step, Losses: t.last, LR: t.cfg.LR, StepsPerSec: t.sps, Time: now, Wall: t.wall()}
-	if t.sps > 0 {
-		ev.ETA = time.Duration(float64(t.cfg.Steps-t.step) / t.sps * float64(time.Second))
-	}
-	t.metrics.Write(ev)
-	t.emit(ev)
-	t.writeStatus("running", "")
+// schedule is the job's: the config's length and intervals.
+func (t *priorTrainer) schedule() schedule {
+	return schedule{t.cfg.Steps, t.cfg.LogEvery, t.cfg.ValEvery, t.cfg.CheckpointEvery, t.cfg.Keep}
 }
 
-func (t *priorTrainer) wall() time.Duration { return t.wallBase + time.Since(t.runStart) }
+// stepEvent is the job's: the learning rate.
+func (t *priorTrainer) stepEvent(ev *Event) { ev.LR = t.cfg.LR }
 
-func (t *priorTrainer) emit(ev Event) {
-	if t.events == nil {
-		return
-	}
-	if ev.Time.IsZero() {
-		ev.Time = time.Now()
-	}
-	ev.Wall = t.wall()
-	ev.TotalSteps = t.cfg.Steps
-	if ev.Kind == EventStep {
-		select {
-		case t.events <- ev:
-		default:
-		}
-		return
-	}
-	t.events <- ev
-}
+// ended is the job's: the prior keeps no run manifest.
+func (t *priorTrainer) ended(string, error) {}
 
-func (t *priorTrainer) writeStatus(state, msg string) {
-	t.lastStatus = time.Now()
-	if t.cfg.SessionDir == "" {
-		return
-	}
-	s := Status{PID: os.Getpid(), State: state, Step: t.step, TotalSteps: t.cfg.Steps,
-		StepsPerS: t.sps, Losses: t.last, Checkpoint: t.lastCkpt, Message: msg}
-	if t.sps > 0 {
-		s.ETASeconds = float64(t.cfg.Steps-t.step) / t.sps
-	}
-	WriteStatus(filepath.Join(t.dir, StatusFile), s)
-}
-
-// checkpoint writes the prior's weights and Adam state, then points
-// prior/prior.safetensors at the new weights.
-func (t *priorTrainer) checkpoint() error {
+// save is the job's: the prior's weights and its trainer state (the
+// optimiser; the config and the model's step in the metadata).
+func (t *priorTrainer) save(tmp string, meta map[string]string) error {
 	cfgJSON, _ := json.Marshal(t.cfg)
-	opt := t.tr.Opt
-	meta := map[string]string{
-		"format": PriorCheckpointFormat, "format_version": CheckpointVersion,
-		"step": strconv.FormatInt(t.step, 10), "config": string(cfgJSON),
-		"model_step": strconv.FormatInt(t.modelStep, 10),
-		"wall_s":     strconv.FormatFloat(t.wall().Seconds(), 'f', 3, 64),
-	}
-	moments := adamState("adam", opt, meta)
-	path, err := SaveCheckpoint(filepath.Join(t.dir, CheckpointDir), t.step, func(tmp string) error {
-		if err := t.p.Save(filepath.Join(tmp, PriorFile)); err != nil {
-			return err
-		}
-		return core.WriteSafetensors(filepath.Join(tmp, PriorCheckpointState), moments, meta)
-	}, t.cfg.Keep)
-	if err != nil {
+	meta["format"], meta["config"] = PriorCheckpointFormat, string(cfgJSON)
+	meta["model_step"] = strconv.FormatInt(t.modelStep, 10)
+	moments := adamState("adam", t.tr.Opt, meta)
+	if err := t.p.Save(filepath.Join(tmp, PriorFile)); err != nil {
 		return err
 	}
-	t.lastCkpt = path
-	if err := linkModel(filepath.Join(path, PriorFile), filepath.Join(t.dir, PriorFile)); err != nil {
-		return fmt.Errorf("train: prior: update %s: %w", PriorFile, err)
-	}
-	t.emit(Event{Kind: EventCheckpoint, Step: t.step, Checkpoint: path})
-	return nil
+	return core.WriteSafetensors(filepath.Join(tmp, PriorCheckpointState), moments, meta)
 }
 
-type priorLoaded struct {
-	p     *prior.Prior
-	state *core.TensorFile
+// priorLoaded is a prior checkpoint read back.
+type priorLoaded = saved[*prior.Prior]
+
+// loadPriorCheckpoint reads the prior checkpoint at p.
+func loadPriorCheckpoint(p string) (priorLoaded, error) {
+	return readSaved(p, func(p string) (*prior.Prior, error) {
+		return prior.Load(filepath.Join(p, PriorFile))
+	}, PriorCheckpointState, PriorCheckpointFormat)
 }
 
-func loadPriorCheckpoint(path string) (priorLoaded, error) {
-	p, err := prior.Load(filepath.Join(path, PriorFile))
-	if err != nil {
-		return priorLoaded{}, err
-	}
-	st, err := readTrainerState(filepath.Join(path, PriorCheckpointState), PriorCheckpointFormat)
-	if err != nil {
-		return priorLoaded{}, err
-	}
-	return priorLoaded{p: p, state: st}, nil
-}
-
-// resume restores the newest usable checkpoint, if any. A non-zero Steps
-// in override extends or shortens the run; everything else is the
-// checkpoint's.
-func (t *priorTrainer) resume(override PriorConfig) (bool, error) {
-	var got priorLoaded
-	path, warns, err := LatestCheckpoint(filepath.Join(t.dir, CheckpointDir), func(p string) error {
-		var err error
-		got, err = loadPriorCheckpoint(p)
-		return err
-	})
-	for _, w := range warns {
-		t.emit(Event{Kind: EventWarning, Message: w})
-	}
-	if errors.Is(err, ErrNoCheckpoint) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	md := got.state.Metadata()
+// restore takes the run's state from got, the checkpoint at path, with
+// the flags in override (see PriorConfig.resumed).
+func (t *priorTrainer) restore(path string, got priorLoaded, override PriorConfig) error {
 	var stored PriorConfig
-	if err := json.Unmarshal([]byte(md["config"]), &stored); err != nil {
-		return false, fmt.Errorf("train: prior checkpoint %s: config: %w", path, err)
+	if err := got.config(&stored); err != nil {
+		return fmt.Errorf("train: prior checkpoint %s: config: %w", path, err)
 	}
-	if override.Steps != 0 {
-		stored.Steps = override.Steps
+	if override.Dims != 0 && override.Dims != got.weights.Config().Dims {
+		return fmt.Errorf("train: prior: the checkpoint models %d dimensions, %d were asked; delete %s to start over",
+			got.weights.Config().Dims, override.Dims, t.dir)
 	}
-	stored.SessionDir, stored.NoCache = override.SessionDir, override.NoCache
-	if override.Dims != 0 && override.Dims != got.p.Config().Dims {
-		return false, fmt.Errorf("train: prior: the checkpoint models %d dimensions, %d were asked; delete %s to start over",
-			got.p.Config().Dims, override.Dims, t.dir)
-	}
-	t.cfg = stored
-	t.p = got.p
+	t.setConfig(stored.resumed(override))
+	t.p = got.weights
 	t.tr = prior.NewTrainer(t.p)
 	if err := restoreAdam(got.state, "adam", t.tr.Opt); err != nil {
-		return false, fmt.Errorf("train: prior checkpoint %s: %w", path, err)
+		return fmt.Errorf("train: prior checkpoint %s: %w", path, err)
 	}
-	t.step, _ = strconv.ParseInt(md["step"], 10, 64)
+	md := got.state.Metadata()
+	t.restored(path, md)
 	t.modelStep, _ = strconv.ParseInt(md["model_step"], 10, 64)
-	wall, _ := strconv.ParseFloat(md["wall_s"], 64)
-	if math.IsNaN(wall) {
-		wall = 0
-	}
-	t.wallBase = time.Duration(wall * float64(time.Second))
-	t.lastCkpt = path
-	return true, nil
+	return nil
 }

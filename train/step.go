@@ -362,8 +362,7 @@ func (t *trainer) validate() error {
 		}
 		ev.Message = note
 	}
-	t.metrics.Write(ev)
-	t.emit(ev)
+	t.record(ev)
 	return nil
 }
 

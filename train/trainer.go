@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -45,37 +44,25 @@ var poisonHook func(step int64) bool
 // stepSalt separates the per-step random streams from the loader's.
 const stepSalt = 0x9e3779b97f4a7c15
 
-// trainer is the state of one Run.
+// trainer is the state of one Run: the job of its runner (which holds the
+// session folder, the step and the stage), with the model, the optimisers,
+// the data and what is the RAVE trainer's own (NaN recovery, the run
+// manifest, the best validation).
 type trainer struct {
+	runner
 	cfg     Config
-	dir     string
 	m       *model.Model
 	adams   map[string]*core.Adam // "enc", "dec", "disc"
 	ds      *audio.Dataset
 	loader  *Loader
 	valIdx  []int
-	step    int64
-	stage   Stage
 	lrScale float64
 	nanHits int
-	events  chan<- Event
-	metrics *MetricsLog
 	tp      *core.Tape
 	reps    []*replica // the parts of a data-parallel step (replicas)
-
-	wallBase   time.Duration // wall time of earlier runs of this training
-	runStart   time.Time
-	lastLog    time.Time
-	lastLogged int64
-	lastStatus time.Time
-	lastCkpt   string
-	sums       map[string]float64
-	counts     map[string]int
-	lastLosses map[string]float64
-	sps        float64
-	run        *RunManifest
-	lastVal    float64
-	bestVal    float64 // lowest validation distance so far (0: none yet)
+	run     *RunManifest
+	lastVal float64
+	bestVal float64 // lowest validation distance so far (0: none yet)
 }
 
 // Run trains the model of the session in cfg.SessionDir until cfg.Steps,
@@ -86,33 +73,38 @@ type trainer struct {
 // running it again resumes exactly where it stopped. The caller holds the
 // session lock.
 func Run(ctx context.Context, cfg Config, events chan<- Event) (err error) {
-	t := &trainer{dir: cfg.SessionDir, events: events, lrScale: 1, runStart: time.Now()}
+	t := &trainer{lrScale: 1}
+	t.runner = runner{job: t, dir: cfg.SessionDir, status: statusPath(cfg.SessionDir, cfg.SessionDir),
+		events: events, runStart: time.Now(),
+		names: naming{weights: CheckpointModel, model: ModelFile, errs: "train: ", step: "step", thing: "model"}}
 	defer func() {
 		if t.ds != nil {
 			t.ds.Close()
 		}
-		if t.metrics != nil {
-			t.metrics.Close()
-		}
+		t.closeMetrics()
 		if err != nil {
-			t.writeStatus("failed", err.Error())
-			t.endRun("failed", err)
-			t.emit(Event{Kind: EventDone, Message: err.Error()})
+			t.end("failed", err.Error(), err, Event{Kind: EventDone, Message: err.Error()})
 		}
 	}()
 	if err := t.setup(cfg); err != nil {
 		return err
 	}
+	// Validation and checkpoints between steps allocate too; keep the
+	// step's collector target for the whole loop (see stepGCPercent).
+	defer debug.SetGCPercent(debug.SetGCPercent(stepGCPercent))
 	return t.loop(ctx)
 }
 
+// setup opens the dataset, resumes from the newest checkpoint or builds a
+// new model, and prepares the loader, the metrics log and the run
+// manifest; a new run is validated and checkpointed at step 0.
 func (t *trainer) setup(cfg Config) error {
 	ds, err := audio.OpenDataset(t.dir)
 	if err != nil {
 		return fmt.Errorf("train: %w (run `rave preprocess` on this session first)", err)
 	}
 	t.ds = ds
-	resumed, err := t.resume(cfg)
+	resumed, err := resumeLatest(&t.runner, loadCheckpoint, func(path string, got loaded) error { return t.restore(path, got, cfg) })
 	if err != nil {
 		return err
 	}
@@ -156,34 +148,20 @@ func (t *trainer) setup(cfg Config) error {
 		return err
 	}
 	t.loader.SetNext(t.step)
-	if t.metrics, err = OpenMetrics(filepath.Join(t.dir, MetricsFile)); err != nil {
+	if err := t.openMetrics(); err != nil {
 		return err
 	}
 	t.tp = core.NewTape()
-	t.resetSums()
-	verb := "starting"
-	if resumed {
-		verb = "resuming"
-	}
 	t.run = newRunManifest(t.dir, t.cfg, t.m.Config.JSON(), t.step, resumed)
 	if err := t.run.save(t.dir); err != nil {
 		return fmt.Errorf("train: run manifest: %w", err)
 	}
-	t.emit(Event{Kind: EventStage, Message: fmt.Sprintf("%s at step %d in %v (preset %s, %d train / %d validation chunks)", verb, t.step, t.stage, t.m.Config.Preset, len(trainIdx), len(valIdx))})
-	if !resumed {
-		// The untrained model's validation score is the baseline of the
-		// curve, and a checkpoint at step 0 means a NaN can always be
-		// recovered from.
-		if err := t.validate(); err != nil {
-			return err
-		}
-		if err := t.checkpoint(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return t.begin(resumed, Event{Kind: EventStage, Message: fmt.Sprintf("%s at step %d in %v (preset %s, %d train / %d validation chunks)",
+		starting(resumed), t.step, t.stage, t.m.Config.Preset, len(trainIdx), len(valIdx))})
 }
 
+// newOptimisers makes fresh Adam optimisers for the model's encoder,
+// decoder and discriminator.
 func (t *trainer) newOptimisers() {
 	b1, b2 := 0.5, 0.9
 	t.adams = map[string]*core.Adam{
@@ -193,77 +171,39 @@ func (t *trainer) newOptimisers() {
 	}
 }
 
-// loaded is a checkpoint read back by resume.
-type loaded struct {
-	m     *model.Model
-	state *core.TensorFile
-}
+// loaded is a checkpoint of the RAVE trainer read back.
+type loaded = saved[*model.Model]
 
+// loadCheckpoint reads the checkpoint at p: a model with a discriminator
+// and the trainer state.
 func loadCheckpoint(p string) (loaded, error) {
-	m, err := model.Load(filepath.Join(p, CheckpointModel))
-	if err != nil {
-		return loaded{}, err
-	}
-	if m.Disc == nil {
-		return loaded{}, errors.New("checkpoint model has no discriminator")
-	}
-	st, err := readTrainerState(filepath.Join(p, CheckpointState), CheckpointFormat)
-	if err != nil {
-		return loaded{}, err
-	}
-	return loaded{m: m, state: st}, nil
+	return readSaved(p, func(p string) (*model.Model, error) {
+		m, err := model.Load(filepath.Join(p, CheckpointModel))
+		if err == nil && m.Disc == nil {
+			return nil, errors.New("checkpoint model has no discriminator")
+		}
+		return m, err
+	}, CheckpointState, CheckpointFormat)
 }
 
-// resume restores the newest usable checkpoint, if any. Flags given for a
-// resumed run (non-zero Steps, Stage1Steps, LR…) override the stored ones;
-// the model and the seed are the checkpoint's.
-func (t *trainer) resume(cfg Config) (bool, error) {
-	var got loaded
-	path, warns, err := LatestCheckpoint(filepath.Join(t.dir, CheckpointDir), func(p string) error {
-		var err error
-		got, err = loadCheckpoint(p)
-		return err
-	})
-	for _, w := range warns {
-		t.emit(Event{Kind: EventWarning, Message: w})
-	}
-	if errors.Is(err, ErrNoCheckpoint) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if err := t.restore(path, got, cfg); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
+// restore takes the run's state from got, the checkpoint at path, with
+// the flags in override (see Config.resumed).
 func (t *trainer) restore(path string, got loaded, override Config) error {
-	md := got.state.Metadata()
 	var stored Config
-	if err := json.Unmarshal([]byte(md["config"]), &stored); err != nil {
+	if err := got.config(&stored); err != nil {
 		return fmt.Errorf("train: checkpoint %s: config: %w", path, err)
 	}
-	if override.Steps != 0 {
-		stored.Steps = override.Steps
-	}
-	if override.Stage1Steps != 0 {
-		stored.Stage1Steps = override.Stage1Steps
-	}
-	if stored.Steps < stored.Stage1Steps {
-		stored.Steps = stored.Stage1Steps
-	}
-	stored.SessionDir = t.dir
-	t.cfg = stored
-	t.m = got.m
+	t.cfg = stored.resumed(override)
+	t.cfg.SessionDir = t.dir
+	t.m = got.weights
 	t.newOptimisers()
 	for name, a := range t.adams {
 		if err := restoreAdam(got.state, "adam."+name, a); err != nil {
 			return fmt.Errorf("train: checkpoint %s: %w", path, err)
 		}
 	}
-	t.step, _ = strconv.ParseInt(md["step"], 10, 64)
+	md := got.state.Metadata()
+	t.restored(path, md)
 	st, _ := strconv.Atoi(md["stage"])
 	t.stage = Stage(max(st, 1))
 	t.lrScale, _ = strconv.ParseFloat(md["lr_scale"], 64)
@@ -272,103 +212,46 @@ func (t *trainer) restore(path string, got loaded, override Config) error {
 	}
 	t.nanHits, _ = strconv.Atoi(md["nan_recoveries"])
 	t.bestVal, _ = strconv.ParseFloat(md["best_validation"], 64)
-	wall, _ := strconv.ParseFloat(md["wall_s"], 64)
-	t.wallBase = time.Duration(wall * float64(time.Second))
-	t.lastCkpt = path
 	t.applyLR()
 	return nil
 }
 
+// applyLR sets the optimisers' learning rate: LR scaled by lrScale.
 func (t *trainer) applyLR() {
 	for _, a := range t.adams {
 		a.LR = t.cfg.LR * t.lrScale
 	}
 }
 
-func (t *trainer) wall() time.Duration { return t.wallBase + time.Since(t.runStart) }
+// schedule is the job's: the config's length and intervals.
+func (t *trainer) schedule() schedule {
+	return schedule{t.cfg.Steps, t.cfg.LogEvery, t.cfg.ValEvery, t.cfg.CheckpointEvery, t.cfg.Keep}
+}
 
-// checkpoint writes model and trainer state, then points the session's
-// model file at the new model.
-func (t *trainer) checkpoint() error {
+// save is the job's: the model, with its step and stage, and the trainer
+// state (the three optimisers; the stage, learning-rate scale, NaN
+// recoveries, best validation and config in the metadata).
+func (t *trainer) save(tmp string, meta map[string]string) error {
 	t.m.Step, t.m.Stage = t.step, int(t.stage)
 	cfgJSON, _ := json.Marshal(t.cfg)
-	meta := map[string]string{
-		"format": CheckpointFormat, "format_version": CheckpointVersion,
-		"step": strconv.FormatInt(t.step, 10), "stage": strconv.Itoa(int(t.stage)),
-		"config": string(cfgJSON), "lr_scale": strconv.FormatFloat(t.lrScale, 'g', -1, 64),
-		"nan_recoveries": strconv.Itoa(t.nanHits), "wall_s": strconv.FormatFloat(t.wall().Seconds(), 'f', 3, 64),
-		"best_validation": strconv.FormatFloat(t.bestVal, 'g', -1, 64),
-	}
+	meta["format"], meta["config"] = CheckpointFormat, string(cfgJSON)
+	meta["stage"] = strconv.Itoa(int(t.stage))
+	meta["lr_scale"] = strconv.FormatFloat(t.lrScale, 'g', -1, 64)
+	meta["nan_recoveries"] = strconv.Itoa(t.nanHits)
+	meta["best_validation"] = strconv.FormatFloat(t.bestVal, 'g', -1, 64)
 	var moments []*core.Tensor
 	for _, name := range []string{"enc", "dec", "disc"} {
 		moments = append(moments, adamState("adam."+name, t.adams[name], meta)...)
 	}
-	path, err := SaveCheckpoint(filepath.Join(t.dir, CheckpointDir), t.step, func(tmp string) error {
-		if err := t.m.Save(filepath.Join(tmp, CheckpointModel)); err != nil {
-			return err
-		}
-		return core.WriteSafetensors(filepath.Join(tmp, CheckpointState), moments, meta)
-	}, t.cfg.Keep)
-	if err != nil {
+	if err := t.m.Save(filepath.Join(tmp, CheckpointModel)); err != nil {
 		return err
 	}
-	t.lastCkpt = path
-	if err := linkModel(filepath.Join(path, CheckpointModel), filepath.Join(t.dir, ModelFile)); err != nil {
-		return fmt.Errorf("train: update %s: %w", ModelFile, err)
-	}
-	t.emit(Event{Kind: EventCheckpoint, Step: t.step, Stage: t.stage, Checkpoint: path})
-	return nil
+	return core.WriteSafetensors(filepath.Join(tmp, CheckpointState), moments, meta)
 }
 
-// linkModel makes dst the same file as src (a hard link, or a copy where
-// links are impossible), replacing dst atomically.
-func linkModel(src, dst string) error {
-	tmp := dst + ".tmp-link"
-	os.Remove(tmp)
-	if err := os.Link(src, tmp); err != nil {
-		if err := core.WriteFileAtomic(tmp, func(f *os.File) error {
-			in, err := os.Open(src)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
-			_, err = io.Copy(f, in)
-			return err
-		}); err != nil {
-			return err
-		}
-	}
-	return os.Rename(tmp, dst)
-}
-
-func (t *trainer) emit(ev Event) {
-	if t.events == nil {
-		return
-	}
-	if ev.Time.IsZero() {
-		ev.Time = time.Now()
-	}
-	ev.Wall = t.wall()
-	ev.TotalSteps = t.cfg.Steps
-	if ev.Kind == EventStep {
-		select {
-		case t.events <- ev:
-		default:
-		}
-		return
-	}
-	t.events <- ev
-}
-
-func (t *trainer) resetSums() {
-	t.sums, t.counts = map[string]float64{}, map[string]int{}
-}
-
-func (t *trainer) add(losses map[string]float64) {
-	for k, v := range losses {
-		t.sums[k] += v
-		t.counts[k]++
-	}
+// stepEvent is the job's: β and the learning rate of the step.
+func (t *trainer) stepEvent(ev *Event) {
+	ev.Beta, ev.LR = t.cfg.Beta(t.step, t.m.Config.MaxKL), t.cfg.LR*t.lrScale
 }
 
 // stepRNG is the random stream of one step (posterior samples, noise):
@@ -377,81 +260,37 @@ func (t *trainer) stepRNG(salt uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(t.cfg.Seed^stepSalt^salt, uint64(t.step)))
 }
 
-func (t *trainer) loop(ctx context.Context) error {
-	// Validation and checkpoints between steps allocate too; keep the
-	// step's collector target for the whole loop (see stepGCPercent).
-	defer debug.SetGCPercent(debug.SetGCPercent(stepGCPercent))
-	t.lastLog, t.lastLogged = time.Now(), t.step
-	for t.step < t.cfg.Steps {
-		if ctx.Err() != nil {
-			return t.stop()
-		}
-		t.pollControl()
-		want := StageVAE
-		if t.step >= t.cfg.Stage1Steps {
-			want = StageAdversarial
-		}
-		if want != t.stage {
-			t.stage = want
-			msg := fmt.Sprintf("switching to %v at step %d: encoder frozen, noise synthesiser and discriminator on", want, t.step)
-			t.metrics.Write(Event{Kind: EventStage, Step: t.step, Stage: want, Time: time.Now(), Wall: t.wall(), Message: msg})
-			t.emit(Event{Kind: EventStage, Step: t.step, Stage: want, Message: msg})
-		}
-		batch, k := t.loader.Next()
-		if k != t.step {
-			panic(fmt.Sprintf("train: loader at batch %d, trainer at step %d", k, t.step))
-		}
-		losses, finite := t.trainStep(batch)
-		if poisonHook != nil && poisonHook(t.step) {
-			losses["loss"], finite = math.NaN(), false
-		}
-		if !finite {
-			if err := t.recoverNaN(losses); err != nil {
-				return err
-			}
-			continue
-		}
-		t.add(losses)
-		t.lastLosses = losses
-		t.step++
-		if t.step%t.cfg.LogEvery == 0 || t.step == t.cfg.Steps {
-			t.log()
-		}
-		if t.step%t.cfg.ValEvery == 0 || t.step == t.cfg.Steps {
-			if err := t.validate(); err != nil {
-				return err
-			}
-		}
-		if t.step%t.cfg.CheckpointEvery == 0 && t.step != t.cfg.Steps {
-			if err := t.checkpoint(); err != nil {
-				return err
-			}
-		}
-		if time.Since(t.lastStatus) > 2*time.Second {
-			t.writeStatus("running", "")
-		}
+// next is the job's step: it polls the control file, switches to the
+// adversarial stage at Stage1Steps and trains on the step's batch. A loss
+// that is not finite restores the last checkpoint with a lower learning
+// rate, and the step is not taken.
+func (t *trainer) next() (map[string]float64, bool, error) {
+	t.pollControl()
+	want := StageVAE
+	if t.step >= t.cfg.Stage1Steps {
+		want = StageAdversarial
 	}
-	if err := t.checkpoint(); err != nil {
-		return err
+	if want != t.stage {
+		t.stage = want
+		t.record(Event{Kind: EventStage, Step: t.step, Stage: want,
+			Message: fmt.Sprintf("switching to %v at step %d: encoder frozen, noise synthesiser and discriminator on", want, t.step)})
 	}
-	t.writeStatus("done", "")
-	t.endRun("done", nil)
-	t.emit(Event{Kind: EventDone, Step: t.step, Stage: t.stage, Message: fmt.Sprintf("finished %d steps; model in %s", t.step, filepath.Join(t.dir, ModelFile))})
-	return nil
+	batch, k := t.loader.Next()
+	if k != t.step {
+		panic(fmt.Sprintf("train: loader at batch %d, trainer at step %d", k, t.step))
+	}
+	losses, finite := t.trainStep(batch)
+	if poisonHook != nil && poisonHook(t.step) {
+		losses["loss"], finite = math.NaN(), false
+	}
+	if !finite {
+		return nil, false, t.recoverNaN(losses)
+	}
+	return losses, true, nil
 }
 
-// stop checkpoints after an interruption.
-func (t *trainer) stop() error {
-	if err := t.checkpoint(); err != nil {
-		return err
-	}
-	msg := fmt.Sprintf("stopped at step %d; checkpoint written, run again to resume", t.step)
-	t.writeStatus("stopped", msg)
-	t.endRun("stopped", nil)
-	t.emit(Event{Kind: EventDone, Step: t.step, Stage: t.stage, Message: msg})
-	return nil
-}
-
+// pollControl reads the control file at every logging interval of stage 1:
+// a force_stage2 request moves the stage switch to the current step.
 func (t *trainer) pollControl() {
 	if t.stage == StageAdversarial || t.step%max(t.cfg.LogEvery, 1) != 0 {
 		return
@@ -469,40 +308,6 @@ func (t *trainer) pollControl() {
 	}
 }
 
-func (t *trainer) log() {
-	now := time.Now()
-	if dt := now.Sub(t.lastLog).Seconds(); dt > 0 {
-		t.sps = float64(t.step-t.lastLogged) / dt
-	}
-	t.lastLog, t.lastLogged = now, t.step
-	avg := make(map[string]float64, len(t.sums))
-	for k, v := range t.sums {
-		avg[k] = v / float64(t.counts[k])
-	}
-	t.resetSums()
-	ev := Event{Kind: EventStep, Step: t.step, Stage: t.stage, Losses: avg, Beta: t.cfg.Beta(t.step, t.m.Config.MaxKL),
-		LR: t.cfg.LR * t.lrScale, StepsPerSec: t.sps, Time: now, Wall: t.wall()}
-	if t.sps > 0 {
-		ev.ETA = time.Duration(float64(t.cfg.Steps-t.step) / t.sps * float64(time.Second))
-	}
-	t.metrics.Write(ev)
-	t.emit(ev)
-	t.writeStatus("running", "")
-}
-
-func (t *trainer) writeStatus(state, msg string) {
-	t.lastStatus = time.Now()
-	if t.dir == "" {
-		return
-	}
-	s := Status{PID: os.Getpid(), State: state, Step: t.step, Stage: t.stage, TotalSteps: t.cfg.Steps,
-		StepsPerS: t.sps, Losses: t.lastLosses, Checkpoint: t.lastCkpt, Message: msg}
-	if t.sps > 0 {
-		s.ETASeconds = float64(t.cfg.Steps-t.step) / t.sps
-	}
-	WriteStatus(filepath.Join(t.dir, StatusFile), s)
-}
-
 // recoverNaN restores the last checkpoint and lowers the learning rate
 // tenfold the first time the loss is not finite; the second time it stops.
 func (t *trainer) recoverNaN(losses map[string]float64) error {
@@ -510,12 +315,7 @@ func (t *trainer) recoverNaN(losses map[string]float64) error {
 	if t.nanHits >= 1 {
 		return fmt.Errorf("train: %w: the loss is not finite at step %d (%s) again after restoring a checkpoint and lowering the learning rate to %g; lower --lr further, or check the dataset for silent or clipped audio", ErrDiverged, t.step, bad, t.cfg.LR*t.lrScale)
 	}
-	var got loaded
-	path, _, err := LatestCheckpoint(filepath.Join(t.dir, CheckpointDir), func(p string) error {
-		var err error
-		got, err = loadCheckpoint(p)
-		return err
-	})
+	path, got, _, err := latestLoaded(filepath.Join(t.dir, CheckpointDir), loadCheckpoint)
 	if err != nil {
 		return fmt.Errorf("train: the loss is not finite at step %d and no checkpoint can be restored: %w", t.step, err)
 	}
@@ -529,11 +329,11 @@ func (t *trainer) recoverNaN(losses map[string]float64) error {
 	t.applyLR()
 	t.loader.SetNext(t.step)
 	msg := fmt.Sprintf("loss not finite at step %d (%s): restored step %d and lowered the learning rate to %g", at, bad, t.step, t.cfg.LR*t.lrScale)
-	t.metrics.Write(Event{Kind: EventWarning, Step: at, Stage: t.stage, Time: time.Now(), Wall: t.wall(), Message: msg})
-	t.emit(Event{Kind: EventWarning, Step: at, Stage: t.stage, Message: msg})
+	t.record(Event{Kind: EventWarning, Step: at, Stage: t.stage, Message: msg})
 	return nil
 }
 
+// finite reports whether v is neither NaN nor infinite.
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // slabFinite reports whether every value of g is finite. A large slab (a
@@ -581,8 +381,9 @@ func rangeFinite(g []float32) bool {
 	return (a0|a1|a2|a3)&(1<<31) == 0
 }
 
-// endRun completes the run manifest (state, last step, final losses).
-func (t *trainer) endRun(state string, err error) {
+// ended is the job's: it completes the run manifest (state, last step,
+// final losses).
+func (t *trainer) ended(state string, err error) {
 	if t.run == nil {
 		return
 	}
