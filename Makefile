@@ -1,18 +1,27 @@
 # RAVE Station. `make run` builds and starts the workstation; `make test`
-# runs go vet and every test. Both install missing system packages first.
+# runs go vet and every test, the core tests again on arm64 under emulation,
+# and the Windows and macOS cross-builds. Both install missing system
+# packages first.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-# deps prints a folder to put first on PATH when it had to fetch a Go
-# toolchain; it is empty when the system Go is new enough.
-GOPATHX := $(shell bash .ci/deps.sh)
-export PATH := $(if $(GOPATHX),$(GOPATHX):,)$(PATH)
+# deps.sh installs what is missing and prints a folder to put first on PATH
+# when it had to fetch a Go toolchain (empty when the system Go is new
+# enough). $(shell) ignores a command's exit status, so a failure is
+# turned into a word that stops make here; deps.sh has said why on stderr.
+DEPS_OUT := $(shell bash .ci/deps.sh || echo DEPS-FAILED)
+ifneq ($(filter DEPS-FAILED,$(DEPS_OUT)),)
+$(error .ci/deps.sh could not install what the build needs (its message is above); fix that and run make again)
+endif
+export PATH := $(if $(DEPS_OUT),$(DEPS_OUT):,)$(PATH)
 GO ?= go
 RAVE_BIN ?= $(shell $(GO) env GOPATH)/bin/rave
 ARGS ?=
+# CROSS lists the GOOS/GOARCH pairs test-cross builds and vets without cgo.
+CROSS ?= windows/amd64 darwin/arm64
 
-.PHONY: run build test vet race bench bench-kernels lint fixtures clean
+.PHONY: run build test vet test-native test-arm64 test-cross race bench bench-kernels lint fixtures clean
 
 run: build
 	@"$(RAVE_BIN)" $(ARGS)
@@ -20,11 +29,27 @@ run: build
 build:
 	$(GO) build -o "$(RAVE_BIN)" .
 
-test: vet
-	$(GO) test ./...
+test: vet test-native test-arm64 test-cross
 
 vet:
 	$(GO) vet ./...
+
+test-native:
+	$(GO) test ./...
+
+# test-arm64 runs core's kernel and model tests cross-compiled for arm64
+# under qemu-aarch64-static, in short mode (.ci/test-arm64.sh).
+test-arm64:
+	GO="$(GO)" bash .ci/test-arm64.sh
+
+# test-cross builds rave and vets every package for each pair of CROSS,
+# with CGO_ENABLED=0 (how a Windows or macOS binary is built from here).
+test-cross:
+	@for t in $(CROSS); do \
+		echo "cross: $$t"; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) build -o /dev/null . ; \
+		GOOS=$${t%/*} GOARCH=$${t#*/} CGO_ENABLED=0 $(GO) vet ./... ; \
+	done
 
 race:
 	$(GO) test -race -short ./...
@@ -32,6 +57,7 @@ race:
 # bench runs the speed benchmarks (not part of `make test`).
 bench:
 	$(GO) test -run '^$$' -bench 'Sgemm|Conv1d' -benchtime 2s ./core/...
+	$(GO) test -run '^$$' -bench LiveDemoBlock ./tui/
 
 bench-kernels: build
 	"$(RAVE_BIN)" bench kernels

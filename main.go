@@ -28,8 +28,10 @@ import (
 	"github.com/ravestation/rave/audio/compare"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/render"
 	"github.com/ravestation/rave/plots"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train"
 	"github.com/ravestation/rave/tui"
 )
@@ -393,8 +395,8 @@ const modelArgHelp = "MODEL is a model file (.safetensors written by rave, or re
 
 // renderOptionFlags declares the flags shared by the inference commands;
 // the second result is the --precision flag (see loadModelArg).
-func renderOptionFlags(fs *flag.FlagSet) (*sessions.RenderOptions, *string) {
-	o := &sessions.RenderOptions{}
+func renderOptionFlags(fs *flag.FlagSet) (*render.Options, *string) {
+	o := &render.Options{}
 	fs.Float64Var(&o.Fidelity, "fidelity", 0, "keep the PCA dims explaining this share of latent variance, e.g. 0.95 (reference rule: power of two)")
 	fs.IntVar(&o.Dims, "dims", 0, "keep exactly this many PCA dims")
 	fs.BoolVar(&o.Deterministic, "deterministic", false, "posterior means, no noise synthesiser, zeros for dropped dims")
@@ -448,7 +450,7 @@ func encodeFlags(fs *flag.FlagSet) func(args []string) error {
 		if err != nil {
 			return err
 		}
-		z, err := sessions.EncodeFile(m, args[1], *out, *o)
+		z, err := render.EncodeFile(m, args[1], *out, *o)
 		if err != nil {
 			return err
 		}
@@ -468,7 +470,7 @@ func decodeFlags(fs *flag.FlagSet) func(args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := sessions.DecodeFile(m, args[1], args[2], *o); err != nil {
+		if err := render.DecodeFile(m, args[1], args[2], *o); err != nil {
 			return err
 		}
 		fmt.Printf("wrote %s at %d Hz\n", args[2], m.Config.SR)
@@ -491,7 +493,7 @@ func renderFlags(transfer bool) func(fs *flag.FlagSet) func(args []string) error
 			if err != nil {
 				return err
 			}
-			r, err := sessions.RenderFile(m, args[1], args[2], *o)
+			r, err := render.File(m, args[1], args[2], *o)
 			if err != nil {
 				return err
 			}
@@ -675,11 +677,11 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 		if len(args) > 0 {
 			return fmt.Errorf("%w: unexpected arguments %v", errUsage, args)
 		}
-		s, release, err := openLocked(*name, "train")
+		s, lock, err := openLocked(*name, "train")
 		if err != nil {
 			return err
 		}
-		defer release()
+		defer lock.Release()
 		if *preset != "" && s.Manifest.Preset != "" && s.Manifest.Preset != *preset {
 			fmt.Fprintf(os.Stderr, "note: session %s was trained with preset %s; a resumed run keeps its model\n", s.Manifest.Name, s.Manifest.Preset)
 		}
@@ -709,7 +711,7 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 				return err
 			}
 		}
-		return runWithConsole(*quiet, func(ctx context.Context, events chan<- train.Event) error {
+		return runWithConsole(lock, *quiet, func(ctx context.Context, events chan<- train.Event) error {
 			return train.Run(ctx, cfg, events)
 		})
 	}
@@ -798,11 +800,11 @@ func analyzeFlags(fs *flag.FlagSet) func(args []string) error {
 		if *name == "" {
 			return fmt.Errorf("%w: --session is required", errUsage)
 		}
-		s, release, err := openLocked(*name, "analyze")
+		s, lock, err := openLocked(*name, "analyze")
 		if err != nil {
 			return err
 		}
-		defer release()
+		defer lock.Release()
 		seed := s.Manifest.Seed
 		if seed == 0 {
 			seed = 1
@@ -851,7 +853,7 @@ func plotFlags(fs *flag.FlagSet) func(args []string) error {
 
 func writeSessionPlots(s *sessions.Session, out, clip string, width, height int) ([]string, error) {
 	if out == "" {
-		out = s.Path(sessions.ExportsDir, "plots")
+		out = layout.Plots(s.Dir)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
@@ -977,7 +979,7 @@ func listSessions(asJSON bool) error {
 
 // compressFlags declares `rave compress`.
 func compressFlags(fs *flag.FlagSet) func(args []string) error {
-	var o sessions.CompressOptions
+	var o render.CompressOptions
 	fs.Float64Var(&o.Fidelity, "fidelity", 0, "keep the PCA dims explaining this share of latent variance (reference rule)")
 	fs.IntVar(&o.Dims, "dims", 0, "keep exactly this many PCA dims")
 	fs.IntVar(&o.Bits, "bits", 8, "bits per latent value (1–16)")
@@ -999,7 +1001,7 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 			for d := 1; d <= m.Config.LatentSize; d *= 2 {
 				dims = append(dims, d)
 			}
-			pts, err := sessions.CompressSweep(m, args[1], dims, []int{2, 4, 6, 8, 12})
+			pts, err := render.CompressSweep(m, args[1], dims, []int{2, 4, 6, 8, 12})
 			if err != nil {
 				return err
 			}
@@ -1026,7 +1028,7 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 			if err != nil {
 				return err
 			}
-			rep, err := sessions.CompressFileWithPrior(m, p, args[1], args[2], sessions.PriorCompressOptions{Compare: true})
+			rep, err := render.CompressFileWithPrior(m, p, args[1], args[2], render.PriorCompressOptions{Compare: true})
 			if err != nil {
 				return err
 			}
@@ -1037,7 +1039,7 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 				args[2], rep.FileBytes, rep.Seconds, rep.Dims, rep.Kbps, rep.BitsPerValue, rep.FileKbps, 5, rep.FixedKbps, rep.RVZKbps, rep.RVZDistance, rep.Distance, 100*rep.Saving)
 			return nil
 		}
-		rep, err := sessions.CompressFile(m, args[1], args[2], o)
+		rep, err := render.CompressFile(m, args[1], args[2], o)
 		if err != nil {
 			return err
 		}
@@ -1063,13 +1065,13 @@ func decompressFlags(fs *flag.FlagSet) func(args []string) error {
 		if err != nil {
 			return err
 		}
-		decode := func() error { return sessions.DecompressFile(m, args[1], args[2]) }
+		decode := func() error { return render.DecompressFile(m, args[1], args[2]) }
 		if *withPrior {
 			p, _, err := sessions.OpenPrior(args[0])
 			if err != nil {
 				return err
 			}
-			decode = func() error { return sessions.DecompressFileWithPrior(m, p, args[1], args[2]) }
+			decode = func() error { return render.DecompressFileWithPrior(m, p, args[1], args[2]) }
 		}
 		if err := decode(); err != nil {
 			return err
@@ -1123,14 +1125,14 @@ func priorDims(s *sessions.Session) (int, error) {
 	if f, err := s.ReadFidelity(); err == nil && f.Dims > 0 {
 		return f.Dims, nil
 	}
-	m, _, err := sessions.OpenModel(s.Path(sessions.ModelFile))
+	m, _, err := sessions.OpenModel(layout.Model(s.Dir))
 	if err != nil {
 		return 0, err
 	}
 	if !m.LatentAnalysis.Done {
 		return m.Config.LatentSize, nil
 	}
-	_, k := sessions.Analysis(m).DimsForFidelity(0.95)
+	_, k := m.LatentPCA().DimsForFidelity(0.95)
 	return k, nil
 }
 
@@ -1148,11 +1150,11 @@ func priorFlags(fs *flag.FlagSet) func(args []string) error {
 		if *name == "" {
 			return fmt.Errorf("%w: --session is required", errUsage)
 		}
-		s, release, err := openLocked(*name, "prior")
+		s, lock, err := openLocked(*name, "prior")
 		if err != nil {
 			return err
 		}
-		defer release()
+		defer lock.Release()
 		k := *dims
 		if k == 0 {
 			if k, err = priorDims(s); err != nil {
@@ -1164,7 +1166,7 @@ func priorFlags(fs *flag.FlagSet) func(args []string) error {
 		if *steps > 0 {
 			cfg.Steps = *steps
 		}
-		return runWithConsole(*quiet, func(ctx context.Context, events chan<- train.Event) error {
+		return runWithConsole(lock, *quiet, func(ctx context.Context, events chan<- train.Event) error {
 			return train.RunPrior(ctx, cfg, events)
 		})
 	}
@@ -1174,7 +1176,7 @@ func priorFlags(fs *flag.FlagSet) func(args []string) error {
 func generateFlags(fs *flag.FlagSet) func(args []string) error {
 	name := fs.String("session", "", "session `NAME` with a trained model and prior")
 	seconds := fs.Float64("seconds", 10, "length to generate")
-	var o sessions.GenerateOptions
+	var o render.GenerateOptions
 	fs.Float64Var(&o.Temperature, "temperature", 1, "sampling temperature (0 = always the most likely class)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed")
 	fs.StringVar(&o.Prompt, "prompt", "", "audio `FILE` whose continuation is generated")
@@ -1194,7 +1196,7 @@ func generateFlags(fs *flag.FlagSet) func(args []string) error {
 			return err
 		}
 		o.Streaming = true
-		y, rep, err := sessions.Generate(m, p, *seconds, o)
+		y, rep, err := render.Generate(m, p, *seconds, o)
 		if err != nil {
 			return err
 		}
@@ -1207,11 +1209,14 @@ func generateFlags(fs *flag.FlagSet) func(args []string) error {
 	}
 }
 
-// runWithConsole runs a training job until it ends or SIGINT/SIGTERM asks
+// runWithConsole runs a training job until it ends or SIGINT/SIGTERM (or a
+// stop request through the session's lock: StopTraining on Windows) asks
 // it to checkpoint and stop, printing its events on stderr.
-func runWithConsole(quiet bool, job func(ctx context.Context, events chan<- train.Event) error) error {
+func runWithConsole(lock *sessions.Lock, quiet bool, job func(ctx context.Context, events chan<- train.Event) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, cancel := lock.Context(ctx) // a stop request: StopTraining on Windows
+	defer cancel()
 	events := make(chan train.Event, 64)
 	done := make(chan error, 1)
 	go func() {
@@ -1227,8 +1232,8 @@ func runWithConsole(quiet bool, job func(ctx context.Context, events chan<- trai
 }
 
 // openLocked opens a session and takes its lock for purpose; the caller
-// defers release.
-func openLocked(name, purpose string) (*sessions.Session, func(), error) {
+// defers the lock's Release.
+func openLocked(name, purpose string) (*sessions.Session, *sessions.Lock, error) {
 	s, err := sessions.Open(name)
 	if err != nil {
 		return nil, nil, err
@@ -1237,5 +1242,5 @@ func openLocked(name, purpose string) (*sessions.Session, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return s, func() { lock.Release() }, nil
+	return s, lock, nil
 }

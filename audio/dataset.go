@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // Dataset defaults and rules (rave-spec.md §11).
@@ -189,15 +191,15 @@ func (b *builder) run(inputs []string) error {
 
 // loadExisting reads a previous dataset, if any, and reconciles options.
 func (b *builder) loadExisting() error {
-	_, errJSON := os.Stat(filepath.Join(b.dir, DatasetJSONName))
-	_, errBin := os.Stat(filepath.Join(b.dir, DatasetBinName))
+	_, errJSON := os.Stat(layout.DatasetJSON(b.dir))
+	_, errBin := os.Stat(layout.DatasetBin(b.dir))
 	switch {
 	case errors.Is(errJSON, fs.ErrNotExist) && errors.Is(errBin, fs.ErrNotExist):
 		return nil
 	case errors.Is(errJSON, fs.ErrNotExist):
-		return fmt.Errorf("%s exists without %s: remove it to build a new dataset", DatasetBinName, DatasetJSONName)
+		return fmt.Errorf("%s exists without %s: remove it to build a new dataset", layout.DatasetBinFile, layout.DatasetJSONFile)
 	case errors.Is(errBin, fs.ErrNotExist):
-		return fmt.Errorf("%s exists without %s: remove it to build a new dataset", DatasetJSONName, DatasetBinName)
+		return fmt.Errorf("%s exists without %s: remove it to build a new dataset", layout.DatasetJSONFile, layout.DatasetBinFile)
 	}
 	info, err := ReadDatasetInfo(b.dir)
 	if err != nil {
@@ -213,22 +215,22 @@ func (b *builder) loadExisting() error {
 	switch {
 	case bin.SampleRate() != info.SampleRate || bin.ChunkLen() != info.ChunkLen:
 		return fmt.Errorf("%w: %s (%d Hz, %d samples) and %s (%d Hz, %d samples) disagree",
-			ErrCorrupt, DatasetBinName, bin.SampleRate(), bin.ChunkLen(), DatasetJSONName, info.SampleRate, info.ChunkLen)
+			ErrCorrupt, layout.DatasetBinFile, bin.SampleRate(), bin.ChunkLen(), layout.DatasetJSONFile, info.SampleRate, info.ChunkLen)
 	case h.buildID == jsonID && bin.Len() == info.ChunkCount:
 		// consistent
 	case h.baseID == jsonID && h.baseCount == uint64(info.ChunkCount) && bin.Len() >= info.ChunkCount:
 		// dataset.bin was renamed but dataset.json was not: an append was
 		// interrupted. The first ChunkCount chunks are the indexed ones.
 		b.report.Warnings = append(b.report.Warnings, fmt.Sprintf(
-			"%s held %d unindexed chunks from an interrupted update; they were discarded", DatasetBinName, bin.Len()-info.ChunkCount))
+			"%s held %d unindexed chunks from an interrupted update; they were discarded", layout.DatasetBinFile, bin.Len()-info.ChunkCount))
 	default:
 		return fmt.Errorf("%w: %s (build %016x, %d chunks) and %s (build %s, %d chunks) are from different builds, "+
 			"probably an interrupted update: delete both files and run preprocess again",
-			ErrCorrupt, DatasetBinName, h.buildID, bin.Len(), DatasetJSONName, info.BuildID, info.ChunkCount)
+			ErrCorrupt, layout.DatasetBinFile, h.buildID, bin.Len(), layout.DatasetJSONFile, info.BuildID, info.ChunkCount)
 	}
 	for _, f := range info.Files {
 		if f.FirstChunk < 0 || f.EndChunk < f.FirstChunk || f.EndChunk > info.ChunkCount {
-			return fmt.Errorf("%w: %s: chunk range [%d, %d) of %s", ErrCorrupt, DatasetJSONName, f.FirstChunk, f.EndChunk, f.Path)
+			return fmt.Errorf("%w: %s: chunk range [%d, %d) of %s", ErrCorrupt, layout.DatasetJSONFile, f.FirstChunk, f.EndChunk, f.Path)
 		}
 	}
 	if b.opts.SampleRate != 0 && b.opts.SampleRate != info.SampleRate ||
@@ -547,7 +549,7 @@ func (b *builder) write(keep []DatasetFile, jobs []candidate) error {
 	startRewrite := func() error {
 		rewrite = true
 		var err error
-		tmp, err = os.CreateTemp(b.dir, "."+DatasetBinName+".tmp-*")
+		tmp, err = os.CreateTemp(b.dir, "."+layout.DatasetBinFile+".tmp-*")
 		if err != nil {
 			return err
 		}
@@ -705,7 +707,7 @@ func (b *builder) write(keep []DatasetFile, jobs []candidate) error {
 		if b.oldBin != nil {
 			b.oldBin.Close() // before the rename, for platforms that lock mapped files
 		}
-		if err := commitTemp(tmp, filepath.Join(b.dir, DatasetBinName)); err != nil {
+		if err := commitTemp(tmp, layout.DatasetBin(b.dir)); err != nil {
 			return err
 		}
 		tmp = nil
@@ -773,7 +775,7 @@ func (b *builder) writeIndex(files []DatasetFile, count int, id uint64) error {
 	}
 	b.addWarnings(files, count)
 	info.Warnings = r.Warnings
-	return writeFileAtomic(filepath.Join(b.dir, DatasetJSONName), func(w io.Writer) error {
+	return writeFileAtomic(layout.DatasetJSON(b.dir), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(info)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // Small chunks and a low rate keep the dataset tests fast.
@@ -224,7 +226,7 @@ func TestBuildDatasetIncremental(t *testing.T) {
 	if _, err := BuildDataset(ctx, dir, []string{src}, testOpts, nil); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(filepath.Join(dir, DatasetBinName))
+	before, _ := os.ReadFile(filepath.Join(dir, layout.DatasetBinFile))
 	first := checkDataset(t, dir)
 
 	// Add a new file, a renamed copy of a kept one, and name an existing one
@@ -258,7 +260,7 @@ func TestBuildDatasetIncremental(t *testing.T) {
 	if rep.Chunks != 13 || rep.AddedChunks != 5 {
 		t.Errorf("chunks %d (+%d), want 13 (+5)", rep.Chunks, rep.AddedChunks)
 	}
-	after, _ := os.ReadFile(filepath.Join(dir, DatasetBinName))
+	after, _ := os.ReadFile(filepath.Join(dir, layout.DatasetBinFile))
 	if !bytes.Equal(after[datasetHeaderSize:len(before)], before[datasetHeaderSize:]) {
 		t.Error("old chunks changed when appending")
 	}
@@ -285,12 +287,12 @@ func TestBuildDatasetIncremental(t *testing.T) {
 	checkDataset(t, dir)
 
 	// A run with nothing new leaves dataset.bin untouched.
-	st1, _ := os.Stat(filepath.Join(dir, DatasetBinName))
+	st1, _ := os.Stat(filepath.Join(dir, layout.DatasetBinFile))
 	rep, err = BuildDataset(ctx, dir, []string{src}, DatasetOptions{}, nil)
 	if err != nil || len(rep.Added) != 0 {
 		t.Fatalf("no-op run: %v, added %d", err, len(rep.Added))
 	}
-	st2, _ := os.Stat(filepath.Join(dir, DatasetBinName))
+	st2, _ := os.Stat(filepath.Join(dir, layout.DatasetBinFile))
 	if !os.SameFile(st1, st2) {
 		t.Error("a run with no new input rewrote dataset.bin")
 	}
@@ -312,7 +314,7 @@ func TestBuildDatasetDeterministic(t *testing.T) {
 		if _, err := BuildDataset(context.Background(), dir, []string{src}, opts, nil); err != nil {
 			t.Fatal(err)
 		}
-		b, _ := os.ReadFile(filepath.Join(dir, DatasetBinName))
+		b, _ := os.ReadFile(filepath.Join(dir, layout.DatasetBinFile))
 		bins = append(bins, b)
 	}
 	if !bytes.Equal(bins[0], bins[1]) {
@@ -343,8 +345,8 @@ func TestBuildDatasetCancelled(t *testing.T) {
 	if _, err := BuildDataset(context.Background(), dir, []string{filepath.Join(src, "a.wav")}, testOpts, nil); err != nil {
 		t.Fatal(err)
 	}
-	bin, _ := os.ReadFile(filepath.Join(dir, DatasetBinName))
-	js, _ := os.ReadFile(filepath.Join(dir, DatasetJSONName))
+	bin, _ := os.ReadFile(filepath.Join(dir, layout.DatasetBinFile))
+	js, _ := os.ReadFile(filepath.Join(dir, layout.DatasetJSONFile))
 
 	// Cancel as soon as decoding starts.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -357,8 +359,8 @@ func TestBuildDatasetCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("BuildDataset = %v, want context.Canceled", err)
 	}
-	bin2, _ := os.ReadFile(filepath.Join(dir, DatasetBinName))
-	js2, _ := os.ReadFile(filepath.Join(dir, DatasetJSONName))
+	bin2, _ := os.ReadFile(filepath.Join(dir, layout.DatasetBinFile))
+	js2, _ := os.ReadFile(filepath.Join(dir, layout.DatasetJSONFile))
 	if !bytes.Equal(bin, bin2) || !bytes.Equal(js, js2) {
 		t.Error("a cancelled build changed the existing dataset")
 	}
@@ -376,12 +378,12 @@ func TestBuildDatasetInterruptedUpdate(t *testing.T) {
 	if _, err := BuildDataset(ctx, dir, []string{a}, testOpts, nil); err != nil {
 		t.Fatal(err)
 	}
-	oldJSON, _ := os.ReadFile(filepath.Join(dir, DatasetJSONName))
+	oldJSON, _ := os.ReadFile(filepath.Join(dir, layout.DatasetJSONFile))
 	if _, err := BuildDataset(ctx, dir, []string{b}, testOpts, nil); err != nil {
 		t.Fatal(err)
 	}
 	// Simulate a crash between the two renames: new dataset.bin, old index.
-	if err := os.WriteFile(filepath.Join(dir, DatasetJSONName), oldJSON, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, layout.DatasetJSONFile), oldJSON, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := BuildDataset(ctx, dir, []string{a, b}, testOpts, nil)
@@ -399,8 +401,8 @@ func TestBuildDatasetInterruptedUpdate(t *testing.T) {
 	if _, err := BuildDataset(ctx, other, []string{b}, testOpts, nil); err != nil {
 		t.Fatal(err)
 	}
-	otherJSON, _ := os.ReadFile(filepath.Join(other, DatasetJSONName))
-	os.WriteFile(filepath.Join(dir, DatasetJSONName), otherJSON, 0o644)
+	otherJSON, _ := os.ReadFile(filepath.Join(other, layout.DatasetJSONFile))
+	os.WriteFile(filepath.Join(dir, layout.DatasetJSONFile), otherJSON, 0o644)
 	if _, err := BuildDataset(ctx, dir, []string{a}, testOpts, nil); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "delete both") {
 		t.Errorf("BuildDataset with a foreign index = %v, want ErrCorrupt advising to delete both", err)
 	}
@@ -412,10 +414,10 @@ func TestOpenDatasetErrors(t *testing.T) {
 	if _, err := BuildDataset(context.Background(), dir, []string{filepath.Join(src, "b.flac")}, testOpts, nil); err != nil {
 		t.Fatal(err)
 	}
-	good, _ := os.ReadFile(filepath.Join(dir, DatasetBinName))
+	good, _ := os.ReadFile(filepath.Join(dir, layout.DatasetBinFile))
 	mutate := func(f func(b []byte) []byte) string {
 		d := t.TempDir()
-		writeTemp(t, d, DatasetBinName, f(bytes.Clone(good)))
+		writeTemp(t, d, layout.DatasetBinFile, f(bytes.Clone(good)))
 		return d
 	}
 	tests := []struct {

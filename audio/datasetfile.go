@@ -7,15 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 	"unsafe"
-)
 
-// Dataset file names inside a session folder.
-const (
-	DatasetBinName  = "dataset.bin"
-	DatasetJSONName = "dataset.json"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // Dataset file format constants.
@@ -137,7 +132,7 @@ type Dataset struct {
 // them into memory instead. Errors for a foreign or outdated file wrap
 // ErrDatasetVersion and say what to do.
 func OpenDataset(dir string) (*Dataset, error) {
-	path := filepath.Join(dir, DatasetBinName)
+	path := layout.DatasetBin(dir)
 	d, err := openDataset(path)
 	if err != nil {
 		return nil, fmt.Errorf("audio: open dataset %s: %w", path, err)
@@ -301,7 +296,7 @@ type Rejection struct {
 
 // ReadDatasetInfo reads and checks dir/dataset.json.
 func ReadDatasetInfo(dir string) (*DatasetInfo, error) {
-	path := filepath.Join(dir, DatasetJSONName)
+	path := layout.DatasetJSON(dir)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("audio: read dataset index: %w", err)

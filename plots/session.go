@@ -6,7 +6,9 @@ import (
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/render"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // ClipSeconds is the length of the clip SessionInputs reconstructs for the
@@ -30,13 +32,13 @@ func SessionInputs(s *sessions.Session, clip string) (Inputs, error) {
 	if skipped > 0 {
 		errs = append(errs, fmt.Errorf("plots: %d unreadable metrics line(s) skipped", skipped))
 	}
-	m, _, err := sessions.OpenModel(s.Path(sessions.ModelFile))
+	m, _, err := sessions.OpenModel(layout.Model(s.Dir))
 	if err != nil {
 		errs = append(errs, fmt.Errorf("plots: no model to analyse: %w", err))
 		return in, errors.Join(errs...)
 	}
 	if m.LatentAnalysis.Done {
-		in.Analysis = sessions.Analysis(m)
+		in.Analysis = m.LatentPCA()
 	}
 	if f, err := s.ReadFidelity(); err == nil && f.Fidelity > 0 {
 		in.Fidelity = f.Fidelity
@@ -64,7 +66,7 @@ func SessionInputs(s *sessions.Session, clip string) (Inputs, error) {
 func clipAudio(s *sessions.Session, m *model.Model, clip string) ([]float32, error) {
 	n := ClipSeconds * m.Config.SR
 	if clip != "" {
-		x, _, _, err := sessions.LoadAudio(clip, m.Config.SR)
+		x, _, _, err := render.LoadAudio(clip, m.Config.SR)
 		if err != nil {
 			return nil, err
 		}

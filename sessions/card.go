@@ -12,11 +12,9 @@ import (
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train"
 )
-
-// CardFile is the model card written into a session folder.
-const CardFile = "MODEL_CARD.md"
 
 // WriteCard writes a Markdown model card for the session: the model and
 // its training runs (from the run manifests), the dataset and its sources,
@@ -29,7 +27,7 @@ func (s *Session) WriteCard(plots []string) (string, error) {
 	fmt.Fprintf(&b, "# Model card: %s\n\n", name)
 	fmt.Fprintf(&b, "RAVE model trained with RAVE Station (%s). Generated %s.\n\n", s.Manifest.Preset, time.Now().UTC().Format(time.RFC3339))
 
-	if m, _, err := OpenModel(s.Path(ModelFile)); err == nil {
+	if m, _, err := OpenModel(layout.Model(s.Dir)); err == nil {
 		enc, dec, disc := m.ParamCounts()
 		c := m.Config
 		fmt.Fprintf(&b, "## Model\n\n| | |\n|---|---|\n")
@@ -38,7 +36,7 @@ func (s *Session) WriteCard(plots []string) (string, error) {
 		fmt.Fprintf(&b, "| parameters | encoder %d, decoder %d, discriminator %d |\n", enc, dec, disc)
 		fmt.Fprintf(&b, "| trained steps | %d (stage %d) |\n\n", m.Step, m.Stage)
 		if m.LatentAnalysis.Done {
-			a := Analysis(m)
+			a := m.LatentPCA()
 			fmt.Fprintf(&b, "## Latent fidelity\n\nPCA of %d posterior means (%s, step %d).\n\n", m.LatentAnalysis.Frames, m.LatentAnalysis.Source, m.LatentAnalysis.Step)
 			fmt.Fprintf(&b, "| fidelity | dims (exact) | dims (reference rule) | latent bitrate at 8 bits |\n|---|---|---|---|\n")
 			rate := float64(c.SR) / float64(c.CompressionRatio())
@@ -99,7 +97,7 @@ func (s *Session) WriteCard(plots []string) (string, error) {
 		}
 	}
 	b.WriteString("## Intended use and limits\n\nA RAVE v1 model for reconstruction, timbre transfer and latent exploration of audio like its dataset. It reproduces the timbre of its training data only; audio far from it is rendered in that timbre. Check the licence of the training audio before sharing outputs.\n")
-	path := s.Path(CardFile)
+	path := layout.Card(s.Dir)
 	err := core.WriteFileAtomic(path, func(f *os.File) error {
 		_, err := f.Write(b.Bytes())
 		return err

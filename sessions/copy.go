@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // Duplicate copies session src to a new session dst (dataset, checkpoints,
@@ -41,7 +43,7 @@ func Duplicate(src, dst string) error {
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)
 		}
-		if rel == LockFile || !d.Type().IsRegular() {
+		if rel == layout.LockFile || !d.Type().IsRegular() {
 			return nil
 		}
 		return copyFile(p, target)

@@ -9,22 +9,24 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // Training jobs
 //
 // A training job is a detached `rave train --session NAME` process: it runs
-// in its own session and process group (setsid), reads nothing from the
+// in its own session and process group (setsid; on Windows, without a
+// console and in a process group of its own), reads nothing from the
 // terminal and writes its output to <session>/train.log, so closing the
 // workstation, the terminal or an SSH connection never stops it. The job
 // holds the session lock (purpose "train") while it runs; that lock is how
-// everyone else finds it. Stopping it is a SIGINT to the lock holder: the
-// trainer writes a checkpoint and exits. Starting it again resumes from the
-// last checkpoint.
+// everyone else finds it. Stopping it is a SIGINT to the lock holder (on
+// Windows, the session's StopFile, which the holder watches): the trainer
+// writes a checkpoint and exits. Starting it again resumes from the last
+// checkpoint.
 //
 // Requests to a running trainer go through <session>/control.json, a small
 // JSON object the trainer polls (every few steps or seconds) and deletes
@@ -35,15 +37,8 @@ import (
 // force_stage2 asks the trainer to switch to the adversarial stage now
 // instead of at the configured warmup step (acids-ircam/RAVE#327).
 
-// File names of training jobs inside a session folder.
-const (
-	// TrainLogFile receives the trainer's stdout and stderr.
-	TrainLogFile = "train.log"
-	// ControlFile holds requests to the running trainer (see Control).
-	ControlFile = "control.json"
-	// TrainPurpose is the lock purpose written by a training job.
-	TrainPurpose = "train"
-)
+// TrainPurpose is the lock purpose written by a training job.
+const TrainPurpose = "train"
 
 // ErrRunning is returned when starting a job on a session that already
 // has one (or is otherwise locked).
@@ -78,7 +73,8 @@ type Job struct {
 }
 
 // StartTraining starts `rave train --session NAME [Args]` detached from
-// this process: a new session (setsid), stdin from /dev/null, stdout and
+// this process: a new session (setsid, or a console-less process group on
+// Windows), stdin from the null device, stdout and
 // stderr appended to train.log. It refuses (ErrRunning) when the session is
 // locked. If the process exits within opts.Watch, the error quotes the end
 // of train.log; otherwise it returns while the job runs on. The child is
@@ -107,7 +103,7 @@ func (s *Session) StartTraining(opts JobOptions) (*Job, error) {
 	env = append(append([]string(nil), env...), HomeEnv+"="+home)
 	args := append([]string{"train", "--session", name}, opts.Args...)
 
-	logPath := s.Path(TrainLogFile)
+	logPath := layout.TrainLog(s.Dir)
 	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: %q: open train log: %w", name, err)
@@ -118,7 +114,7 @@ func (s *Session) StartTraining(opts JobOptions) (*Job, error) {
 	cmd := exec.Command(exe, args...)
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("sessions: %q: start trainer: %w", name, err)
 	}
@@ -137,7 +133,7 @@ func (s *Session) StartTraining(opts JobOptions) (*Job, error) {
 			if err == nil {
 				err = errors.New("exit status 0")
 			}
-			return job, fmt.Errorf("sessions: %q: trainer exited at once (%v); end of %s:\n%s", name, err, TrainLogFile, tailFile(logPath, 8))
+			return job, fmt.Errorf("sessions: %q: trainer exited at once (%v); end of %s:\n%s", name, err, layout.TrainLogFile, tailFile(logPath, 8))
 		case <-time.After(25 * time.Millisecond):
 		}
 		if pid, _, held := s.LockHolder(); held && pid == job.PID {
@@ -148,8 +144,9 @@ func (s *Session) StartTraining(opts JobOptions) (*Job, error) {
 }
 
 // StopTraining asks the session's training job to stop: SIGINT to the
-// process holding the lock, which checkpoints and exits. It returns the pid
-// signalled without waiting; Training reports when the job is gone.
+// process holding the lock (on Windows, the session's StopFile), which
+// checkpoints and exits. It returns the pid asked without waiting;
+// Training reports when the job is gone.
 func (s *Session) StopTraining() (int, error) {
 	name := s.Manifest.Name
 	pid, purpose, held := s.LockHolder()
@@ -162,8 +159,8 @@ func (s *Session) StopTraining() (int, error) {
 	if pid == os.Getpid() {
 		return 0, fmt.Errorf("sessions: %q: the training lock is held by this process", name)
 	}
-	if err := syscall.Kill(pid, syscall.SIGINT); err != nil {
-		return 0, fmt.Errorf("sessions: %q: signal trainer pid %d: %w", name, pid, err)
+	if err := s.interrupt(pid); err != nil {
+		return 0, err
 	}
 	return pid, nil
 }
@@ -184,7 +181,7 @@ func (s *Session) LockHolder() (pid int, purpose string, held bool) {
 	if !held {
 		return 0, "", false
 	}
-	b, err := os.ReadFile(s.Path(LockFile))
+	b, err := os.ReadFile(layout.Lock(s.Dir))
 	if err != nil {
 		return pid, "", true
 	}
@@ -242,7 +239,7 @@ func (s *Session) WriteControl(c Control) error {
 	if err != nil {
 		return fmt.Errorf("sessions: %q: control: %w", s.Manifest.Name, err)
 	}
-	return core.WriteFileAtomic(s.Path(ControlFile), func(f *os.File) error {
+	return core.WriteFileAtomic(layout.Control(s.Dir), func(f *os.File) error {
 		_, err := f.Write(append(b, '\n'))
 		return err
 	})
@@ -251,7 +248,7 @@ func (s *Session) WriteControl(c Control) error {
 // ReadControl reads control.json; a missing file is an empty Control.
 func (s *Session) ReadControl() (Control, error) {
 	var c Control
-	b, err := os.ReadFile(s.Path(ControlFile))
+	b, err := os.ReadFile(layout.Control(s.Dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}
@@ -266,7 +263,7 @@ func (s *Session) ReadControl() (Control, error) {
 
 // ClearControl removes control.json (the trainer calls it once it acted).
 func (s *Session) ClearControl() error {
-	err := os.Remove(s.Path(ControlFile))
+	err := os.Remove(layout.Control(s.Dir))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("sessions: %q: control: %w", s.Manifest.Name, err)
 	}
@@ -275,7 +272,7 @@ func (s *Session) ClearControl() error {
 
 // TailLog returns the last n lines of the session's train.log ("" if it
 // does not exist).
-func (s *Session) TailLog(n int) string { return tailFile(s.Path(TrainLogFile), n) }
+func (s *Session) TailLog(n int) string { return tailFile(layout.TrainLog(s.Dir), n) }
 
 // tailFile returns the last n lines of the file at path (reading at most
 // its last 64 KiB).

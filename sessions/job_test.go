@@ -1,3 +1,5 @@
+//go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
+
 package sessions
 
 import (
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train"
 )
 
@@ -51,11 +54,11 @@ func fakeTrainer(mode string, args []string) int {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGHUP)
 	fmt.Println("fake trainer running with", strings.Join(args[3:], " "))
-	train.WriteStatus(s.Path(train.StatusFile), train.Status{PID: os.Getpid(), State: "running", Step: 10, Stage: 1})
+	train.WriteStatus(s.Path(layout.StatusFile), train.Status{PID: os.Getpid(), State: "running", Step: 10, Stage: 1})
 	select {
 	case got := <-sig:
 		fmt.Println("got", got, "- checkpoint written")
-		train.WriteStatus(s.Path(train.StatusFile), train.Status{PID: os.Getpid(), State: "stopped", Step: 10, Stage: 1})
+		train.WriteStatus(s.Path(layout.StatusFile), train.Status{PID: os.Getpid(), State: "stopped", Step: 10, Stage: 1})
 		return 0
 	case <-time.After(30 * time.Second):
 		fmt.Println("fake trainer timed out")
@@ -128,7 +131,7 @@ func TestStartStopTraining(t *testing.T) {
 			t.Errorf("train.log lacks %q:\n%s", want, log)
 		}
 	}
-	if st, err := train.ReadStatus(s.Path(train.StatusFile)); err != nil || st.State != "stopped" {
+	if st, err := train.ReadStatus(s.Path(layout.StatusFile)); err != nil || st.State != "stopped" {
 		t.Errorf("status after stop = %+v, %v", st, err)
 	}
 }
@@ -182,7 +185,7 @@ func TestControlFile(t *testing.T) {
 	if err := s.RequestStage2(); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(s.Path(ControlFile))
+	b, err := os.ReadFile(s.Path(layout.ControlFile))
 	if err != nil || !strings.Contains(string(b), `"force_stage2": true`) {
 		t.Fatalf("control.json = %s, %v", b, err)
 	}

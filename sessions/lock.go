@@ -6,35 +6,39 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
-)
 
-// LockFile is the name of the advisory lock file inside a session folder.
-const LockFile = "lock"
+	"github.com/ravestation/rave/sessions/layout"
+)
 
 // ErrLocked is returned when another process holds a session's lock.
 var ErrLocked = errors.New("session is locked")
 
+// errLockHeld is what lockFile returns when another holder has the lock.
+var errLockHeld = errors.New("held by another holder")
+
 // Lock is a held session lock.
 type Lock struct {
-	f *os.File
+	f    *os.File
+	stop string // the session's StopFile (see Lock.Context)
 }
 
 // Acquire takes the session's exclusive lock without waiting, writing this
 // process's pid into the lock file. If another process holds it, the error
 // wraps ErrLocked and names that process's pid. The lock is released by
-// Release or when the process exits (it is an flock, so a killed trainer
-// never leaves a stale lock).
+// Release or when the process exits (an flock on Unix, LockFileEx on
+// Windows: the system drops it when the holder's file closes, so a killed
+// trainer never leaves a stale lock). A stop request left by an earlier
+// holder (StopFile) is removed.
 func (s *Session) Acquire(purpose string) (*Lock, error) {
-	path := s.Path(LockFile)
+	path := layout.Lock(s.Dir)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("sessions: lock %q: %w", s.Manifest.Name, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		holder := readHolder(f)
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLockHeld) {
 			return nil, fmt.Errorf("sessions: %q: %w by %s; stop it first (or wait for it to finish)", s.Manifest.Name, ErrLocked, holder)
 		}
 		return nil, fmt.Errorf("sessions: lock %q: %w", s.Manifest.Name, err)
@@ -42,7 +46,12 @@ func (s *Session) Acquire(purpose string) (*Lock, error) {
 	f.Truncate(0)
 	f.WriteAt([]byte(fmt.Sprintf("%d %s\n", os.Getpid(), purpose)), 0)
 	f.Sync()
-	return &Lock{f: f}, nil
+	l := &Lock{f: f, stop: s.stopPath()}
+	if err := os.Remove(l.stop); err != nil && !errors.Is(err, os.ErrNotExist) {
+		l.Release()
+		return nil, fmt.Errorf("sessions: lock %q: stale stop request: %w", s.Manifest.Name, err)
+	}
+	return l, nil
 }
 
 func readHolder(f *os.File) string {
@@ -65,13 +74,13 @@ func readHolder(f *os.File) string {
 // HolderPID returns the pid written in the session's lock file and whether
 // that process currently holds the lock.
 func (s *Session) HolderPID() (pid int, held bool) {
-	f, err := os.OpenFile(s.Path(LockFile), os.O_RDWR, 0)
+	f, err := os.OpenFile(layout.Lock(s.Dir), os.O_RDWR, 0)
 	if err != nil {
 		return 0, false
 	}
 	defer f.Close()
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err == nil {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	if err := lockFile(f); err == nil {
+		unlockFile(f)
 		return 0, false
 	}
 	b := make([]byte, 32)
@@ -88,7 +97,7 @@ func (l *Lock) Release() error {
 	if l == nil || l.f == nil {
 		return nil
 	}
-	syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
+	unlockFile(l.f)
 	err := l.f.Close()
 	l.f = nil
 	return err

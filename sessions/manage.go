@@ -7,23 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
-	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train"
-)
-
-// More files of a session folder.
-const (
-	// ModelFile is the inference model the trainer writes at each
-	// checkpoint (a core/model file).
-	ModelFile = "model.safetensors"
-	// FidelityFile records the fidelity chosen for export (see Fidelity).
-	FidelityFile = "fidelity.json"
-	// ExportsDir holds audio and models exported from the session.
-	ExportsDir = "exports"
 )
 
 // State is where a session stands, derived from its files.
@@ -71,21 +59,21 @@ type Summary struct {
 // and reads small files, so listings can refresh it every few seconds.
 func (s *Session) Summary() Summary {
 	sum := Summary{Name: s.Manifest.Name, Updated: s.Manifest.Updated}
-	if fi, err := os.Stat(s.Path(audio.DatasetBinName)); err == nil {
+	if fi, err := os.Stat(layout.DatasetBin(s.Dir)); err == nil {
 		sum.HasDataset = true
 		if r := s.Manifest.SampleRate; r > 0 {
 			sum.DatasetSeconds = float64(fi.Size()) / 2 / float64(r) // int16 samples
 		}
 	}
-	sum.HasModel = exists(s.Path(ModelFile))
-	if entries, err := os.ReadDir(s.Path(train.CheckpointDir)); err == nil {
+	sum.HasModel = exists(layout.Model(s.Dir))
+	if entries, err := os.ReadDir(layout.Checkpoints(s.Dir)); err == nil {
 		for _, e := range entries {
-			if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
+			if e.IsDir() && layout.IsCheckpointName(e.Name()) {
 				sum.Checkpoints++
 			}
 		}
 	}
-	if st, err := train.ReadStatus(s.Path(train.StatusFile)); err == nil {
+	if st, err := train.ReadStatus(layout.Status(s.Dir)); err == nil {
 		sum.Status = &st
 	}
 	if pid, purpose, held := s.LockHolder(); held {
@@ -147,7 +135,7 @@ func List() ([]string, error) {
 		if !e.IsDir() || ValidateName(e.Name()) != nil {
 			continue
 		}
-		if exists(filepath.Join(root, e.Name(), ManifestFile)) {
+		if exists(layout.Manifest(filepath.Join(root, e.Name()))) {
 			names = append(names, e.Name())
 		}
 	}
@@ -230,7 +218,7 @@ func (s *Session) SaveFidelity(f Fidelity) error {
 	if err != nil {
 		return fmt.Errorf("sessions: %q: fidelity: %w", s.Manifest.Name, err)
 	}
-	return core.WriteFileAtomic(s.Path(FidelityFile), func(w *os.File) error {
+	return core.WriteFileAtomic(layout.Fidelity(s.Dir), func(w *os.File) error {
 		_, err := w.Write(append(b, '\n'))
 		return err
 	})
@@ -239,7 +227,7 @@ func (s *Session) SaveFidelity(f Fidelity) error {
 // ReadFidelity reads fidelity.json (os.ErrNotExist when none was chosen).
 func (s *Session) ReadFidelity() (Fidelity, error) {
 	var f Fidelity
-	b, err := os.ReadFile(s.Path(FidelityFile))
+	b, err := os.ReadFile(layout.Fidelity(s.Dir))
 	if err != nil {
 		return f, fmt.Errorf("sessions: %q: fidelity: %w", s.Manifest.Name, err)
 	}

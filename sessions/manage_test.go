@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ravestation/rave/audio"
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train"
 )
 
@@ -27,7 +27,7 @@ func TestSummaryStates(t *testing.T) {
 	}
 	status := func(state string, stage train.Stage) {
 		t.Helper()
-		if err := train.WriteStatus(s.Path(train.StatusFile), train.Status{State: state, Stage: stage, Step: 5}); err != nil {
+		if err := train.WriteStatus(s.Path(layout.StatusFile), train.Status{State: state, Stage: stage, Step: 5}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -36,10 +36,10 @@ func TestSummaryStates(t *testing.T) {
 		want State
 	}{
 		{func() {}, StateEmpty},
-		{func() { touch(audio.DatasetBinName) }, StatePreprocessed},
-		{func() { touch(train.CheckpointDir, "step-000000000100", train.CheckpointModel) }, StateTraining},
+		{func() { touch(layout.DatasetBinFile) }, StatePreprocessed},
+		{func() { touch(layout.CheckpointDir, "step-000000000100", layout.CheckpointModelFile) }, StateTraining},
 		{func() { status("stopped", train.StageAdversarial) }, StateStage2},
-		{func() { touch(ModelFile); status("done", train.StageAdversarial) }, StateTrained},
+		{func() { touch(layout.ModelFile); status("done", train.StageAdversarial) }, StateTrained},
 	}
 	for i, st := range steps {
 		st.do()

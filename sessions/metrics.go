@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train"
 )
 
@@ -14,7 +15,7 @@ type MetricsRecord = train.MetricsRecord
 // records and no error; torn lines (from a killed trainer) are skipped and
 // counted.
 func (s *Session) ReadMetrics() (records []MetricsRecord, skipped int, err error) {
-	f, err := os.Open(s.Path(train.MetricsFile))
+	f, err := os.Open(layout.Metrics(s.Dir))
 	if os.IsNotExist(err) {
 		return nil, 0, nil
 	}

@@ -1,11 +1,13 @@
 // Package sessions manages session folders: one folder per model being
 // built, holding its manifest (session.json), dataset, checkpoints, metrics
-// and exports.
+// and exports. It creates, lists, renames, copies and deletes them, locks
+// them for the job using them, starts and stops detached training jobs,
+// writes model cards, and resolves a session name or file to its model or
+// prior (OpenModel, OpenPrior); rendering with them is core/render's.
 //
 // Layout (DESIGN.md "Files"): $RAVE_HOME/sessions/NAME/ (RAVE_HOME defaults
-// to ~/.local/share/rave) with session.json, dataset.bin + dataset.json,
-// checkpoints/, metrics.jsonl, status.json, analysis.json and exports/.
-// Every file is written atomically (temporary file, fsync, rename).
+// to ~/.local/share/rave); sessions/layout names every file and folder in
+// it. Every file is written atomically (temporary file, fsync, rename).
 package sessions
 
 import (
@@ -18,6 +20,7 @@ import (
 	"unicode"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // HomeEnv names the variable that overrides the data folder.
@@ -28,9 +31,6 @@ const (
 	FormatName    = "rave-station-session"
 	FormatVersion = 1
 )
-
-// ManifestFile is the name of the manifest inside a session folder.
-const ManifestFile = "session.json"
 
 // ErrNotFound is returned when a session does not exist.
 var ErrNotFound = errors.New("session not found")
@@ -59,7 +59,7 @@ func Root() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(h, "sessions"), nil
+	return filepath.Join(h, layout.SessionsDir), nil
 }
 
 // ValidateName accepts 1–64 characters of letters, digits, '-', '_' and
@@ -116,7 +116,7 @@ func (s *Session) Save() error {
 	if err != nil {
 		return fmt.Errorf("sessions: %s: %w", s.Manifest.Name, err)
 	}
-	return core.WriteFileAtomic(s.Path(ManifestFile), func(f *os.File) error {
+	return core.WriteFileAtomic(layout.Manifest(s.Dir), func(f *os.File) error {
 		_, err := f.Write(append(b, '\n'))
 		return err
 	})
@@ -162,7 +162,7 @@ func Open(name string) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	b, err := os.ReadFile(layout.Manifest(dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("sessions: %q: %w (create it with `rave preprocess --session %s DIR`)", name, ErrNotFound, name)
 	}

@@ -2,10 +2,9 @@ package sessions
 
 import (
 	"errors"
+	"github.com/ravestation/rave/sessions/layout"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -60,57 +59,11 @@ func TestOpenRefusesForeignAndNewerFormats(t *testing.T) {
 		{`{"format":"something-else","version":1}`, `format "something-else"`},
 		{`not json`, "not valid JSON"},
 	} {
-		os.WriteFile(s.Path(ManifestFile), []byte(c.body), 0o644)
+		os.WriteFile(s.Path(layout.ManifestFile), []byte(c.body), 0o644)
 		if _, err := Open("x"); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("Open with %s = %v, want an error mentioning %q", c.body, err, c.want)
 		}
 	}
-}
-
-func TestLockRefusesSecondHolderAndNamesPID(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("locked")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Hold the lock from a child process (flock is per open file, so a
-	// second process is the honest test), then try from here.
-	cmd := exec.Command("flock", "-n", s.Path(LockFile), "sh", "-c", "echo $$ trainer > "+s.Path(LockFile)+"; sleep 5")
-	if _, err := exec.LookPath("flock"); err != nil {
-		t.Skip("flock(1) not installed")
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killGroup := func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	defer killGroup()
-	var lerr error
-	for range 100 {
-		if pid, held := s.HolderPID(); held && pid > 0 {
-			_, lerr = s.Acquire("test")
-			break
-		}
-		sleepMs(20)
-	}
-	if !errors.Is(lerr, ErrLocked) || !strings.Contains(lerr.Error(), "pid ") {
-		t.Fatalf("Acquire while held = %v, want ErrLocked naming the pid", lerr)
-	}
-	killGroup()
-	cmd.Wait()
-	// The killed shell releases the flock when the kernel closes its files,
-	// which can lag the signal by a moment.
-	var l *Lock
-	for range 100 {
-		if l, err = s.Acquire("test"); err == nil {
-			break
-		}
-		sleepMs(20)
-	}
-	if err != nil {
-		t.Fatalf("Acquire after the holder died = %v", err)
-	}
-	l.Release()
 }
 
 func TestDuplicate(t *testing.T) {

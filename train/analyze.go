@@ -5,17 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/sessions/layout"
 )
-
-// AnalysisFile is the fidelity report written into a session folder.
-const AnalysisFile = "analysis.json"
 
 // AnalysisReport is the content of analysis.json: the latent analysis and
 // the number of PCA dimensions each common fidelity needs.
@@ -47,7 +44,7 @@ type FidelityChoice struct {
 // chunk is used instead, and the report's Source says so; with too little
 // audio in all, the error says how much more is needed.
 func Analyze(sessionDir string, seed uint64, valFraction float64) (*AnalysisReport, error) {
-	path := filepath.Join(sessionDir, ModelFile)
+	path := layout.Model(sessionDir)
 	m, err := model.Load(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: analyze: %w (train the session first)", err)
@@ -91,7 +88,7 @@ func Analyze(sessionDir string, seed uint64, valFraction float64) (*AnalysisRepo
 		rep.Dims = append(rep.Dims, FidelityChoice{F: f, Exact: e, Reference: r})
 	}
 	b, _ := json.MarshalIndent(rep, "", "  ")
-	err = core.WriteFileAtomic(filepath.Join(sessionDir, AnalysisFile), func(f *os.File) error {
+	err = core.WriteFileAtomic(layout.Analysis(sessionDir), func(f *os.File) error {
 		_, err := f.Write(append(b, '\n'))
 		return err
 	})

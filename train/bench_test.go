@@ -9,7 +9,6 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/ravestation/rave/core"
@@ -62,9 +61,7 @@ func peakRSS() uint64 {
 			}
 		}
 	}
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return uint64(ru.Maxrss) * 1024
+	return rusageMaxRSS()
 }
 
 // BenchmarkTrainStep times one optimisation step at the reference's

@@ -10,18 +10,7 @@ import (
 	"strings"
 
 	"github.com/ravestation/rave/core"
-)
-
-// CheckpointDir is the folder of checkpoints inside a session.
-const CheckpointDir = "checkpoints"
-
-// Files inside a checkpoint folder.
-const (
-	// CheckpointModel is the model (encoder, decoder, discriminator and
-	// buffers) in the format core/model reads.
-	CheckpointModel = "model.safetensors"
-	// CheckpointState is the trainer state: optimiser moments and counters.
-	CheckpointState = "trainer.safetensors"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // CheckpointFormat and CheckpointVersion identify our trainer-state files.
@@ -32,10 +21,6 @@ const (
 
 // ErrNoCheckpoint is returned when a folder holds no usable checkpoint.
 var ErrNoCheckpoint = errors.New("no checkpoint")
-
-// checkpointName returns the folder name of the checkpoint of a step; names
-// sort in step order.
-func checkpointName(step int64) string { return fmt.Sprintf("step-%012d", step) }
 
 const tmpPrefix = ".tmp-"
 
@@ -49,8 +34,8 @@ func SaveCheckpoint(dir string, step int64, write func(tmp string) error, keep i
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("train: checkpoint: %w", err)
 	}
-	final := filepath.Join(dir, checkpointName(step))
-	tmp, err := os.MkdirTemp(dir, tmpPrefix+checkpointName(step)+"-")
+	final := filepath.Join(dir, layout.CheckpointName(step))
+	tmp, err := os.MkdirTemp(dir, tmpPrefix+layout.CheckpointName(step)+"-")
 	if err != nil {
 		return "", fmt.Errorf("train: checkpoint at step %d not written (the previous one is intact): %w", step, err)
 	}
@@ -101,7 +86,7 @@ func listCheckpoints(dir string) []string {
 	}
 	var out []string
 	for _, e := range entries {
-		if e.IsDir() && strings.HasPrefix(e.Name(), "step-") {
+		if e.IsDir() && layout.IsCheckpointName(e.Name()) {
 			out = append(out, filepath.Join(dir, e.Name()))
 		}
 	}

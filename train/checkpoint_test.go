@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"github.com/ravestation/rave/sessions/layout"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,7 +25,7 @@ func readMarker(p string) error {
 }
 
 func TestCheckpointsKeepLastAndSkipDamaged(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), CheckpointDir)
+	dir := filepath.Join(t.TempDir(), layout.CheckpointDir)
 	for step := int64(1); step <= 4; step++ {
 		if _, err := SaveCheckpoint(dir, step*100, writeMarker(fmt.Sprint(step)), 2); err != nil {
 			t.Fatal(err)
@@ -39,7 +40,7 @@ func TestCheckpointsKeepLastAndSkipDamaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if filepath.Base(path) != checkpointName(300) || len(warns) != 1 {
+	if filepath.Base(path) != layout.CheckpointName(300) || len(warns) != 1 {
 		t.Fatalf("latest = %s (warnings %v), want step 300 with one warning", path, warns)
 	}
 }
@@ -51,7 +52,7 @@ func TestNoCheckpoint(t *testing.T) {
 }
 
 func TestCheckpointWriteFailureKeepsPrevious(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), CheckpointDir)
+	dir := filepath.Join(t.TempDir(), layout.CheckpointDir)
 	if _, err := SaveCheckpoint(dir, 1, writeMarker("1"), 3); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestCheckpointWriteFailureKeepsPrevious(t *testing.T) {
 		t.Fatal("failed write reported success")
 	}
 	path, _, err := LatestCheckpoint(dir, readMarker)
-	if err != nil || filepath.Base(path) != checkpointName(1) {
+	if err != nil || filepath.Base(path) != layout.CheckpointName(1) {
 		t.Fatalf("after a failed write latest = %s, %v; want step 1", path, err)
 	}
 	entries, _ := os.ReadDir(dir)

@@ -1,3 +1,5 @@
+//go:build unix
+
 package train
 
 import (
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // The kill test runs the trainer in a child process (this test binary,
@@ -60,26 +63,26 @@ func killConfig() Config {
 // status.json parses, and metrics.jsonl holds only whole lines.
 func checkSessionWhole(t *testing.T, dir string) {
 	t.Helper()
-	if _, _, err := LatestCheckpoint(filepath.Join(dir, CheckpointDir), func(p string) error {
+	if _, _, err := LatestCheckpoint(filepath.Join(dir, layout.CheckpointDir), func(p string) error {
 		_, err := loadCheckpoint(p)
 		return err
 	}); err != nil {
 		t.Fatalf("no loadable checkpoint: %v", err)
 	}
-	for _, p := range listCheckpoints(filepath.Join(dir, CheckpointDir)) {
+	for _, p := range listCheckpoints(filepath.Join(dir, layout.CheckpointDir)) {
 		if _, err := loadCheckpoint(p); err != nil {
 			t.Fatalf("checkpoint %s is damaged: %v", filepath.Base(p), err)
 		}
 	}
-	if _, err := model.Load(filepath.Join(dir, ModelFile)); err != nil {
+	if _, err := model.Load(filepath.Join(dir, layout.ModelFile)); err != nil {
 		t.Fatalf("session model damaged: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, StatusFile)); err == nil {
-		if _, err := ReadStatus(filepath.Join(dir, StatusFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, layout.StatusFile)); err == nil {
+		if _, err := ReadStatus(filepath.Join(dir, layout.StatusFile)); err != nil {
 			t.Fatalf("status.json damaged: %v", err)
 		}
 	}
-	if f, err := os.Open(filepath.Join(dir, MetricsFile)); err == nil {
+	if f, err := os.Open(filepath.Join(dir, layout.MetricsFile)); err == nil {
 		_, skipped, err := ReadMetrics(f)
 		f.Close()
 		if err != nil {
@@ -114,7 +117,7 @@ func TestSIGKILLDuringCheckpoints(t *testing.T) {
 	// Let a first run write its step-0 checkpoint.
 	first := start()
 	for i := 0; ; i++ {
-		if _, err := os.Stat(filepath.Join(dir, ModelFile)); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, layout.ModelFile)); err == nil {
 			break
 		}
 		if i > 600 {
@@ -137,7 +140,7 @@ func TestSIGKILLDuringCheckpoints(t *testing.T) {
 		checkSessionWhole(t, dir)
 	}
 	// Resume and finish a few steps past the newest checkpoint.
-	path, _, _ := LatestCheckpoint(filepath.Join(dir, CheckpointDir), nil)
+	path, _, _ := LatestCheckpoint(filepath.Join(dir, layout.CheckpointDir), nil)
 	var last int64
 	fmt.Sscanf(filepath.Base(path), "step-%d", &last)
 	t.Logf("killed the trainer %d times; newest checkpoint at step %d", kills, last)
@@ -149,7 +152,7 @@ func TestSIGKILLDuringCheckpoints(t *testing.T) {
 		t.Fatalf("resumed run failed: %v", err)
 	}
 	checkSessionWhole(t, dir)
-	st, err := ReadStatus(filepath.Join(dir, StatusFile))
+	st, err := ReadStatus(filepath.Join(dir, layout.StatusFile))
 	if err != nil || st.State != "done" || st.Step != last+3 {
 		t.Fatalf("final status %+v, %v; want done at step %d", st, err, last+3)
 	}
@@ -188,11 +191,11 @@ func TestFullDiskKeepsPreviousCheckpoint(t *testing.T) {
 	if !strings.Contains(out, "previous one is intact") || !strings.Contains(out, "file too large") {
 		t.Fatalf("unclear error on a full disk:\n%s", out)
 	}
-	path, _, err := LatestCheckpoint(filepath.Join(dir, CheckpointDir), func(p string) error {
+	path, _, err := LatestCheckpoint(filepath.Join(dir, layout.CheckpointDir), func(p string) error {
 		_, err := loadCheckpoint(p)
 		return err
 	})
-	if err != nil || filepath.Base(path) != checkpointName(2) {
+	if err != nil || filepath.Base(path) != layout.CheckpointName(2) {
 		t.Fatalf("after the failed write the newest checkpoint is %s (%v), want step 2", path, err)
 	}
 	checkSessionWhole(t, dir)

@@ -15,10 +15,8 @@ import (
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/sessions/layout"
 )
-
-// RunsDir holds one manifest per training run inside a session.
-const RunsDir = "runs"
 
 // RunManifest records what a training run was: enough to reproduce it and
 // to tell runs apart (seed, preset and the settings that differ from it,
@@ -128,7 +126,7 @@ func newRunManifest(dir string, cfg Config, modelJSON string, step int64, resume
 
 // save writes the manifest to runs/run-ID.json atomically.
 func (r *RunManifest) save(sessionDir string) error {
-	dir := filepath.Join(sessionDir, RunsDir)
+	dir := layout.Runs(sessionDir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -136,7 +134,7 @@ func (r *RunManifest) save(sessionDir string) error {
 	if err != nil {
 		return err
 	}
-	return core.WriteFileAtomic(filepath.Join(dir, "run-"+r.ID+".json"), func(f *os.File) error {
+	return core.WriteFileAtomic(layout.Run(sessionDir, r.ID), func(f *os.File) error {
 		_, err := f.Write(append(b, '\n'))
 		return err
 	})
@@ -144,7 +142,7 @@ func (r *RunManifest) save(sessionDir string) error {
 
 // ReadRuns returns the session's run manifests, oldest first.
 func ReadRuns(sessionDir string) ([]RunManifest, error) {
-	matches, err := filepath.Glob(filepath.Join(sessionDir, RunsDir, "run-*.json"))
+	matches, err := filepath.Glob(layout.RunGlob(sessionDir))
 	if err != nil {
 		return nil, err
 	}

@@ -72,12 +72,6 @@ const (
 	EventDone       EventKind = "done"
 )
 
-// MetricsFile is the name of the metrics log inside a session folder.
-const MetricsFile = "metrics.jsonl"
-
-// StatusFile is the name of the heartbeat file of a running job.
-const StatusFile = "status.json"
-
 // MetricsLog appends one JSON line per logged step to metrics.jsonl. Lines
 // are flushed and synced on every write, so a killed process loses at most
 // the line it was writing; a torn last line is skipped by ReadMetrics.

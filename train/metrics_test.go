@@ -1,6 +1,7 @@
 package train
 
 import (
+	"github.com/ravestation/rave/sessions/layout"
 	"math"
 	"os"
 	"path/filepath"
@@ -10,7 +11,7 @@ import (
 )
 
 func TestMetricsRoundTripWithNaNAndTornLine(t *testing.T) {
-	path := filepath.Join(t.TempDir(), MetricsFile)
+	path := filepath.Join(t.TempDir(), layout.MetricsFile)
 	m, err := OpenMetrics(path)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +39,7 @@ func TestMetricsRoundTripWithNaNAndTornLine(t *testing.T) {
 }
 
 func TestStatusRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), StatusFile)
+	path := filepath.Join(t.TempDir(), layout.StatusFile)
 	if err := WriteStatus(path, Status{PID: 42, State: "running", Step: 7, Stage: StageVAE, Losses: map[string]float64{"kl": 1.5}}); err != nil {
 		t.Fatal(err)
 	}

@@ -15,18 +15,7 @@ import (
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/prior"
-)
-
-// Files and folders of the latent prior inside a session folder.
-const (
-	// PriorDir holds everything the prior trainer writes.
-	PriorDir = "prior"
-	// PriorFile is the newest prior, inside PriorDir (a hard link to the
-	// newest checkpoint's weights).
-	PriorFile = "prior.safetensors"
-	// PriorCheckpointState is the trainer state inside a prior checkpoint
-	// folder (Adam moments and counters); the weights are PriorFile.
-	PriorCheckpointState = "trainer.safetensors"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // PriorCheckpointFormat identifies prior trainer-state files.
@@ -154,8 +143,8 @@ type priorTrainer struct {
 // always in prior/prior.safetensors. The caller holds the session lock.
 func RunPrior(ctx context.Context, cfg PriorConfig, events chan<- Event) (err error) {
 	t := &priorTrainer{}
-	t.runner = runner{job: t, dir: filepath.Join(cfg.SessionDir, PriorDir), events: events, runStart: time.Now(), avgStatus: true,
-		names: naming{weights: PriorFile, model: PriorFile, errs: "train: prior: ", step: "prior step", thing: "prior"}}
+	t.runner = runner{job: t, dir: layout.Prior(cfg.SessionDir), events: events, runStart: time.Now(), avgStatus: true,
+		names: naming{weights: layout.PriorFile, model: layout.PriorFile, errs: "train: prior: ", step: "prior step", thing: "prior"}}
 	defer func() {
 		t.closeMetrics()
 		if err != nil {
@@ -201,7 +190,7 @@ func (t *priorTrainer) setup(ctx context.Context, cfg PriorConfig) error {
 		return fmt.Errorf("train: prior: invalid config (frames %d, batch %d, intervals %d/%d/%d)",
 			t.cfg.Frames, t.cfg.Batch, t.cfg.LogEvery, t.cfg.ValEvery, t.cfg.CheckpointEvery)
 	}
-	m, err := model.Load(filepath.Join(t.cfg.SessionDir, ModelFile))
+	m, err := model.Load(layout.Model(t.cfg.SessionDir))
 	if err != nil {
 		return fmt.Errorf("train: prior: %w (train the session's model first)", err)
 	}
@@ -258,7 +247,7 @@ func (t *priorTrainer) encodeDataset(ctx context.Context, m *model.Model) error 
 	k := t.p.Config().Dims
 	t.frames = ds.ChunkLen() / m.Config.CompressionRatio()
 	var key latentsKey
-	cache := filepath.Join(t.dir, PriorLatentsFile)
+	cache := filepath.Join(t.dir, layout.PriorLatentsFile)
 	if id := datasetIdentity(t.cfg.SessionDir); !t.cfg.NoCache && id.Hash != "" {
 		key = latentsKey{model: m.Hash(), dims: k, dataset: fmt.Sprintf("%s/%d/%d", id.Hash, ds.Len(), ds.ChunkLen())}
 		lat, frames, err := readLatents(cache, key)
@@ -361,10 +350,10 @@ func (t *priorTrainer) save(tmp string, meta map[string]string) error {
 	meta["format"], meta["config"] = PriorCheckpointFormat, string(cfgJSON)
 	meta["model_step"] = strconv.FormatInt(t.modelStep, 10)
 	moments := adamState("adam", t.tr.Opt, meta)
-	if err := t.p.Save(filepath.Join(tmp, PriorFile)); err != nil {
+	if err := t.p.Save(filepath.Join(tmp, layout.PriorFile)); err != nil {
 		return err
 	}
-	return core.WriteSafetensors(filepath.Join(tmp, PriorCheckpointState), moments, meta)
+	return core.WriteSafetensors(filepath.Join(tmp, layout.CheckpointStateFile), moments, meta)
 }
 
 // priorLoaded is a prior checkpoint read back.
@@ -373,8 +362,8 @@ type priorLoaded = saved[*prior.Prior]
 // loadPriorCheckpoint reads the prior checkpoint at p.
 func loadPriorCheckpoint(p string) (priorLoaded, error) {
 	return readSaved(p, func(p string) (*prior.Prior, error) {
-		return prior.Load(filepath.Join(p, PriorFile))
-	}, PriorCheckpointState, PriorCheckpointFormat)
+		return prior.Load(filepath.Join(p, layout.PriorFile))
+	}, layout.CheckpointStateFile, PriorCheckpointFormat)
 }
 
 // restore takes the run's state from got, the checkpoint at path, with

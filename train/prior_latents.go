@@ -14,10 +14,6 @@ import (
 	"github.com/ravestation/rave/core"
 )
 
-// PriorLatentsFile caches the encoded dataset inside PriorDir, so a
-// resumed prior run need not encode it again.
-const PriorLatentsFile = "latents.bin"
-
 // Latent cache layout (little-endian): magic "RVPL", version uint32,
 // model hash [32]byte, dataset hash (uint32 length, bytes), dims, chunks,
 // frames (uint32 each), then chunks × dims × frames float32 values, then

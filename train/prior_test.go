@@ -12,6 +12,7 @@ import (
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // priorSession returns a synthetic session holding an untrained tiny model
@@ -30,7 +31,7 @@ func priorSession(t *testing.T) string {
 		t.Fatal(err)
 	}
 	whiten(t, m, dir)
-	if err := m.Save(filepath.Join(dir, ModelFile)); err != nil {
+	if err := m.Save(filepath.Join(dir, layout.ModelFile)); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -83,8 +84,8 @@ func TestRunPriorLearns(t *testing.T) {
 	if !(last < math.Log(32)) || !(last < first) {
 		t.Errorf("validation cross-entropy %.3f → %.3f, want a drop below log 32 = %.3f", first, last, math.Log(32))
 	}
-	for _, f := range []string{PriorFile, MetricsFile, StatusFile, PriorLatentsFile} {
-		if _, err := os.Stat(filepath.Join(dir, PriorDir, f)); err != nil {
+	for _, f := range []string{layout.PriorFile, layout.MetricsFile, layout.StatusFile, layout.PriorLatentsFile} {
+		if _, err := os.Stat(filepath.Join(dir, layout.PriorDir, f)); err != nil {
 			t.Errorf("missing prior/%s: %v", f, err)
 		}
 	}
@@ -96,7 +97,7 @@ func TestRunPriorLearns(t *testing.T) {
 
 func readPriorMetrics(t *testing.T, dir string) []MetricsRecord {
 	t.Helper()
-	f, err := os.Open(filepath.Join(dir, PriorDir, MetricsFile))
+	f, err := os.Open(filepath.Join(dir, layout.PriorDir, layout.MetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,11 +132,11 @@ func TestRunPriorResumeExact(t *testing.T) {
 	cfg.CheckpointEvery = 7 // intervals of a resumed run are the checkpoint's
 	runPrior(t, context.Background(), cfg, nil)
 
-	wa, err := os.ReadFile(filepath.Join(a, PriorDir, PriorFile))
+	wa, err := os.ReadFile(filepath.Join(a, layout.PriorDir, layout.PriorFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	wb, err := os.ReadFile(filepath.Join(b, PriorDir, PriorFile))
+	wb, err := os.ReadFile(filepath.Join(b, layout.PriorDir, layout.PriorFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func whiten(t *testing.T, m *model.Model, dir string) {
 }
 
 func TestPriorLatentsCache(t *testing.T) {
-	path := filepath.Join(t.TempDir(), PriorLatentsFile)
+	path := filepath.Join(t.TempDir(), layout.PriorLatentsFile)
 	key := latentsKey{model: [32]byte{1, 2}, dataset: "abc/3/1024", dims: 2}
 	lat := [][]float32{{1, 2, 3, 4}, {5, 6, 7, 8}, {-1, float32(math.Pi), 0, 1e-30}}
 	if err := writeLatents(path, key, lat, 2); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // job is what a trainer supplies to the runner that drives it: its step,
@@ -93,7 +94,7 @@ func statusPath(sessionDir, dir string) string {
 	if sessionDir == "" {
 		return ""
 	}
-	return filepath.Join(dir, StatusFile)
+	return layout.Status(dir)
 }
 
 // starting is the verb of a run's first message.
@@ -143,7 +144,7 @@ func (r *runner) record(ev Event) error {
 
 // openMetrics opens the metrics log of the runner's folder.
 func (r *runner) openMetrics() (err error) {
-	r.metrics, err = OpenMetrics(filepath.Join(r.dir, MetricsFile))
+	r.metrics, err = OpenMetrics(layout.Metrics(r.dir))
 	return err
 }
 
@@ -215,7 +216,7 @@ func latestLoaded[T any](dir string, load func(path string) (T, error)) (path st
 // the runner's counters, see restored). The checkpoints passed over are
 // reported as warnings. It returns false where there is no checkpoint.
 func resumeLatest[T any](r *runner, load func(path string) (T, error), restore func(path string, got T) error) (bool, error) {
-	path, got, warns, err := latestLoaded(filepath.Join(r.dir, CheckpointDir), load)
+	path, got, warns, err := latestLoaded(layout.Checkpoints(r.dir), load)
 	for _, w := range warns {
 		r.emit(Event{Kind: EventWarning, Message: w})
 	}
@@ -252,7 +253,7 @@ func (r *runner) checkpoint() error {
 		"step":           strconv.FormatInt(r.step, 10),
 		"wall_s":         strconv.FormatFloat(r.wall().Seconds(), 'f', 3, 64),
 	}
-	path, err := SaveCheckpoint(filepath.Join(r.dir, CheckpointDir), r.step, func(tmp string) error {
+	path, err := SaveCheckpoint(layout.Checkpoints(r.dir), r.step, func(tmp string) error {
 		return r.job.save(tmp, meta)
 	}, r.job.schedule().keep)
 	if err != nil {

@@ -3,7 +3,6 @@ package train
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // stepGCPercent is the garbage collector's target (GOGC) during a step.
@@ -352,11 +352,11 @@ func (t *trainer) validate() error {
 	}
 	if v := losses["validation"]; finite(v) && (t.bestVal == 0 || v < t.bestVal) {
 		t.m.Step, t.m.Stage = t.step, int(t.stage)
-		if err := t.m.Save(filepath.Join(t.dir, BestModelFile)); err != nil {
+		if err := t.m.Save(layout.BestModel(t.dir)); err != nil {
 			return fmt.Errorf("train: best model: %w", err)
 		}
 		t.bestVal = v
-		note := "best so far: " + BestModelFile
+		note := "best so far: " + layout.BestModelFile
 		if ev.Message != "" {
 			note = ev.Message + "; " + note
 		}

@@ -18,20 +18,8 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/sessions/layout"
 )
-
-// ModelFile is the inference model inside a session folder, refreshed at
-// every checkpoint (a hard link to the newest checkpoint's model).
-const ModelFile = "model.safetensors"
-
-// BestModelFile is the model of the lowest validation distance so far in a
-// session folder, rewritten (atomically) whenever a validation improves on
-// it: the reference's best.ckpt (a ModelCheckpoint on "validation").
-const BestModelFile = "best.safetensors"
-
-// ControlFile is polled by the trainer for requests from the workstation:
-// {"force_stage2": true} starts the adversarial stage at the next step.
-const ControlFile = "control.json"
 
 // ErrDiverged is returned when the loss becomes NaN or infinite again after
 // one recovery.
@@ -76,7 +64,7 @@ func Run(ctx context.Context, cfg Config, events chan<- Event) (err error) {
 	t := &trainer{lrScale: 1}
 	t.runner = runner{job: t, dir: cfg.SessionDir, status: statusPath(cfg.SessionDir, cfg.SessionDir),
 		events: events, runStart: time.Now(),
-		names: naming{weights: CheckpointModel, model: ModelFile, errs: "train: ", step: "step", thing: "model"}}
+		names: naming{weights: layout.CheckpointModelFile, model: layout.ModelFile, errs: "train: ", step: "step", thing: "model"}}
 	defer func() {
 		if t.ds != nil {
 			t.ds.Close()
@@ -178,12 +166,12 @@ type loaded = saved[*model.Model]
 // and the trainer state.
 func loadCheckpoint(p string) (loaded, error) {
 	return readSaved(p, func(p string) (*model.Model, error) {
-		m, err := model.Load(filepath.Join(p, CheckpointModel))
+		m, err := model.Load(filepath.Join(p, layout.CheckpointModelFile))
 		if err == nil && m.Disc == nil {
 			return nil, errors.New("checkpoint model has no discriminator")
 		}
 		return m, err
-	}, CheckpointState, CheckpointFormat)
+	}, layout.CheckpointStateFile, CheckpointFormat)
 }
 
 // restore takes the run's state from got, the checkpoint at path, with
@@ -243,10 +231,10 @@ func (t *trainer) save(tmp string, meta map[string]string) error {
 	for _, name := range []string{"enc", "dec", "disc"} {
 		moments = append(moments, adamState("adam."+name, t.adams[name], meta)...)
 	}
-	if err := t.m.Save(filepath.Join(tmp, CheckpointModel)); err != nil {
+	if err := t.m.Save(filepath.Join(tmp, layout.CheckpointModelFile)); err != nil {
 		return err
 	}
-	return core.WriteSafetensors(filepath.Join(tmp, CheckpointState), moments, meta)
+	return core.WriteSafetensors(filepath.Join(tmp, layout.CheckpointStateFile), moments, meta)
 }
 
 // stepEvent is the job's: β and the learning rate of the step.
@@ -295,7 +283,7 @@ func (t *trainer) pollControl() {
 	if t.stage == StageAdversarial || t.step%max(t.cfg.LogEvery, 1) != 0 {
 		return
 	}
-	b, err := os.ReadFile(filepath.Join(t.dir, ControlFile))
+	b, err := os.ReadFile(layout.Control(t.dir))
 	if err != nil {
 		return
 	}
@@ -304,7 +292,7 @@ func (t *trainer) pollControl() {
 	}
 	if json.Unmarshal(b, &c) == nil && c.ForceStage2 && t.step < t.cfg.Stage1Steps {
 		t.cfg.Stage1Steps = t.step
-		os.Remove(filepath.Join(t.dir, ControlFile))
+		os.Remove(layout.Control(t.dir))
 	}
 }
 
@@ -315,7 +303,7 @@ func (t *trainer) recoverNaN(losses map[string]float64) error {
 	if t.nanHits >= 1 {
 		return fmt.Errorf("train: %w: the loss is not finite at step %d (%s) again after restoring a checkpoint and lowering the learning rate to %g; lower --lr further, or check the dataset for silent or clipped audio", ErrDiverged, t.step, bad, t.cfg.LR*t.lrScale)
 	}
-	path, got, _, err := latestLoaded(filepath.Join(t.dir, CheckpointDir), loadCheckpoint)
+	path, got, _, err := latestLoaded(layout.Checkpoints(t.dir), loadCheckpoint)
 	if err != nil {
 		return fmt.Errorf("train: the loss is not finite at step %d and no checkpoint can be restored: %w", t.step, err)
 	}

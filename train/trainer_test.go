@@ -14,6 +14,7 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // synthSession writes a session folder whose dataset is a synthetic
@@ -115,11 +116,11 @@ func TestTrainTinyLearns(t *testing.T) {
 	if v[len(v)-1] > v[0]/2 {
 		t.Errorf("held-out distance fell from %.3f to %.3f, want at most half", v[0], v[len(v)-1])
 	}
-	if _, err := os.Stat(filepath.Join(dir, ModelFile)); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, layout.ModelFile)); err != nil {
 		t.Errorf("no model file: %v", err)
 	}
 	// best.safetensors is the model of the lowest validation.
-	best, err := model.Load(filepath.Join(dir, BestModelFile))
+	best, err := model.Load(filepath.Join(dir, layout.BestModelFile))
 	if err != nil {
 		t.Fatalf("best model: %v", err)
 	}
@@ -135,7 +136,7 @@ func TestTrainTinyLearns(t *testing.T) {
 }
 
 func modelBits(t *testing.T, dir string) map[string][]float32 {
-	return fileBits(t, filepath.Join(dir, ModelFile))
+	return fileBits(t, filepath.Join(dir, layout.ModelFile))
 }
 
 func fileBits(t *testing.T, path string) map[string][]float32 {
@@ -185,14 +186,14 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(ch)
-	st, err := ReadStatus(filepath.Join(split, StatusFile))
+	st, err := ReadStatus(filepath.Join(split, layout.StatusFile))
 	if err != nil || st.State != "stopped" || st.Step >= 16 {
 		t.Fatalf("interrupted run: status %+v, %v; want stopped before the end", st, err)
 	}
 	t.Logf("interrupted at step %d, resuming", st.Step)
 	collect(t, cfg(split))
 
-	for _, file := range []string{ModelFile, BestModelFile} {
+	for _, file := range []string{layout.ModelFile, layout.BestModelFile} {
 		a, b := fileBits(t, filepath.Join(whole, file)), fileBits(t, filepath.Join(split, file))
 		if len(a) != len(b) {
 			t.Fatalf("%s: %d tensors vs %d", file, len(a), len(b))
@@ -245,7 +246,7 @@ func TestNaNRecovery(t *testing.T) {
 	if !errors.Is(err, ErrDiverged) {
 		t.Fatalf("Run with a loss that stays NaN = %v, want ErrDiverged", err)
 	}
-	st, _ := ReadStatus(filepath.Join(dir2, StatusFile))
+	st, _ := ReadStatus(filepath.Join(dir2, layout.StatusFile))
 	if st.State != "failed" {
 		t.Errorf("status after divergence: %+v", st)
 	}

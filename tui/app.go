@@ -14,6 +14,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/tui/demo"
 )
 
@@ -62,6 +63,7 @@ type app struct {
 	fatal     *fatalMsg
 	showHelp  bool
 	clipAsk   *prompt // "open clip file" prompt
+	released  bool    // release has run: the final model of a quit
 }
 
 // newModel builds the root model for opts.
@@ -82,6 +84,7 @@ func newModel(opts Options) app {
 		player:   newPlayerBar(c, opts.NoAudio),
 		help:     h,
 	}
+	m.training.life, m.sessions.life = opts.ctx, opts.ctx
 	m.resize(c.Width, c.Height)
 	return m
 }
@@ -349,9 +352,25 @@ func (m app) clipPromptKey(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	return m, cmd
 }
 
-// quit stops the watchers, the live track and the player; a training job
-// runs on.
+// quit releases what the app runs (release) and ends the program; a
+// training job runs on.
 func (m app) quit() (tea.Model, tea.Cmd) {
+	m.release()
+	return m, tea.Quit
+}
+
+// release stops what the app runs beside the program: the training
+// watcher, the live track, a preprocessing job and the sound device. quit
+// calls it, and Run calls it again on the final model, because a program
+// can also end without a quit key (a signal, teatest's Quit); a second
+// call does nothing. Under Serve, where the final model is out of reach,
+// Options.ctx (the SSH session's context) ends the watcher and the
+// preprocessing instead. A training job runs on.
+func (m *app) release() {
+	if m.released {
+		return
+	}
+	m.released = true
 	m.training.close()
 	m.latent.closeLive()
 	if m.sessions.prep != nil {
@@ -360,7 +379,6 @@ func (m app) quit() (tea.Model, tea.Cmd) {
 	if m.player.p != nil {
 		m.player.p.Close()
 	}
-	return m, tea.Quit
 }
 
 // setStatus shows a note that clears itself.
@@ -378,7 +396,7 @@ func (m app) loadModelCmd(s *sessions.Session) tea.Cmd {
 	return func() tea.Msg {
 		c, err := load(s)
 		mod := time.Time{}
-		if fi, e := os.Stat(s.Path(sessions.ModelFile)); e == nil {
+		if fi, e := os.Stat(s.Path(layout.ModelFile)); e == nil {
 			mod = fi.ModTime()
 		}
 		return modelLoadedMsg{session: s.Manifest.Name, codec: c, mod: mod, err: err}

@@ -13,6 +13,7 @@ import (
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/tui/demo"
 )
 
@@ -152,7 +153,7 @@ func (c *modelCodec) NewFrameDecoder(block int) (FrameDecoder, StreamDelay, erro
 // no latent analysis, the fidelity curve comes from analysis.json if the
 // session has one.
 func loadSessionModel(s *sessions.Session) (Codec, error) {
-	path := s.Path(sessions.ModelFile)
+	path := layout.Model(s.Dir)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, errNoModel
 	}
@@ -162,7 +163,7 @@ func loadSessionModel(s *sessions.Session) (Codec, error) {
 	}
 	c := newModelCodec(m)
 	if c.info.Fidelity == nil {
-		if b, err := os.ReadFile(s.Path("analysis.json")); err == nil {
+		if b, err := os.ReadFile(layout.Analysis(s.Dir)); err == nil {
 			var a latent.Analysis
 			if json.Unmarshal(b, &a) == nil && len(a.Fidelity) == c.info.Dims {
 				c.info.Fidelity = a.Fidelity
@@ -179,7 +180,7 @@ const clipSeconds = 8.0
 // demo session, else a few seconds of the dataset.
 func sessionClip(s *sessions.Session) (*clip, error) {
 	if demo.Is(s) {
-		if path := s.Path(filepath.FromSlash(demo.ClipFile)); fileExists(path) {
+		if path := layout.DemoClip(s.Dir); fileExists(path) {
 			c, err := fileClip(path, 0)
 			if err == nil {
 				c.label = "demo clip (" + demo.Credit + ")"

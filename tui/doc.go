@@ -42,7 +42,7 @@
 //     track B.
 //   - Generate: for a session with a trained prior
 //     (prior/prior.safetensors, `rave prior train --session NAME`), new
-//     audio from sessions.Generate: ←/→ temperature ±0.1, ↑/↓ length ±1 s,
+//     audio from render.Generate: ←/→ temperature ±0.1, ↑/↓ length ±1 s,
 //     r a new random seed, {/} seed ±1, enter generates (in a command), p
 //     plays the result as the working clip (track A), e exports it as WAV
 //     to exports/. Without a prior it says how to train one. The training
@@ -85,7 +85,9 @@
 // clips, encoding, decoding, resampling, exporting and job control run in
 // tea.Cmds. Long-running work reports through channels drained one
 // message per command and re-armed in Update (the training watcher, the
-// preprocessing progress). Audio plays through audio.Player, whose single
+// preprocessing progress); their goroutines end with the program however
+// it ends (the quit key, a signal, a lost SSH connection: see app.release
+// and Options.ctx). Audio plays through audio.Player, whose single
 // lock makes every change from the UI atomic with the audio thread.
 // Recoverable errors appear in the status line and clear themselves;
 // fatal ones replace the screen with an ERROR badge, the error and a hint.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // The fidelity pane shows the latent SVD spectrum (the variance each PCA
@@ -74,7 +75,7 @@ func (p fidelityPane) Update(msg tea.Msg) (fidelityPane, tea.Cmd) {
 			}
 			p.pow2 = f.Rule == "pow2"
 			if msg.saved {
-				return p, statusCmd(fmt.Sprintf("saved: f %.3f → %d dims (%s) in %s", f.Fidelity, f.Dims, f.Rule, sessions.FidelityFile))
+				return p, statusCmd(fmt.Sprintf("saved: f %.3f → %d dims (%s) in %s", f.Fidelity, f.Dims, f.Rule, layout.FidelityFile))
 			}
 		}
 	case modelLoadedMsg:

@@ -14,12 +14,13 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/prior"
+	"github.com/ravestation/rave/core/render"
 	"github.com/ravestation/rave/sessions"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // The generate pane samples new audio from the open session's trained
-// prior (prior/prior.safetensors) and model with sessions.Generate. It
+// prior (prior/prior.safetensors) and model with render.Generate. It
 // sets the temperature, the length and the seed; generation runs in a
 // command, the result plays through the playback bar (as the working
 // clip, track A) and exports as a WAV file. Whether the session has a
@@ -34,10 +35,10 @@ const (
 	genDefaultTempTenths         = 10 // temperature 1.0: the learnt distribution
 )
 
-// generateFunc generates seconds of audio for a session (sessions.Generate
+// generateFunc generates seconds of audio for a session (render.Generate
 // with the session's model and prior); it returns mono audio at the
 // report's SampleRate.
-type generateFunc func(s *sessions.Session, seconds float64, o sessions.GenerateOptions) ([]float32, sessions.GenerateReport, error)
+type generateFunc func(s *sessions.Session, seconds float64, o render.GenerateOptions) ([]float32, render.GenerateReport, error)
 
 // genParams are the settings of one generation.
 type genParams struct {
@@ -60,7 +61,7 @@ type (
 		seq    int
 		params genParams
 		audio  []float32
-		report sessions.GenerateReport
+		report render.GenerateReport
 		err    error
 	}
 	// genExportedMsg reports a written WAV file.
@@ -74,7 +75,7 @@ type (
 type genResult struct {
 	params genParams
 	audio  []float32
-	report sessions.GenerateReport
+	report render.GenerateReport
 }
 
 // generatePane is the Generate pane.
@@ -172,7 +173,7 @@ func (p generatePane) handleKey(msg tea.KeyMsg) (generatePane, tea.Cmd) {
 		if p.result == nil || p.s == nil {
 			return p, statusCmd("nothing generated yet: " + p.Keys.Generate.Help().Key + " generates")
 		}
-		return p, exportGeneratedCmd(p.s.Path(sessions.ExportsDir), p.result)
+		return p, exportGeneratedCmd(layout.Exports(p.s.Dir), p.result)
 	}
 	return p, nil
 }
@@ -191,28 +192,28 @@ func (p generatePane) generate() (generatePane, tea.Cmd) {
 	p.seq++
 	seq, s, params, run := p.seq, p.s, p.params, p.run
 	return p, func() tea.Msg {
-		opts := sessions.GenerateOptions{Temperature: params.temperature(), Seed: params.seed}
+		opts := render.GenerateOptions{Temperature: params.temperature(), Seed: params.seed}
 		y, rep, err := run(s, float64(params.seconds), opts)
 		return generatedMsg{seq: seq, params: params, audio: y, report: rep, err: err}
 	}
 }
 
 // generateAudio is the default generateFunc: it loads the session's model
-// and prior and calls sessions.Generate.
-func generateAudio(s *sessions.Session, seconds float64, o sessions.GenerateOptions) ([]float32, sessions.GenerateReport, error) {
-	path := s.Path(sessions.ModelFile)
+// and prior and calls render.Generate.
+func generateAudio(s *sessions.Session, seconds float64, o render.GenerateOptions) ([]float32, render.GenerateReport, error) {
+	path := layout.Model(s.Dir)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, sessions.GenerateReport{}, errNoModel
+		return nil, render.GenerateReport{}, errNoModel
 	}
 	m, err := model.Load(path)
 	if err != nil {
-		return nil, sessions.GenerateReport{}, err
+		return nil, render.GenerateReport{}, err
 	}
-	pr, err := prior.Load(sessions.PriorPath(s))
+	pr, err := prior.Load(layout.PriorModel(s.Dir))
 	if err != nil {
-		return nil, sessions.GenerateReport{}, err
+		return nil, render.GenerateReport{}, err
 	}
-	return sessions.Generate(m, pr, seconds, o)
+	return render.Generate(m, pr, seconds, o)
 }
 
 // exportGeneratedCmd writes a generation as a 16-bit WAV file in dir.
@@ -264,7 +265,7 @@ func (p generatePane) View() string {
 		return st.Heading.Render("Generate") + "\n\n" + st.Subtle.Render("No session open. Pick one in Sessions (press 1, then enter).")
 	}
 	name := p.s.Manifest.Name
-	priorFile := train.PriorDir + "/" + train.PriorFile
+	priorFile := layout.PriorDir + "/" + layout.PriorFile
 	if !p.hasPrior() {
 		lines := []string{
 			st.Heading.Render("Generate " + name),

@@ -65,7 +65,9 @@ func goldenRun(t *testing.T, opts Options, w, h int, final []string, steps func(
 		t.Fatal(err)
 	}
 	m := s.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(app)
-	teatest.RequireEqualOutput(t, []byte(m.View()))
+	got := m.View()
+	m.release() // as Run does: tm.Quit ends the program without a quit key
+	teatest.RequireEqualOutput(t, []byte(got))
 }
 
 // paneGolden runs the app at 80×24 like goldenRun but compares only what
@@ -78,7 +80,9 @@ func paneGolden(t *testing.T, opts Options, view func(app) string, steps func(s 
 		t.Fatal(err)
 	}
 	m := s.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(app)
-	teatest.RequireEqualOutput(t, []byte(view(m)))
+	got := view(m)
+	m.release()
+	teatest.RequireEqualOutput(t, []byte(got))
 }
 
 // noCard is the playback bar's text without a sound device.
@@ -96,7 +100,7 @@ func TestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer lock.Release()
-		goldenRun(t, testOptions(nil), 80, 24, []string{"▸ piano", noCard}, func(s *screen) {
+		goldenRun(t, testOptions(t, nil), 80, 24, []string{"▸ piano", noCard}, func(s *screen) {
 			s.wait("violin")
 			s.press("down")
 		})
@@ -105,7 +109,7 @@ func TestGolden(t *testing.T) {
 	t.Run("sessions_new", func(t *testing.T) {
 		withHome(t)
 		makeSession(t, "piano", 600, testNow.Add(-time.Hour))
-		goldenRun(t, testOptions(nil), 80, 24, []string{"+ recordings/take2", "› ~/more", noCard}, func(s *screen) {
+		goldenRun(t, testOptions(t, nil), 80, 24, []string{"+ recordings/take2", "› ~/more", noCard}, func(s *screen) {
 			s.wait("piano")
 			s.press("n")
 			s.tm.Type("strings")
@@ -122,7 +126,7 @@ func TestGolden(t *testing.T) {
 		withHome(t)
 		makeSession(t, "old-run", 60, testNow.Add(-72*time.Hour))
 		makeSession(t, "piano", 600, testNow.Add(-time.Hour))
-		goldenRun(t, testOptions(nil), 80, 24, []string{"Delete session", noCard}, func(s *screen) {
+		goldenRun(t, testOptions(t, nil), 80, 24, []string{"Delete session", noCard}, func(s *screen) {
 			s.wait("old-run")
 			s.press("d")
 		})
@@ -133,7 +137,7 @@ func TestGolden(t *testing.T) {
 		s := makeSession(t, "piano", 600, testNow.Add(-time.Hour))
 		writeMetrics(t, s, 1500)
 		writePrior(t, s, 240)
-		opts := testOptions(nil)
+		opts := testOptions(t, nil)
 		opts.Session = "piano"
 		return opts
 	}
@@ -151,7 +155,7 @@ func TestGolden(t *testing.T) {
 	withModel := func(t *testing.T) Options {
 		withHome(t)
 		makeSession(t, "piano", 600, testNow.Add(-time.Hour))
-		opts := testOptions(&fakeCodec{})
+		opts := testOptions(t, &fakeCodec{})
 		opts.Session = "piano"
 		return opts
 	}
@@ -191,14 +195,14 @@ func TestGolden(t *testing.T) {
 	t.Run("no_sound_device", func(t *testing.T) {
 		withHome(t)
 		makeSession(t, "piano", 600, testNow.Add(-time.Hour))
-		opts := testOptions(nil)
+		opts := testOptions(t, nil)
 		opts.Session = "piano"
 		goldenRun(t, opts, 80, 24, []string{"w exports A/B", "dataset chunks 9–10", "No metrics yet"}, nil)
 	})
 
 	t.Run("help", func(t *testing.T) {
 		withHome(t)
-		goldenRun(t, testOptions(nil), 80, 24, []string{"Keys", noCard}, func(s *screen) {
+		goldenRun(t, testOptions(t, nil), 80, 24, []string{"Keys", noCard}, func(s *screen) {
 			s.wait("No sessions yet")
 			s.press("?")
 		})
@@ -206,7 +210,7 @@ func TestGolden(t *testing.T) {
 
 	t.Run("sessions_demo", func(t *testing.T) {
 		withHome(t)
-		opts := testOptions(&fakeCodec{})
+		opts := testOptions(t, &fakeCodec{})
 		opts.installDemo = demo.Install
 		paneGolden(t, opts, func(m app) string { return m.sessions.View() }, func(s *screen) {
 			s.wait("● demo", "Fidelity demo", noCard)
@@ -218,7 +222,7 @@ func TestGolden(t *testing.T) {
 	t.Run("generate_no_prior", func(t *testing.T) {
 		withHome(t)
 		makeSession(t, "piano", 600, testNow.Add(-time.Hour))
-		opts := testOptions(&fakeCodec{})
+		opts := testOptions(t, &fakeCodec{})
 		opts.Session = "piano"
 		goldenRun(t, opts, 80, 24, []string{"has no prior yet", "rave prior train --session piano", noCard}, func(s *screen) {
 			s.wait("Training piano")
@@ -230,7 +234,7 @@ func TestGolden(t *testing.T) {
 		withHome(t)
 		s := makeSession(t, "piano", 600, testNow.Add(-time.Hour))
 		writePrior(t, s, 240)
-		opts := testOptions(&fakeCodec{})
+		opts := testOptions(t, &fakeCodec{})
 		opts.Session = "piano"
 		paneGolden(t, opts, func(m app) string { return m.generate.View() }, func(sc *screen) {
 			sc.wait("Training piano", "prior step 4,800")

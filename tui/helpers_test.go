@@ -15,7 +15,9 @@ import (
 	"github.com/muesli/termenv"
 
 	"github.com/ravestation/rave/audio"
+	"github.com/ravestation/rave/core/render"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 func init() {
@@ -151,9 +153,10 @@ func sineClip() *clip {
 }
 
 // testOptions returns Options with fakes: a fixed clock, no sound card,
-// the fake codec and a sine clip, and a fast watcher.
-func testOptions(codec Codec) Options {
+// the fake codec and a sine clip, and a fast watcher that ends with t.
+func testOptions(t testing.TB, codec Codec) Options {
 	return Options{
+		ctx:       t.Context(), // the watcher and preprocessing end with the test
 		now:       func() time.Time { return testNow },
 		openAudio: func() (Playback, error) { return nil, errNoCard },
 		loadModel: func(*sessions.Session) (Codec, error) {
@@ -171,20 +174,20 @@ func testOptions(codec Codec) Options {
 	}
 }
 
-// fakeGenerate stands in for sessions.Generate: a sine whose pitch
+// fakeGenerate stands in for render.Generate: a sine whose pitch
 // follows the seed, with a fixed report.
-func fakeGenerate(s *sessions.Session, seconds float64, o sessions.GenerateOptions) ([]float32, sessions.GenerateReport, error) {
+func fakeGenerate(s *sessions.Session, seconds float64, o render.GenerateOptions) ([]float32, render.GenerateReport, error) {
 	n := int(seconds * 48000)
 	y := make([]float32, n)
 	for i := range y {
 		y[i] = float32(0.2 * o.Temperature * math.Sin(2*math.Pi*float64(200+o.Seed%400)*float64(i)/48000))
 	}
-	return y, sessions.GenerateReport{Frames: n / 2048, Dims: 4, ModelDims: 8, SampleRate: 48000, Samples: n,
+	return y, render.GenerateReport{Frames: n / 2048, Dims: 4, ModelDims: 8, SampleRate: 48000, Samples: n,
 		Seconds: seconds, Elapsed: 1500 * time.Millisecond, RTF: 1.5 / seconds}, nil
 }
 
 // withHome points RAVE_HOME at a fresh folder.
-func withHome(t *testing.T) string {
+func withHome(t testing.TB) string {
 	t.Helper()
 	home := t.TempDir()
 	t.Setenv(sessions.HomeEnv, home)
@@ -206,7 +209,7 @@ func makeSession(t *testing.T, name string, datasetSeconds float64, updated time
 	if datasetSeconds > 0 {
 		// Summary estimates the duration from the size: 2 bytes a sample.
 		size := int64(datasetSeconds * 48000 * 2)
-		if err := os.WriteFile(s.Path(audio.DatasetBinName), make([]byte, size), 0o644); err != nil {
+		if err := os.WriteFile(s.Path(layout.DatasetBinFile), make([]byte, size), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -217,7 +220,7 @@ func makeSession(t *testing.T, name string, datasetSeconds float64, updated time
 // setUpdated rewrites the manifest's "updated" time (Save would set now).
 func setUpdated(t *testing.T, s *sessions.Session, when time.Time) {
 	t.Helper()
-	b, err := os.ReadFile(s.Path(sessions.ManifestFile))
+	b, err := os.ReadFile(s.Path(layout.ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +230,7 @@ func setUpdated(t *testing.T, s *sessions.Session, when time.Time) {
 	}
 	m["updated"] = when.UTC().Format(time.RFC3339)
 	b, _ = json.MarshalIndent(m, "", "  ")
-	if err := os.WriteFile(s.Path(sessions.ManifestFile), b, 0o644); err != nil {
+	if err := os.WriteFile(s.Path(layout.ManifestFile), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -275,7 +278,7 @@ func writePrior(t *testing.T, s *sessions.Session, n int) {
 	if err := os.MkdirAll(s.Path("prior"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(sessions.PriorPath(s), []byte("stand-in prior"), 0o644); err != nil {
+	if err := os.WriteFile(layout.PriorModel(s.Dir), []byte("stand-in prior"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f, err := os.Create(s.Path("prior", "metrics.jsonl"))

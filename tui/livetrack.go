@@ -55,6 +55,9 @@ type liveTrack struct {
 	// the priming instead).
 	maxWait  time.Duration
 	gapScale float64
+	// now is the clock of the decoding-time measurements (time.Now;
+	// tests charge a fake decoder's time to a fake clock).
+	now func() time.Time
 
 	r        *liveRenderer // owned by the goroutine
 	edit     atomic.Pointer[liveEdit]
@@ -73,6 +76,11 @@ type liveTrack struct {
 	q       []float32 // decoded samples from max(pos, gapEnd) on, cap ahead·block
 	running bool
 	closed  bool
+	// waiting: the goroutine waits with nothing left to do (the queue as
+	// full as it gets, every edit taken up, no jump to follow) and nothing
+	// has been read, sought or edited since; a test's reader paces itself
+	// on it.
+	waiting bool
 
 	underruns       atomic.Int64
 	restarts        atomic.Int64 // edits heard from a decoder restarted exactly
@@ -120,7 +128,7 @@ func newLiveTrack(c StreamingCodec, z [][]float32, n, rate int, edit LatentEdit)
 		return nil, err
 	}
 	t := &liveTrack{codec: c, z: z, n: n, rate: rate, block: block, ahead: liveAhead, r: r,
-		maxWait: liveMaxWait, gapScale: 1.5,
+		maxWait: liveMaxWait, gapScale: 1.5, now: time.Now,
 		wake: make(chan struct{}, 1), ready: make(chan struct{}, 1),
 		done: make(chan struct{}), exited: make(chan struct{}),
 		timer: time.NewTimer(time.Hour), q: make([]float32, 0, liveAhead*block)}
@@ -174,6 +182,9 @@ func (t *liveTrack) Exited() <-chan struct{} { return t.exited }
 // next block on. It never blocks.
 func (t *liveTrack) SetEdit(edit LatentEdit) {
 	t.edit.Store(&liveEdit{fn: edit})
+	t.mu.Lock()
+	t.waiting = false
+	t.mu.Unlock()
 	signal(t.wake)
 }
 
@@ -238,6 +249,7 @@ func (t *liveTrack) jump(pos int) {
 	t.pos = pos
 	t.q = t.q[:0]
 	t.gen++
+	t.waiting = false
 	gap := float64(t.frameDur.Load()) * float64(t.r.primeFramesAt(pos)) * t.gapScale * float64(t.rate) / 1e9
 	t.gapEnd = min(t.n, pos+int(gap))
 }
@@ -273,6 +285,7 @@ func (t *liveTrack) Read(dst []float32) (int, error) {
 			t.q = t.q[:copy(t.q, t.q[m:])]
 			t.pos += m
 			n += m
+			t.waiting = false
 			signal(t.wake)
 		default:
 			if !t.await() {
@@ -329,12 +342,14 @@ func (t *liveTrack) run() {
 			if jumped || room || owed && retry || t.edit.Load() != t.r.edit {
 				break
 			}
+			t.waiting = true
 			t.mu.Unlock()
 			select {
 			case <-t.wake:
 			case <-t.done:
 			}
 			t.mu.Lock()
+			t.waiting = false
 		}
 		cur := t.gen
 		t.mu.Unlock()
@@ -358,17 +373,17 @@ func (t *liveTrack) run() {
 		retry = false
 		if primed && front < t.n {
 			// Prime now, timing it for the next gap and restart decision.
-			began := time.Now()
+			began := t.now()
 			if fed := t.r.fill(); fed > 0 {
-				t.measure(time.Since(began), fed, 2)
+				t.measure(t.now().Sub(began), fed, 2)
 			}
 		}
 		if !room {
 			continue
 		}
-		began := time.Now()
+		began := t.now()
 		if fed := t.r.render(blk); fed > 0 {
-			t.measure(time.Since(began), fed, 8)
+			t.measure(t.now().Sub(began), fed, 8)
 		}
 		t.mu.Lock()
 		if t.gen == cur && t.front() == t.r.pos-t.block {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // Playback is the player the playback bar drives; *audio.Player
@@ -383,7 +384,7 @@ func (pb playerBar) unavailable() string {
 // the current folder.
 func (pb playerBar) exportDir() string {
 	if pb.session != nil {
-		return pb.session.Path(sessions.ExportsDir)
+		return pb.session.Path(layout.ExportsDir)
 	}
 	return "."
 }
@@ -515,7 +516,7 @@ func (pb playerBar) View() string {
 // exportLabel names the export folder briefly.
 func (pb playerBar) exportLabel() string {
 	if pb.session != nil {
-		return pb.session.Manifest.Name + "/" + sessions.ExportsDir + "/"
+		return pb.session.Manifest.Name + "/" + layout.ExportsDir + "/"
 	}
 	return "the current folder"
 }

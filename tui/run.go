@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log"
@@ -44,6 +45,11 @@ type Options struct {
 	loadModel func(*sessions.Session) (Codec, error)
 	loadClip  func(*sessions.Session) (*clip, error)
 	pollEvery time.Duration
+	// ctx is the workstation's lifetime: the training watcher and a
+	// preprocessing job end when it is done, whether or not the program
+	// saw a quit key (Run ends it when the program returns; Serve passes
+	// the SSH session's context). Default: never done.
+	ctx context.Context
 	// installDemo installs the demo session (demo.Install); an empty
 	// name means there is none.
 	installDemo func() (string, bool, error)
@@ -76,6 +82,9 @@ func (o Options) withDefaults() Options {
 	if o.pollEvery == 0 {
 		o.pollEvery = time.Second
 	}
+	if o.ctx == nil {
+		o.ctx = context.Background()
+	}
 	return o
 }
 
@@ -102,10 +111,13 @@ func Run(opts Options) error {
 	if opts.Output != nil {
 		progOpts = append(progOpts, tea.WithOutput(opts.Output))
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts.ctx = ctx
 	final, err := tea.NewProgram(newModel(opts), progOpts...).Run()
 	m, ok := final.(app)
 	if ok {
-		m.latent.closeLive() // the program may end without q (a signal)
+		m.release() // the program may end without q (a signal)
 	}
 	if err != nil {
 		return fmt.Errorf("tui: %w", err)

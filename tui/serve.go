@@ -107,6 +107,9 @@ func Serve(ctx context.Context, o ServeOptions) error {
 				opts := o.Options
 				opts.NoAudio = true
 				opts.renderer = sessionRenderer(s)
+				// The program's final model is out of reach here: the
+				// connection's context ends the watcher and preprocessing.
+				opts.ctx = s.Context()
 				return newModel(opts), []tea.ProgramOption{tea.WithAltScreen()}
 			}),
 			activeterm.Middleware(),

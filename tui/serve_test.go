@@ -34,7 +34,7 @@ func TestServeSSH(t *testing.T) {
 	served := make(chan error, 1)
 	go func() {
 		served <- Serve(ctx, ServeOptions{Listen: "127.0.0.1:0", AuthorizedKeys: keys, HostKeyPath: hostKey,
-			Options: testOptions(nil), Ready: func(a net.Addr) { addrs <- a }})
+			Options: testOptions(t, nil), Ready: func(a net.Addr) { addrs <- a }})
 	}()
 	var addr string
 	select {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/tui/demo"
 )
 
@@ -65,6 +66,9 @@ type sessionsPane struct {
 	paths  []string // audio inputs gathered for preprocessing
 
 	prep *prepJob
+	// life ends a preprocessing job with the workstation (Options.ctx;
+	// nil: never).
+	life context.Context
 }
 
 // prepJob is a running preprocess.
@@ -281,7 +285,11 @@ func (p sessionsPane) submit() (sessionsPane, tea.Cmd) {
 			return p, errorCmd(fmt.Errorf("already preprocessing %s: wait for it or press esc to cancel it", p.prep.name))
 		}
 		p.mode = modeBrowse
-		ctx, cancel := context.WithCancel(context.Background())
+		life := p.life
+		if life == nil {
+			life = context.Background()
+		}
+		ctx, cancel := context.WithCancel(life)
 		p.prep = &prepJob{name: p.target, ch: make(chan tea.Msg, 8), cancel: cancel}
 		go runPreprocess(ctx, p.target, expandHome(p.paths), p.prep.ch)
 		p.paths = nil
@@ -501,7 +509,7 @@ func (p sessionsPane) footer() string {
 			progressBar(frac, max(10, w-len([]rune(label))-1), st) + st.Text.Render(label)
 	case p.demoSelected():
 		return "\n" + truncate(st.Accent.Render("★ demo ")+st.Text.Render(demo.Credit)+
-			st.Subtle.Render(" · see "+demo.CreditsFile+" · enter opens"), w)
+			st.Subtle.Render(" · see "+layout.CreditsFile+" · enter opens"), w)
 	}
 	return ""
 }

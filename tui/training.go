@@ -17,6 +17,7 @@ import (
 
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train"
 )
 
@@ -40,9 +41,11 @@ type jobMsg struct {
 // trainingPane is the Training pane.
 type trainingPane struct {
 	Common
-	s        *sessions.Session
-	gen      int
-	watch    *trainWatcher
+	s     *sessions.Session
+	gen   int
+	watch *trainWatcher
+	// life ends the watcher with the workstation (Options.ctx; nil: never).
+	life     context.Context
 	every    time.Duration
 	exe      string
 	records  []train.MetricsRecord
@@ -116,7 +119,7 @@ func (p trainingPane) Update(msg tea.Msg) (trainingPane, tea.Cmd) {
 		if p.every <= 0 {
 			return p, nil
 		}
-		p.watch = startTrainWatcher(msg.s, p.gen, p.every)
+		p.watch = startTrainWatcher(p.life, msg.s, p.gen, p.every)
 		return p, p.watch.wait()
 	case sessionGoneMsg:
 		if p.s != nil && p.s.Manifest.Name == msg.name {
@@ -138,7 +141,7 @@ func (p trainingPane) Update(msg tea.Msg) (trainingPane, tea.Cmd) {
 			return p, errorCmd(errors.New(firstLine(msg.err)))
 		case msg.started != nil:
 			p.running, p.pid = true, msg.started.PID
-			return p, statusCmd(fmt.Sprintf("training started (pid %d); it runs on when you quit — log in %s", msg.started.PID, sessions.TrainLogFile))
+			return p, statusCmd(fmt.Sprintf("training started (pid %d); it runs on when you quit — log in %s", msg.started.PID, layout.TrainLogFile))
 		case msg.stopped > 0:
 			return p, statusCmd(fmt.Sprintf("asked pid %d to stop: it writes a checkpoint, then exits", msg.stopped))
 		}
@@ -252,7 +255,7 @@ func (p trainingPane) handleKey(msg tea.KeyMsg) (trainingPane, tea.Cmd) {
 			if err := s.RequestStage2(); err != nil {
 				return errMsg{err}
 			}
-			return statusMsg{"stage 2 requested (" + sessions.ControlFile + "): the trainer switches at its next poll"}
+			return statusMsg{"stage 2 requested (" + layout.ControlFile + "): the trainer switches at its next poll"}
 		}
 	}
 	return p, nil
@@ -388,7 +391,7 @@ func (p trainingPane) View() string {
 	}
 
 	if len(p.terms) == 0 {
-		lines = append(lines, "", st.Subtle.Render("No metrics yet: curves appear here as "+train.MetricsFile+" grows."))
+		lines = append(lines, "", st.Subtle.Render("No metrics yet: curves appear here as "+layout.MetricsFile+" grows."))
 		return strings.Join(lines, "\n")
 	}
 	// The selected loss, large.
@@ -485,9 +488,13 @@ type trainWatcher struct {
 	cancel context.CancelFunc
 }
 
-// startTrainWatcher starts polling s every interval.
-func startTrainWatcher(s *sessions.Session, gen int, every time.Duration) *trainWatcher {
-	ctx, cancel := context.WithCancel(context.Background())
+// startTrainWatcher starts polling s every interval, until the watcher
+// is cancelled or life (nil: never) is done.
+func startTrainWatcher(life context.Context, s *sessions.Session, gen int, every time.Duration) *trainWatcher {
+	if life == nil {
+		life = context.Background()
+	}
+	ctx, cancel := context.WithCancel(life)
 	w := &trainWatcher{ch: make(chan trainUpdateMsg), cancel: cancel}
 	go w.run(ctx, s, gen, every)
 	return w
@@ -507,8 +514,8 @@ func (w *trainWatcher) wait() tea.Cmd {
 
 func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, every time.Duration) {
 	defer close(w.ch)
-	tail := &metricsTail{path: s.Path(train.MetricsFile)}
-	priorTail := &metricsTail{path: s.Path(train.PriorDir, train.MetricsFile)}
+	tail := &metricsTail{path: s.Path(layout.MetricsFile)}
+	priorTail := &metricsTail{path: s.Path(layout.PriorDir, layout.MetricsFile)}
 	var lastStatus time.Time
 	var lastModel, lastPrior time.Time
 	lastRunning, lastPID, lastCkpts := false, -1, -1
@@ -522,14 +529,14 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 			msg.priorRecords, msg.priorReset = precs, preset
 			changed = changed || len(precs) > 0 || preset
 		}
-		if fi, err := os.Stat(sessions.PriorPath(s)); err == nil {
+		if fi, err := os.Stat(layout.PriorModel(s.Dir)); err == nil {
 			msg.priorMod = fi.ModTime()
 		}
 		if !msg.priorMod.Equal(lastPrior) {
 			lastPrior = msg.priorMod
 			changed = true
 		}
-		if st, err := train.ReadStatus(s.Path(train.StatusFile)); err == nil && !st.Updated.Equal(lastStatus) {
+		if st, err := train.ReadStatus(s.Path(layout.StatusFile)); err == nil && !st.Updated.Equal(lastStatus) {
 			lastStatus = st.Updated
 			msg.status = &st
 			changed = true
@@ -544,7 +551,7 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 			lastRunning, lastPID = msg.running, msg.pid
 			changed = true
 		}
-		if fi, err := os.Stat(s.Path(sessions.ModelFile)); err == nil {
+		if fi, err := os.Stat(s.Path(layout.ModelFile)); err == nil {
 			msg.modelMod = fi.ModTime()
 			if !fi.ModTime().Equal(lastModel) {
 				lastModel = fi.ModTime()
@@ -569,7 +576,7 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 
 // countCheckpoints counts the files in the session's checkpoints folder.
 func countCheckpoints(s *sessions.Session) int {
-	entries, err := os.ReadDir(s.Path(train.CheckpointDir))
+	entries, err := os.ReadDir(s.Path(layout.CheckpointDir))
 	if err != nil {
 		return 0
 	}

@@ -27,7 +27,7 @@ func (m *Model) Hash() [32]byte {
 	cfg := m.Config
 	cfg.Preset = ""
 	h.Write([]byte(cfg.JSON()))
-	buf := make([]byte, 0, 1<<16)
+	var buf []byte
 	for _, t := range m.Tensors() {
 		if strings.HasPrefix(t.Name, "discriminator.") || t.Name == bufSavedStep || strings.HasSuffix(t.Name, ".num_batches_tracked") {
 			continue
@@ -38,15 +38,7 @@ func (m *Model) Hash() [32]byte {
 			buf = binary.LittleEndian.AppendUint32(buf, uint32(d))
 		}
 		h.Write(buf)
-		buf = buf[:0]
-		for _, v := range t.Data() {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-			if len(buf) == cap(buf) {
-				h.Write(buf)
-				buf = buf[:0]
-			}
-		}
-		h.Write(buf)
+		core.HashFloat32s(h, t.Data())
 	}
 	var out [32]byte
 	h.Sum(out[:0])

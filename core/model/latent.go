@@ -51,6 +51,20 @@ func (m *Model) SetLatentAnalysis(a *latent.Analysis, step int64, source string)
 	return nil
 }
 
+// LatentPCA returns the latent analysis held in the model's latent_mean,
+// latent_pca and fidelity buffers (the inverse of SetLatentAnalysis), or
+// latent.Identity when the model has none.
+func (m *Model) LatentPCA() *latent.Analysis {
+	a := latent.Identity(m.Config.LatentSize)
+	if m.LatentAnalysis.Done {
+		copy(a.Mean, m.byName[bufLatentMean].Data())
+		copy(a.PCA, m.byName[bufLatentPCA].Data())
+		copy(a.Fidelity, m.byName[bufFidelity].Data())
+		a.Frames = m.LatentAnalysis.Frames
+	}
+	return a
+}
+
 // FidelityDims returns the number of PCA dimensions needed to explain a
 // share f of the latent variance: argmax(fidelity > f) + 1, as the
 // reference's export chooses it before rounding up to a power of two

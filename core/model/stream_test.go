@@ -100,19 +100,20 @@ func oddBuffers(n, size int) int {
 // offline ones shifted by the reported latency, for several buffer sizes
 // (each an odd number of buffers, some longer than the internal chunk).
 // The causal cases run the same weights as the centred ones (same seed)
-// through the normal forward with causal padding (no_latency).
+// through the normal forward with causal padding (no_latency). With -short
+// (the arm64 tests run under emulation) some cases run fewer sizes or none.
 func TestStreamMatchesOffline(t *testing.T) {
 	cases := []struct {
 		preset string
 		causal bool
 		sizes  []int
-		short  bool // run with -short
+		short  int // sizes run with -short (0: skipped)
 	}{
-		{"tiny", true, []int{512, 1536, 8192}, true},
-		{"tiny+loud2", false, []int{1024}, true},
-		{"tiny", false, []int{512, 2048}, false},
-		{"small", true, []int{2048, 6144}, true},
-		{"small", false, []int{4096}, false},
+		{"tiny", true, []int{512, 1536, 8192}, 3},
+		{"tiny+loud2", false, []int{1024}, 1},
+		{"tiny", false, []int{512, 2048}, 0},
+		{"small", true, []int{2048, 6144}, 1},
+		{"small", false, []int{4096}, 0},
 	}
 	for _, tc := range cases {
 		name := tc.preset
@@ -120,8 +121,12 @@ func TestStreamMatchesOffline(t *testing.T) {
 			name += "_causal"
 		}
 		t.Run(name, func(t *testing.T) {
-			if testing.Short() && !tc.short {
-				t.Skip("long case")
+			sizes := tc.sizes
+			if testing.Short() {
+				if tc.short == 0 {
+					t.Skip("long case")
+				}
+				sizes = sizes[:tc.short]
 			}
 			m := streamModel(t, tc.preset, tc.causal, 7)
 			if tc.causal {
@@ -137,7 +142,7 @@ func TestStreamMatchesOffline(t *testing.T) {
 			lat := s.Latencies()
 			R := m.Config.CompressionRatio()
 			rng := rand.New(rand.NewPCG(3, 3))
-			for _, size := range tc.sizes {
+			for _, size := range sizes {
 				nb := oddBuffers(lat.EncoderWarmup+lat.DecoderWarmup+6*R, size)
 				n := nb * size
 				x := testSignal(n, float64(m.Config.SR), rng)
@@ -431,7 +436,8 @@ func TestStreamWeights(t *testing.T) {
 
 // TestStreamWeightsDemo measures the SNR of reduced-precision weights
 // against float32 ones on a trained model: the demo's (tui/demo/assets,
-// skipped when absent) on its clip, streamed in 2048-sample buffers.
+// skipped when absent) on its clip (its first 2 s with -short: the arm64
+// tests run under emulation), streamed in 2048-sample buffers.
 func TestStreamWeightsDemo(t *testing.T) {
 	dir := filepath.Join("..", "..", "tui", "demo", "assets")
 	m, err := Load(filepath.Join(dir, "model.safetensors"))
@@ -449,7 +455,11 @@ func TestStreamWeightsDemo(t *testing.T) {
 		t.Fatalf("clip at %d Hz, model at %d Hz", clip.SampleRate, m.Config.SR)
 	}
 	const size = 2048
-	x := clip.Channels[0][:len(clip.Channels[0])/size*size]
+	x := clip.Channels[0]
+	if testing.Short() {
+		x = x[:min(len(x), 2*m.Config.SR)]
+	}
+	x = x[:len(x)/size*size]
 	var ref []float32
 	for _, w := range WeightPrecisions {
 		s, err := NewStreamer(m, StreamOptions{MaxBuffer: size, Weights: w})
@@ -539,10 +549,15 @@ func TestStreamConcurrentEdit(t *testing.T) {
 
 // TestStreamThreads checks that Process's output does not depend on the
 // number of threads, for each weight precision and for chunks that take
-// each kind of layer (panels, bfloat16 and float32 products).
+// each kind of layer (panels, bfloat16 and float32 products), over four
+// 4096-sample spans of signal (two with -short).
 func TestStreamThreads(t *testing.T) {
 	m := streamModel(t, "small", false, 17)
-	x := testSignal(4*4096, 48000, rand.New(rand.NewPCG(7, 7)))
+	spans := 4
+	if testing.Short() {
+		spans = 2
+	}
+	x := testSignal(spans*4096, 48000, rand.New(rand.NewPCG(7, 7)))
 	for _, c := range []struct {
 		size int
 		w    WeightPrecision

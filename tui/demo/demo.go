@@ -21,16 +21,11 @@ import (
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 // Name is the demo session's name.
 const Name = "demo"
-
-// ClipFile is the demo clip inside the session folder.
-const ClipFile = sessions.ExportsDir + "/demo-clip.wav"
-
-// CreditsFile is the credits inside the session folder.
-const CreditsFile = "CREDITS.md"
 
 // Source is the manifest note (first entry of Manifest.Sources) that marks
 // a session as the installed demo.
@@ -62,9 +57,10 @@ func Is(s *sessions.Session) bool {
 }
 
 // Install creates the demo session under sessions.Root() when no session
-// named Name exists: the embedded model as model.safetensors, the clip as
-// ClipFile, the credits, a fidelity choice (fidelity.json) and a note in
-// the manifest. It returns the session's name and whether it created it.
+// named Name exists: the embedded model as its model (layout.Model), the
+// clip (layout.DemoClip), the credits (layout.Credits), a fidelity choice
+// (fidelity.json) and a note in the manifest. It returns the session's
+// name and whether it created it.
 // When a session of that name exists (the demo or a user's own) it does
 // nothing. A failed install removes what it wrote.
 func Install() (name string, created bool, err error) {
@@ -100,16 +96,16 @@ func Install() (name string, created bool, err error) {
 
 // populate writes the demo's files into the new session s.
 func populate(s *sessions.Session) error {
-	if err := os.MkdirAll(s.Path(sessions.ExportsDir), 0o755); err != nil {
+	if err := os.MkdirAll(layout.Exports(s.Dir), 0o755); err != nil {
 		return err
 	}
 	for _, f := range []struct {
 		path string
 		data []byte
 	}{
-		{s.Path(sessions.ModelFile), modelBytes},
-		{s.Path(filepath.FromSlash(ClipFile)), clipBytes},
-		{s.Path(CreditsFile), []byte(Credits)},
+		{layout.Model(s.Dir), modelBytes},
+		{layout.DemoClip(s.Dir), clipBytes},
+		{layout.Credits(s.Dir), []byte(Credits)},
 	} {
 		if err := core.WriteFileAtomic(f.path, func(w *os.File) error {
 			_, err := w.Write(f.data)
@@ -118,7 +114,7 @@ func populate(s *sessions.Session) error {
 			return err
 		}
 	}
-	m, err := model.Load(s.Path(sessions.ModelFile))
+	m, err := model.Load(layout.Model(s.Dir))
 	if err != nil {
 		return err
 	}

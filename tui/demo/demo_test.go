@@ -2,12 +2,12 @@ package demo
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
 )
 
 func TestInstall(t *testing.T) {
@@ -26,11 +26,11 @@ func TestInstall(t *testing.T) {
 	if !Is(s) {
 		t.Errorf("Is(installed session) = false; sources %q", s.Manifest.Sources)
 	}
-	m, err := model.Load(s.Path(sessions.ModelFile))
+	m, err := model.Load(s.Path(layout.ModelFile))
 	if err != nil {
 		t.Fatalf("the demo model does not load: %v", err)
 	}
-	b, err := audio.Decode(s.Path(filepath.FromSlash(ClipFile)))
+	b, err := audio.Decode(layout.DemoClip(s.Dir))
 	if err != nil {
 		t.Fatalf("the demo clip does not decode: %v", err)
 	}
@@ -44,7 +44,7 @@ func TestInstall(t *testing.T) {
 	if f.Dims < 1 || f.Dims > m.Config.LatentSize {
 		t.Errorf("fidelity choice %+v: dims outside 1..%d", f, m.Config.LatentSize)
 	}
-	if _, err := os.Stat(s.Path(CreditsFile)); err != nil {
+	if _, err := os.Stat(s.Path(layout.CreditsFile)); err != nil {
 		t.Error(err)
 	}
 
@@ -79,7 +79,7 @@ func TestInstallKeepsUserSession(t *testing.T) {
 	if Is(s) {
 		t.Error("a user's session was marked as the demo")
 	}
-	if _, err := os.Stat(s.Path(sessions.ModelFile)); err == nil {
+	if _, err := os.Stat(s.Path(layout.ModelFile)); err == nil {
 		t.Error("Install wrote a model into a user's session")
 	}
 }

@@ -1,4 +1,4 @@
-package sessions
+package render
 
 import (
 	"fmt"
@@ -51,11 +51,11 @@ func NewGenerator(m *model.Model, p *prior.Prior, opts GenerateOptions) (*Genera
 	k := pc.Dims
 	switch {
 	case opts.Dims != 0 && opts.Dims != k:
-		return nil, fmt.Errorf("sessions: generate: the prior models %d dimensions, %d were asked", k, opts.Dims)
+		return nil, fmt.Errorf("render: generate: the prior models %d dimensions, %d were asked", k, opts.Dims)
 	case k > c.LatentSize:
-		return nil, fmt.Errorf("sessions: generate: the prior models %d dimensions, the model has only %d (is it this model's prior?)", k, c.LatentSize)
+		return nil, fmt.Errorf("render: generate: the prior models %d dimensions, the model has only %d (is it this model's prior?)", k, c.LatentSize)
 	case opts.Temperature < 0 || math.IsNaN(opts.Temperature):
-		return nil, fmt.Errorf("sessions: generate: temperature %v", opts.Temperature)
+		return nil, fmt.Errorf("render: generate: temperature %v", opts.Temperature)
 	}
 	so := model.StreamOptions{Fidelity: model.Fidelity{Dims: k, Fill: latent.FillZero}, Weights: opts.StreamWeights}
 	if !opts.Deterministic {
@@ -82,7 +82,7 @@ func NewGenerator(m *model.Model, p *prior.Prior, opts GenerateOptions) (*Genera
 			return nil, err
 		}
 		if prompt, err = m.EncodeAudioWith(x, model.CodecOptions{Dims: k}); err != nil {
-			return nil, fmt.Errorf("sessions: generate: prompt %s: %w", opts.Prompt, err)
+			return nil, fmt.Errorf("render: generate: prompt %s: %w", opts.Prompt, err)
 		}
 	}
 	t0 := time.Now()

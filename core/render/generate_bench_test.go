@@ -1,4 +1,4 @@
-package sessions
+package render
 
 import (
 	"math/rand/v2"

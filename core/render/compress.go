@@ -1,4 +1,4 @@
-package sessions
+package render
 
 import (
 	"bytes"
@@ -63,14 +63,14 @@ func CompressFile(m *model.Model, in, out string, o CompressOptions) (model.Comp
 func DecompressFile(m *model.Model, in, out string) error {
 	b, err := os.ReadFile(in)
 	if err != nil {
-		return fmt.Errorf("sessions: %w", err)
+		return fmt.Errorf("render: %w", err)
 	}
 	f, err := rvz.ReadBytes(b)
 	if err != nil {
-		return fmt.Errorf("sessions: %s: %w", in, err)
+		return fmt.Errorf("render: %s: %w", in, err)
 	}
 	if err := rvz.CheckModel(f, m.Hash()); err != nil {
-		return fmt.Errorf("sessions: %s: %w", in, err)
+		return fmt.Errorf("render: %s: %w", in, err)
 	}
 	y, err := model.Decompress(m, f)
 	if err != nil {

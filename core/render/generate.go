@@ -1,4 +1,4 @@
-package sessions
+package render
 
 import (
 	"crypto/sha256"
@@ -18,7 +18,6 @@ import (
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/prior"
-	"github.com/ravestation/rave/train"
 )
 
 // Salts of the random streams drawn from GenerateOptions.Seed.
@@ -26,32 +25,6 @@ const (
 	saltSample = 0x67656e2d73616d70
 	saltDecode = 0x67656e2d6465636f
 )
-
-// PriorPath returns where a session's trained prior lives.
-func PriorPath(s *Session) string { return s.Path(train.PriorDir, train.PriorFile) }
-
-// OpenPrior loads the prior of a session (given by name) or from a file.
-func OpenPrior(ref string) (*prior.Prior, string, error) {
-	path := ref
-	if _, err := os.Stat(ref); err != nil {
-		if ValidateName(ref) != nil {
-			return nil, "", fmt.Errorf("sessions: prior %q: no such file", ref)
-		}
-		s, err := Open(ref)
-		if err != nil {
-			return nil, "", fmt.Errorf("sessions: prior %q is neither a file nor a session: %w", ref, err)
-		}
-		path = PriorPath(s)
-		if _, err := os.Stat(path); err != nil {
-			return nil, "", fmt.Errorf("sessions: session %q has no prior yet (train one with `rave prior train --session %s`)", ref, ref)
-		}
-	}
-	p, err := prior.Load(path)
-	if err != nil {
-		return nil, "", err
-	}
-	return p, path, nil
-}
 
 // GenerateOptions configures Generate.
 type GenerateOptions struct {
@@ -128,13 +101,13 @@ func Generate(m *model.Model, p *prior.Prior, seconds float64, opts GenerateOpti
 	var rep GenerateReport
 	switch {
 	case !(seconds > 0) || math.IsInf(seconds, 0):
-		return nil, rep, fmt.Errorf("sessions: generate: %v seconds", seconds)
+		return nil, rep, fmt.Errorf("render: generate: %v seconds", seconds)
 	case opts.Dims != 0 && opts.Dims != k:
-		return nil, rep, fmt.Errorf("sessions: generate: the prior models %d dimensions, %d were asked", k, opts.Dims)
+		return nil, rep, fmt.Errorf("render: generate: the prior models %d dimensions, %d were asked", k, opts.Dims)
 	case k > c.LatentSize:
-		return nil, rep, fmt.Errorf("sessions: generate: the prior models %d dimensions, the model has only %d (is it this model's prior?)", k, c.LatentSize)
+		return nil, rep, fmt.Errorf("render: generate: the prior models %d dimensions, the model has only %d (is it this model's prior?)", k, c.LatentSize)
 	case opts.Temperature < 0 || math.IsNaN(opts.Temperature):
-		return nil, rep, fmt.Errorf("sessions: generate: temperature %v", opts.Temperature)
+		return nil, rep, fmt.Errorf("render: generate: temperature %v", opts.Temperature)
 	}
 	r := c.CompressionRatio()
 	n := int(math.Round(seconds * float64(c.SR)))
@@ -149,7 +122,7 @@ func Generate(m *model.Model, p *prior.Prior, seconds float64, opts GenerateOpti
 			return nil, rep, err
 		}
 		if prompt, err = m.EncodeAudioWith(x, model.CodecOptions{Dims: k}); err != nil {
-			return nil, rep, fmt.Errorf("sessions: generate: prompt %s: %w", opts.Prompt, err)
+			return nil, rep, fmt.Errorf("render: generate: prompt %s: %w", opts.Prompt, err)
 		}
 	}
 	P := 0
@@ -243,7 +216,7 @@ const (
 
 // ErrPriorMismatch is returned when a prior-coded stream is decoded with
 // another model or prior than it was made with.
-var ErrPriorMismatch = errors.New("sessions: the stream was made with another model or prior")
+var ErrPriorMismatch = errors.New("render: the stream was made with another model or prior")
 
 // PriorHash returns the SHA-256 of a prior's configuration and weights,
 // which prior-coded streams carry.
@@ -254,15 +227,7 @@ func PriorHash(p *prior.Prior) [32]byte {
 		h.Write(strconv.AppendInt(nil, int64(v), 10))
 		h.Write([]byte{0})
 	}
-	buf := make([]byte, 0, 1<<16)
-	for _, v := range p.Params().Data() {
-		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-		if len(buf) == cap(buf) {
-			h.Write(buf)
-			buf = buf[:0]
-		}
-	}
-	h.Write(buf)
+	core.HashFloat32s(h, p.Params().Data())
 	var out [32]byte
 	h.Sum(out[:0])
 	return out
@@ -319,7 +284,7 @@ func CompressWithPrior(m *model.Model, p *prior.Prior, x []float32, o PriorCompr
 	k := pc.Dims
 	var rep PriorCompressReport
 	if k > c.LatentSize {
-		return nil, rep, fmt.Errorf("sessions: compress: the prior models %d dimensions, the model has only %d", k, c.LatentSize)
+		return nil, rep, fmt.Errorf("render: compress: the prior models %d dimensions, the model has only %d", k, c.LatentSize)
 	}
 	z, err := m.EncodeAudioWith(x, model.CodecOptions{Dims: k})
 	if err != nil {
@@ -360,7 +325,7 @@ func CompressWithPrior(m *model.Model, p *prior.Prior, x []float32, o PriorCompr
 	rep.Saving = 1 - rep.Kbps/rep.FixedKbps
 	y, err := DecompressWithPrior(m, p, b)
 	if err != nil {
-		return nil, rep, fmt.Errorf("sessions: compress: round trip: %w", err)
+		return nil, rep, fmt.Errorf("render: compress: round trip: %w", err)
 	}
 	rep.Distance = SpectralDistance(m, x, y)
 	if o.Compare {
@@ -386,15 +351,15 @@ func CompressWithPrior(m *model.Model, p *prior.Prior, x []float32, o PriorCompr
 // and original length.
 func DecompressWithPrior(m *model.Model, p *prior.Prior, data []byte) ([]float32, error) {
 	if len(data) < priorHeader+4 || string(data[:4]) != priorMagic {
-		return nil, errors.New("sessions: not a prior-coded stream (no RVZP header)")
+		return nil, errors.New("render: not a prior-coded stream (no RVZP header)")
 	}
 	le := binary.LittleEndian
 	body := data[:len(data)-4]
 	if crc32.ChecksumIEEE(body) != le.Uint32(data[len(data)-4:]) {
-		return nil, errors.New("sessions: prior-coded stream is corrupt (checksum mismatch)")
+		return nil, errors.New("render: prior-coded stream is corrupt (checksum mismatch)")
 	}
 	if v := le.Uint16(data[4:]); v != priorVersion {
-		return nil, fmt.Errorf("sessions: prior-coded stream is version %d; this rave reads version %d", v, priorVersion)
+		return nil, fmt.Errorf("render: prior-coded stream is version %d; this rave reads version %d", v, priorVersion)
 	}
 	off := 8
 	var mh, ph [32]byte
@@ -417,7 +382,7 @@ func DecompressWithPrior(m *model.Model, p *prior.Prior, data []byte) ([]float32
 	case sr != c.SR || ratio != c.CompressionRatio() || k != pc.Dims || classes != pc.Classes:
 		return nil, fmt.Errorf("%w: %d Hz, %d samples per frame, %d dims × %d classes", ErrPriorMismatch, sr, ratio, k, classes)
 	case off+plen != len(body), T < 1, length == 0, length > uint64(T*ratio):
-		return nil, errors.New("sessions: prior-coded stream is corrupt (bad lengths)")
+		return nil, errors.New("render: prior-coded stream is corrupt (bad lengths)")
 	}
 	zt, _, err := p.DecodeLatents(body[off:], T)
 	if err != nil {
@@ -442,7 +407,7 @@ func CompressFileWithPrior(m *model.Model, p *prior.Prior, in, out string, o Pri
 		return rep, err
 	}
 	if err := core.WriteFileAtomic(out, func(f *os.File) error { _, err := f.Write(b); return err }); err != nil {
-		return rep, fmt.Errorf("sessions: write %s: %w", filepath.Base(out), err)
+		return rep, fmt.Errorf("render: write %s: %w", filepath.Base(out), err)
 	}
 	return rep, nil
 }
@@ -456,7 +421,7 @@ func DecompressFileWithPrior(m *model.Model, p *prior.Prior, in, out string) err
 	}
 	y, err := DecompressWithPrior(m, p, b)
 	if err != nil {
-		return fmt.Errorf("sessions: %s: %w", filepath.Base(in), err)
+		return fmt.Errorf("render: %s: %w", filepath.Base(in), err)
 	}
 	return audio.WriteWAV(out, [][]float32{y}, m.Config.SR, audio.Float32)
 }

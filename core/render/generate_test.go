@@ -1,4 +1,4 @@
-package sessions
+package render
 
 import (
 	"errors"
@@ -245,24 +245,6 @@ func TestGenerateStreaming(t *testing.T) {
 				t.Errorf("streaming differs from offline by %.3g (peak %.3g)", diff, peak)
 			}
 		})
-	}
-}
-
-func TestOpenPrior(t *testing.T) {
-	p := tinyPriorModel(2)
-	path := filepath.Join(t.TempDir(), "prior.safetensors")
-	if err := p.Save(path); err != nil {
-		t.Fatal(err)
-	}
-	got, from, err := OpenPrior(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if from != path || PriorHash(got) != PriorHash(p) {
-		t.Errorf("OpenPrior(%s) = a prior from %s with another hash", path, from)
-	}
-	if _, _, err := OpenPrior(filepath.Join(t.TempDir(), "missing.safetensors")); err == nil {
-		t.Error("OpenPrior of a missing file: no error")
 	}
 }
 

@@ -1,91 +1,21 @@
-package sessions
+package render
 
 import (
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/audio/compare"
 	"github.com/ravestation/rave/core"
-	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/npy"
-	"github.com/ravestation/rave/train"
 )
 
-// OpenModel loads a model given as a file path (a RAVE Station model, or a
-// reference state dict / Lightning checkpoint, which is imported), as the
-// name of a session holding a trained model (its newest), or as NAME:best
-// (the session's model of the lowest validation distance). It returns the
-// model and the file it came from.
-func OpenModel(ref string) (*model.Model, string, error) {
-	if name, ok := strings.CutSuffix(ref, ":best"); ok && ValidateName(name) == nil {
-		if _, err := os.Stat(ref); err != nil {
-			s, err := Open(name)
-			if err != nil {
-				return nil, "", fmt.Errorf("sessions: model %q: %w", ref, err)
-			}
-			path := s.Path(train.BestModelFile)
-			if _, err := os.Stat(path); err != nil {
-				return nil, "", fmt.Errorf("sessions: session %q has no best model yet (one is written at every validation that improves on it)", name)
-			}
-			return OpenModel(path)
-		}
-	}
-	path := ref
-	fi, err := os.Stat(ref)
-	if err == nil && fi.IsDir() {
-		// A session folder given by path.
-		if _, err := os.Stat(filepath.Join(ref, train.ModelFile)); err == nil {
-			return OpenModel(filepath.Join(ref, train.ModelFile))
-		}
-		err = os.ErrNotExist
-	}
-	if err != nil {
-		if ValidateName(ref) != nil {
-			return nil, "", fmt.Errorf("sessions: model %q: no such file", ref)
-		}
-		s, err := Open(ref)
-		if err != nil {
-			return nil, "", fmt.Errorf("sessions: model %q is neither a file nor a session: %w", ref, err)
-		}
-		path = s.Path(train.ModelFile)
-		if _, err := os.Stat(path); err != nil {
-			return nil, "", fmt.Errorf("sessions: session %q has no trained model yet (train it with `rave train --session %s`)", ref, ref)
-		}
-	}
-	m, err := model.Load(path)
-	if err != nil && strings.Contains(err.Error(), "not a RAVE Station model file") {
-		m, err = model.Import(path)
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	return m, path, nil
-}
-
-// Analysis returns the model's latent analysis (identity if it has none).
-func Analysis(m *model.Model) *latent.Analysis {
-	D := m.Config.LatentSize
-	a := latent.Identity(D)
-	if m.LatentAnalysis.Done {
-		copy(a.Mean, m.Buffer("latent_mean").Data())
-		copy(a.PCA, m.Buffer("latent_pca").Data())
-		copy(a.Fidelity, m.Buffer("fidelity").Data())
-		a.Frames = m.LatentAnalysis.Frames
-	}
-	return a
-}
-
-// RenderOptions configures the file-level encode, decode and render
-// functions.
-type RenderOptions struct {
+// Options configures the file-level encode, decode and render functions.
+type Options struct {
 	// Fidelity, when in (0, 1), keeps the PCA dimensions needed to explain
 	// that share of the latent variance (the reference's rule: the index
 	// argmax(fidelity > f) rounded up to a power of two).
@@ -104,30 +34,30 @@ type RenderOptions struct {
 	MatchLoudness bool
 }
 
-// Dims returns the number of PCA dimensions the options keep for m, and
-// whether it was limited at all.
-func (o RenderOptions) dims(m *model.Model) (int, error) {
+// dims returns the number of PCA dimensions the options keep for m (0:
+// all of them).
+func (o Options) dims(m *model.Model) (int, error) {
 	D := m.Config.LatentSize
 	switch {
 	case o.Dims > 0:
 		if o.Dims > D {
-			return 0, fmt.Errorf("sessions: --dims %d exceeds the model's %d latent dimensions", o.Dims, D)
+			return 0, fmt.Errorf("render: --dims %d exceeds the model's %d latent dimensions", o.Dims, D)
 		}
 		return o.Dims, nil
 	case o.Fidelity > 0:
 		if o.Fidelity >= 1 {
-			return 0, fmt.Errorf("sessions: fidelity %g must be below 1", o.Fidelity)
+			return 0, fmt.Errorf("render: fidelity %g must be below 1", o.Fidelity)
 		}
 		if !m.LatentAnalysis.Done {
-			return 0, errors.New("sessions: this model has no latent analysis yet, so --fidelity has no meaning (run `rave analyze`, or use --dims)")
+			return 0, errors.New("render: this model has no latent analysis yet, so --fidelity has no meaning (run `rave analyze`, or use --dims)")
 		}
-		_, k := Analysis(m).DimsForFidelity(o.Fidelity)
+		_, k := m.LatentPCA().DimsForFidelity(o.Fidelity)
 		return k, nil
 	}
 	return 0, nil
 }
 
-func (o RenderOptions) codec(m *model.Model) (model.CodecOptions, error) {
+func (o Options) codec(m *model.Model) (model.CodecOptions, error) {
 	k, err := o.dims(m)
 	if err != nil {
 		return model.CodecOptions{}, err
@@ -150,14 +80,14 @@ func LoadAudio(path string, rate int) (x []float32, srcRate, srcLen int, err err
 	mono := buf.Mono()
 	x, err = audio.Resample(mono, buf.SampleRate, rate)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("sessions: resample %s: %w", path, err)
+		return nil, 0, 0, fmt.Errorf("render: resample %s: %w", path, err)
 	}
 	return x, buf.SampleRate, len(mono), nil
 }
 
 // EncodeFile encodes an audio file to latents (dims × frames) and writes
 // them as .npy to out.
-func EncodeFile(m *model.Model, in, out string, o RenderOptions) ([][]float32, error) {
+func EncodeFile(m *model.Model, in, out string, o Options) ([][]float32, error) {
 	x, _, _, err := LoadAudio(in, m.Config.SR)
 	if err != nil {
 		return nil, err
@@ -180,16 +110,16 @@ func EncodeFile(m *model.Model, in, out string, o RenderOptions) ([][]float32, e
 // DecodeFile decodes latents from a .npy file (dims × frames; fewer dims
 // than the model's are completed as the options say) to a WAV file at the
 // model's sample rate.
-func DecodeFile(m *model.Model, in, out string, o RenderOptions) error {
+func DecodeFile(m *model.Model, in, out string, o Options) error {
 	z, err := npy.ReadFile(in)
 	if err != nil {
 		return err
 	}
 	if len(z) == 0 || len(z[0]) == 0 {
-		return fmt.Errorf("sessions: %s holds no latent frames", in)
+		return fmt.Errorf("render: %s holds no latent frames", in)
 	}
 	if len(z) > m.Config.LatentSize {
-		return fmt.Errorf("sessions: %s has %d latent dimensions, the model %d (is it (dims, frames)? transpose it)", in, len(z), m.Config.LatentSize)
+		return fmt.Errorf("render: %s has %d latent dimensions, the model %d (is it (dims, frames)? transpose it)", in, len(z), m.Config.LatentSize)
 	}
 	c, err := o.codec(m)
 	if err != nil {
@@ -206,8 +136,8 @@ func DecodeFile(m *model.Model, in, out string, o RenderOptions) error {
 	return audio.WriteWAV(out, [][]float32{y}, m.Config.SR, audio.Float32)
 }
 
-// RenderReport describes a RenderFile run.
-type RenderReport struct {
+// Report describes a File run.
+type Report struct {
 	InRate, ModelRate int
 	Samples           int
 	Seconds           float64
@@ -221,26 +151,26 @@ type RenderReport struct {
 	Match *compare.Report
 }
 
-// RenderFile encodes and decodes an audio file through the model and
+// File encodes and decodes an audio file through the model and
 // writes the result at the input's sample rate and length: reconstruction
 // for audio like the training data, timbre transfer for any other sound.
-func RenderFile(m *model.Model, in, out string, o RenderOptions) (RenderReport, error) {
+func File(m *model.Model, in, out string, o Options) (Report, error) {
 	start := time.Now()
 	x, srcRate, srcLen, err := LoadAudio(in, m.Config.SR)
 	if err != nil {
-		return RenderReport{}, err
+		return Report{}, err
 	}
 	c, err := o.codec(m)
 	if err != nil {
-		return RenderReport{}, err
+		return Report{}, err
 	}
 	z, err := m.EncodeAudioWith(x, c)
 	if err != nil {
-		return RenderReport{}, err
+		return Report{}, err
 	}
 	y, err := m.DecodeLatentsWith(z, len(x), c)
 	if err != nil {
-		return RenderReport{}, err
+		return Report{}, err
 	}
 	if o.MatchLoudness {
 		MatchLoudness(y, x, m.Config.SR/50)
@@ -252,11 +182,11 @@ func RenderFile(m *model.Model, in, out string, o RenderOptions) (RenderReport, 
 	case err == nil:
 		match = &r
 	case !errors.Is(err, compare.ErrTooShort):
-		return RenderReport{}, err
+		return Report{}, err
 	}
 	y, err = audio.Resample(y, m.Config.SR, srcRate)
 	if err != nil {
-		return RenderReport{}, err
+		return Report{}, err
 	}
 	switch {
 	case len(y) > srcLen:
@@ -265,9 +195,9 @@ func RenderFile(m *model.Model, in, out string, o RenderOptions) (RenderReport, 
 		y = append(y, make([]float32, srcLen-len(y))...)
 	}
 	if err := audio.WriteWAV(out, [][]float32{y}, srcRate, audio.Float32); err != nil {
-		return RenderReport{}, err
+		return Report{}, err
 	}
-	return RenderReport{InRate: srcRate, ModelRate: m.Config.SR, Samples: srcLen, Seconds: float64(srcLen) / float64(srcRate),
+	return Report{InRate: srcRate, ModelRate: m.Config.SR, Samples: srcLen, Seconds: float64(srcLen) / float64(srcRate),
 		Dims: len(z), Elapsed: elapsed, Distance: dist, Match: match}, nil
 }
 
@@ -304,9 +234,6 @@ func MatchLoudness(y, ref []float32, frame int) {
 		y[i] *= float32(g0*(1-w) + g1*w)
 	}
 }
-
-// ModelPathFor returns where a session's trained model lives.
-func ModelPathFor(s *Session) string { return filepath.Join(s.Dir, train.ModelFile) }
 
 // SpectralDistance returns the model's full-band multiscale spectral
 // distance between two signals at its sample rate (both zero-padded to a

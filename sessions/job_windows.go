@@ -1,0 +1,22 @@
+//go:build windows
+
+package sessions
+
+import (
+	"os/exec"
+	"syscall"
+
+	"golang.org/x/sys/windows"
+)
+
+// detach makes cmd start without a console and in a process group of its
+// own: closing this console, or Ctrl-C in it, does not reach the job.
+func detach(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: windows.CREATE_NEW_PROCESS_GROUP | windows.DETACHED_PROCESS}
+}
+
+// interrupt asks the job pid, which holds the session's lock, to
+// checkpoint and stop. Windows cannot deliver Ctrl-C to a process without
+// a console, so the request is the session's StopFile, which the job
+// watches (Lock.Context).
+func (s *Session) interrupt(pid int) error { return s.requestStop(pid) }
