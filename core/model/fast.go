@@ -614,12 +614,23 @@ func ParsePrecision(s string) (Precision, error) {
 
 // SetInferencePrecision selects the arithmetic of tape-free passes
 // (Encode, Decode and the commands built on them). Training and any pass
-// with a tape stay in float32. BFloat16 needs a CPU with AVX512_BF16:
-// elsewhere it is refused (the portable kernel would be slower than
-// float32).
+// with a tape stay in float32. BFloat16 needs a CPU with AVX512_BF16 (on
+// the avx512 kernel path): elsewhere it is refused, since it would not be
+// faster than float32.
 func (m *Model) SetInferencePrecision(p Precision) error {
+	// The avx2 path has a bf16 kernel (AVX2+FMA, VDPBF16PS's bits on
+	// normal numbers), but it does the same multiply-adds as float32, one
+	// FMA per product, and offline it is not faster with the default
+	// threads. Measured on AMD EPYC (Zen 5, "Oxide Virtual Turin-like", 2
+	// cores, a shared machine: best of two runs) with RAVE_KERNELS=avx2 and
+	// this check lifted, `rave bench --preset P --precision f32,bf16
+	// --no-stream --seconds 5`, encode+decode f32 vs bf16, 2 threads: v1
+	// 128.6 vs 141.5 ms (bf16 10 % slower), small 57.4 vs 56.2 ms, tiny
+	// 16.4 vs 14.1 ms; with GOMAXPROCS=1: v1 219.5 vs 216.5 ms, small 82.8
+	// vs 74.9 ms, tiny 20.4 vs 17.8 ms. The generic path's Go kernel is
+	// some 25 times slower still.
 	if p == BFloat16 && !sgemm.BF16Supported() {
-		return fmt.Errorf("model: bf16 inference needs a CPU with AVX512_BF16; this one lacks it (use f32)")
+		return fmt.Errorf("model: bf16 inference needs a CPU with AVX512_BF16 and the avx512 kernel path; here it would be no faster than f32 (use f32)")
 	}
 	m.gen.bf16 = p == BFloat16
 	return nil

@@ -79,7 +79,8 @@ const winoMinChannels = 128
 //
 // A dilated convolution is dil undilated ones on the phases x̃[n·dil + ρ]
 // of the padded input, so the transforms run on one phase at a time
-// (winoInRow, winoOutRow: AVX-512, 16 tiles per step, where available)
+// (winoInRow, winoOutRow: AVX-512 or AVX2 assembly, 16 tiles at a time,
+// on those paths)
 // and the tiles of V and M are ordered by phase, then by block.
 func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act, accumulate bool, bu *[6]*sgemm.BF16Matrix) {
 	nb := (T + 4*dil - 1) / (4 * dil) // tiles per phase
@@ -169,15 +170,23 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act
 // winoIn16's full-width loads.
 const winoSlack = 16
 
+// winoIn and winoOut are the assembly transforms of the isa path in use
+// (winoIn16 and winoOut16's contracts: 16 tiles per chunk), nil where the
+// Go loops run; see the isa hook in winograd_amd64.go.
+var (
+	winoIn  func(row, v0, v1, v2, v3, v4, v5 *float32, chunks int)
+	winoOut func(m0, m1, m2, m3, m4, m5, y *float32, bias float32, acc, chunks int)
+)
+
 // winoInRow computes the input transform of nb tiles of one undilated
 // row (tile q reads pr[4q : 4q+6]; pr has winoSlack more values) into
 // v[k][q].
 func winoInRow(pr []float32, v *[6][]float32, nb int) {
 	q0 := 0
-	if useWinoAsm && nb >= 16 {
+	if in := winoIn; in != nil && nb >= 16 {
 		chunks := nb / 16
 		_ = pr[64*chunks+17-1]
-		winoIn16(&pr[0], &v[0][0], &v[1][0], &v[2][0], &v[3][0], &v[4][0], &v[5][0], chunks)
+		in(&pr[0], &v[0][0], &v[1][0], &v[2][0], &v[3][0], &v[4][0], &v[5][0], chunks)
 		q0 = 16 * chunks
 	}
 	v0, v1, v2, v3, v4, v5 := v[0][:nb], v[1][:nb], v[2][:nb], v[3][:nb], v[4][:nb], v[5][:nb]
@@ -202,14 +211,14 @@ func winoInRow(pr []float32, v *[6][]float32, nb int) {
 // accumulate is set; b is added to every output.
 func winoOutRow(mk *[6][]float32, nb int, y []float32, limit int, b float32, accumulate bool) {
 	q0 := 0
-	if useWinoAsm {
+	if out := winoOut; out != nil {
 		if chunks := min(nb/16, limit/64); chunks > 0 {
 			acc := 0
 			if accumulate {
 				acc = 1
 			}
 			_ = y[64*chunks-1]
-			winoOut16(&mk[0][0], &mk[1][0], &mk[2][0], &mk[3][0], &mk[4][0], &mk[5][0], &y[0], b, acc, chunks)
+			out(&mk[0][0], &mk[1][0], &mk[2][0], &mk[3][0], &mk[4][0], &mk[5][0], &y[0], b, acc, chunks)
 			q0 = 16 * chunks
 		}
 	}

@@ -204,3 +204,191 @@ out_store:
 out_done:
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------------------
+// AVX2+FMA versions: the same arithmetic, instruction for instruction, on
+// 8 tiles per ymm (two steps per 16-tile chunk), so they give the AVX-512
+// transforms' bits.
+
+// WIN_LOAD(off, y) loads the 4 samples of tile j and of tile j+4 of the
+// step at SI into the low and high halves of y, tile j starting at byte
+// off.
+#define WIN_LOAD(off, y, x) \
+	VMOVUPS     off(SI), x; \
+	VINSERTF128 $1, off+64(SI), y, y
+
+// func winoIn16AVX2(row, v0, v1, v2, v3, v4, v5 *float32, chunks int)
+//
+// winoIn16's contract with AVX2+FMA: the transforms of the tiles
+// q < 16·chunks, d_l = row[4q+l], into v0..v5[q]. Reads row[0 : 64·chunks+4].
+TEXT ·winoIn16AVX2(SB), NOSPLIT, $0-64
+	MOVQ row+0(FP), SI
+	MOVQ v0+8(FP), R8
+	MOVQ v1+16(FP), R9
+	MOVQ v2+24(FP), R10
+	MOVQ v3+32(FP), R11
+	MOVQ v4+40(FP), R12
+	MOVQ v5+48(FP), R13
+	MOVQ chunks+56(FP), CX
+	SHLQ $1, CX // steps of 8 tiles
+	XORQ DX, DX
+	MOVL $0x40800000, AX // 4.0
+	MOVQ AX, X14
+	VBROADCASTSS X14, Y14
+	MOVL $0x40a00000, AX // 5.0
+	MOVQ AX, X15
+	VBROADCASTSS X15, Y15
+	TESTQ CX, CX
+	JZ   in2_done
+
+in2_loop:
+	// Y0..Y4: tiles (j, j+4) for j = 0..4 (tile 8 is the next step's
+	// first: its d0, d1 are this step's d4, d5 of tile 7).
+	WIN_LOAD(0, Y0, X0)
+	WIN_LOAD(16, Y1, X1)
+	WIN_LOAD(32, Y2, X2)
+	WIN_LOAD(48, Y3, X3)
+	WIN_LOAD(64, Y4, X4)
+	// Transpose: d_l holds sample l of tiles 0..7, in order.
+	VUNPCKLPS Y1, Y0, Y5  // t0d0 t1d0 t0d1 t1d1 | t4, t5
+	VUNPCKHPS Y1, Y0, Y6  // t0d2 t1d2 t0d3 t1d3 | t4, t5
+	VUNPCKLPS Y3, Y2, Y7  // t2d0 t3d0 t2d1 t3d1 | t6, t7
+	VUNPCKHPS Y3, Y2, Y8  // t2d2 t3d2 t2d3 t3d3 | t6, t7
+	VUNPCKLPD Y7, Y5, Y9  // d0
+	VUNPCKHPD Y7, Y5, Y5  // d1
+	VUNPCKLPD Y8, Y6, Y7  // d2
+	VUNPCKHPD Y8, Y6, Y6  // d3
+	// d4, d5: samples 0, 1 of tiles 1..8.
+	VUNPCKLPS Y2, Y1, Y0  // t1d0 t2d0 t1d1 t2d1 | t5, t6
+	VUNPCKLPS Y4, Y3, Y1  // t3d0 t4d0 t3d1 t4d1 | t7, t8
+	VUNPCKLPD Y1, Y0, Y10 // d4
+	VUNPCKHPD Y1, Y0, Y11 // d5
+	// Y9 d0, Y5 d1, Y7 d2, Y6 d3, Y10 d4, Y11 d5.
+
+	// v0 = d4 + 4d0 − 5d2
+	VMOVAPS Y10, Y0
+	VFMADD231PS Y14, Y9, Y0
+	VFNMADD231PS Y15, Y7, Y0
+	VMOVUPS Y0, (R8)(DX*4)
+	// d24 = d4 − 4d2 (Y0), d13 = d3 − 4d1 (Y1)
+	VMOVAPS Y10, Y0
+	VFNMADD231PS Y14, Y7, Y0
+	VMOVAPS Y6, Y1
+	VFNMADD231PS Y14, Y5, Y1
+	VADDPS Y1, Y0, Y2
+	VSUBPS Y1, Y0, Y3
+	VMOVUPS Y2, (R9)(DX*4)
+	VMOVUPS Y3, (R10)(DX*4)
+	// e = 2(d3 − d1) (Y0), f = d4 − d2 (Y1)
+	VSUBPS Y5, Y6, Y0
+	VADDPS Y0, Y0, Y0
+	VSUBPS Y7, Y10, Y1
+	VADDPS Y0, Y1, Y2
+	VSUBPS Y0, Y1, Y3
+	VMOVUPS Y2, (R11)(DX*4)
+	VMOVUPS Y3, (R12)(DX*4)
+	// v5 = d5 + 4d1 − 5d3
+	VMOVAPS Y11, Y0
+	VFMADD231PS Y14, Y5, Y0
+	VFNMADD231PS Y15, Y6, Y0
+	VMOVUPS Y0, (R13)(DX*4)
+
+	ADDQ $128, SI
+	ADDQ $8, DX
+	DECQ CX
+	JNZ  in2_loop
+
+in2_done:
+	VZEROUPPER
+	RET
+
+// func winoOut16AVX2(m0, m1, m2, m3, m4, m5, y *float32, bias float32, acc, chunks int)
+//
+// winoOut16's contract with AVX2+FMA: for tiles q < 16·chunks, with
+// s12 = m1+m2, d12 = m1−m2, s34 = m3+m4, d34 = m3−m4 (at q):
+// y[4q..4q+3] (+)= m0+s12+s34+b, d12+2·d34+b, s12+4·s34+b, d12+8·d34+m5+b
+// (added when acc != 0), rounded as winoOut16 rounds them.
+TEXT ·winoOut16AVX2(SB), NOSPLIT, $0-80
+	MOVQ m0+0(FP), R8
+	MOVQ m1+8(FP), R9
+	MOVQ m2+16(FP), R10
+	MOVQ m3+24(FP), R11
+	MOVQ m4+32(FP), R12
+	MOVQ m5+40(FP), R13
+	MOVQ y+48(FP), DI
+	VBROADCASTSS bias+56(FP), Y15
+	MOVQ acc+64(FP), R14
+	MOVQ chunks+72(FP), CX
+	SHLQ $1, CX // steps of 8 tiles
+	XORQ DX, DX
+	MOVL $0x40000000, AX // 2.0
+	MOVQ AX, X12
+	VBROADCASTSS X12, Y12
+	MOVL $0x40800000, AX // 4.0
+	MOVQ AX, X13
+	VBROADCASTSS X13, Y13
+	MOVL $0x41000000, AX // 8.0
+	MOVQ AX, X14
+	VBROADCASTSS X14, Y14
+	TESTQ CX, CX
+	JZ   out2_done
+
+out2_loop:
+	VMOVUPS (R9)(DX*4), Y1
+	VMOVUPS (R10)(DX*4), Y2
+	VMOVUPS (R11)(DX*4), Y3
+	VMOVUPS (R12)(DX*4), Y4
+	VADDPS Y2, Y1, Y6 // s12
+	VSUBPS Y2, Y1, Y7 // d12
+	VADDPS Y4, Y3, Y8 // s34
+	VSUBPS Y4, Y3, Y9 // d34
+	// r0 = m0 + s12 + s34 + b
+	VMOVUPS (R8)(DX*4), Y0
+	VADDPS Y6, Y0, Y10
+	VADDPS Y8, Y10, Y10
+	VADDPS Y15, Y10, Y10
+	// r1 = d12 + b + 2·d34
+	VADDPS Y15, Y7, Y11
+	VFMADD231PS Y12, Y9, Y11
+	// r2 = s12 + b + 4·s34
+	VADDPS Y15, Y6, Y1
+	VFMADD231PS Y13, Y8, Y1
+	// r3 = d12 + m5 + b + 8·d34
+	VMOVUPS (R13)(DX*4), Y5
+	VADDPS Y5, Y7, Y2
+	VADDPS Y15, Y2, Y2
+	VFMADD231PS Y14, Y9, Y2
+	// Y10 r0, Y11 r1, Y1 r2, Y2 r3. Transpose so that tile q's four
+	// outputs are consecutive.
+	VUNPCKLPS Y11, Y10, Y3 // r0[0] r1[0] r0[1] r1[1] | tiles 4, 5
+	VUNPCKHPS Y11, Y10, Y4 // tiles 2, 3 | 6, 7
+	VUNPCKLPS Y2, Y1, Y5   // r2[0] r3[0] r2[1] r3[1] | tiles 4, 5
+	VUNPCKHPS Y2, Y1, Y6
+	VUNPCKLPD Y5, Y3, Y7   // tile 0 | tile 4
+	VUNPCKHPD Y5, Y3, Y8   // tile 1 | tile 5
+	VUNPCKLPD Y6, Y4, Y9   // tile 2 | tile 6
+	VUNPCKHPD Y6, Y4, Y10  // tile 3 | tile 7
+	VPERM2F128 $0x20, Y8, Y7, Y0  // tiles 0, 1
+	VPERM2F128 $0x20, Y10, Y9, Y1 // tiles 2, 3
+	VPERM2F128 $0x31, Y8, Y7, Y2  // tiles 4, 5
+	VPERM2F128 $0x31, Y10, Y9, Y3 // tiles 6, 7
+	TESTQ R14, R14
+	JZ   out2_store
+	VADDPS (DI), Y0, Y0
+	VADDPS 32(DI), Y1, Y1
+	VADDPS 64(DI), Y2, Y2
+	VADDPS 96(DI), Y3, Y3
+
+out2_store:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	ADDQ $128, DI
+	ADDQ $8, DX
+	DECQ CX
+	JNZ  out2_loop
+
+out2_done:
+	VZEROUPPER
+	RET

@@ -11,7 +11,11 @@ import (
 // float32 operands rounded the same way and sums the exact products in
 // float32. With AVX512_BF16 (VDPBF16PS) that is twice the multiply-adds
 // per instruction of float32 FMA, for products whose inputs carry about
-// 3 significant decimal digits: an opt-in precision for inference.
+// 3 significant decimal digits: an opt-in precision for inference. The
+// avx2 path (and avx512 without AVX512_BF16) runs the same sums with
+// AVX2+FMA, and the generic path in Go; every path gives the same bits
+// on normal numbers. Only the AVX512_BF16 path flushes denormals (below
+// 2⁻¹²⁶ ≈ 1.2e-38, in the inputs or the sums) to zero.
 //
 // Layout: rows in tiles of 12 (the last zero-padded), k in pairs
 // (the last zero-padded when K is odd); tile t, pair p holds 12 uint32,
@@ -32,9 +36,27 @@ const (
 	bfNC = 256
 )
 
-// BF16Supported reports whether the CPU multiplies bfloat16 in hardware;
-// without it Mul runs a pure-Go kernel with the same rounding (slowly).
-func BF16Supported() bool { return useBF16Asm }
+// BF16Supported reports whether the path in use multiplies bfloat16 in
+// hardware (AVX512_BF16 on the avx512 path); elsewhere Mul runs the same
+// sums with float32 arithmetic: AVX2+FMA on the avx2 path, at about the
+// speed of a float32 product, or Go on the generic path (slowly).
+func BF16Supported() bool { return bf16Path.hw }
+
+// bf16Kernels is a BF16Matrix path: the kernels of an isa path for the
+// 12×32 tile (bdot12x32's contract) and the packing of 32-column B panels
+// (packBF16's), nil where the Go code runs.
+type bf16Kernels struct {
+	name string
+	hw   bool // hardware bfloat16 dot products (BF16Supported)
+	dot  func(kp int, a, b *uint32, c *float32, ldc int, acc int)
+	pack func(dst *uint32, base *float32, offs *int, kp, odd int)
+}
+
+// bf16Go is the portable BF16Matrix path: bdotGo and packing with ToBF16.
+var bf16Go = &bf16Kernels{name: "generic"}
+
+// bf16Path is the BF16Matrix path of the isa path in use (setArchPath).
+var bf16Path = bf16Go
 
 // NewBF16Matrix rounds and packs op(A), m×k, where op(A) is A (rows lda
 // apart) or, with transA, Aᵀ for A stored k×m (rows lda apart).
@@ -185,14 +207,14 @@ func packBF16Panel(dst []uint32, base []float32, rowOff []int, q0, np, j0, nr in
 	k := len(rowOff)
 	full := min(np, (k-q0)/2) // pairs with both rows present
 	odd := q0+2*np > k && (k-q0)%2 == 1
-	if nr == bfNR && useBF16Asm {
+	if pack := bf16Path.pack; nr == bfNR && pack != nil {
 		n := full
 		o := 0
 		if odd {
 			n, o = full+1, 1
 		}
 		if n > 0 {
-			packBF16(&dst[0], &base[j0], &rowOff[q0], n, o)
+			pack(&dst[0], &base[j0], &rowOff[q0], n, o)
 		}
 		return
 	}
@@ -218,12 +240,12 @@ func packBF16Panel(dst []uint32, base []float32, rowOff []int, q0, np, j0, nr in
 func bfKernel(np int, a, b []uint32, c []float32, ldc int, acc bool) {
 	_, _ = a[np*bfMR-1], b[np*bfNR-1]
 	_ = c[11*ldc+bfNR-1]
-	if useBF16Asm {
+	if dot := bf16Path.dot; dot != nil {
 		f := 0
 		if acc {
 			f = 1
 		}
-		bdot12x32(np, &a[0], &b[0], &c[0], ldc, f)
+		dot(np, &a[0], &b[0], &c[0], ldc, f)
 		return
 	}
 	bdotGo(np, a, b, c, ldc, acc)

@@ -558,3 +558,240 @@ pack_last:
 pack_done:
 	VZEROUPPER
 	RET
+
+// ---------------------------------------------------------------------------
+// AVX2+FMA kernels for BF16Matrix on CPUs without AVX512_BF16. A bfloat16
+// is the upper half of a float32, so each dword pair of the packed
+// operands widens to two float32: the odd element (high half) by masking
+// the low 16 bits off, the even one by shifting left 16. The product of
+// two bfloat16 (8 significant bits each) is exact in float32, so
+// VFMADD231PS of the odd elements, then of the even ones, rounds exactly
+// as VDPBF16PS does (odd product, then even product, added to the float32
+// sum), for normal numbers: unlike VDPBF16PS these kernels do not flush
+// denormal inputs or results to zero.
+
+// BROW runs one element of a pair of row r of A (the widened float at
+// ao(R12)) over 16 columns of the widened B element (Y12, Y13) into acc0,
+// acc1. Uses Y14.
+#define BROW(ao, acc0, acc1) \
+	VBROADCASTSS ao(R12), Y14; \
+	VFMADD231PS  Y12, Y14, acc0; \
+	VFMADD231PS  Y13, Y14, acc1
+
+// BHALF computes the 6×16 block of C at R14 (rows R8 bytes apart) from
+// the widened A at R12 (rows 4 bytes apart, 96 bytes per pair: odd
+// elements, then even ones 48 bytes on) and the B pairs at R13 (128 bytes
+// per pair), over CX pairs: each pair adds its odd products to the
+// accumulators (Y0..Y11, row r in Y(2r), Y(2r+1)), then its even ones.
+// R9 != 0 adds to C. Y15 holds 0xFFFF0000 in every dword. Uses DX.
+#define BHALF(loop, set, next) \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11; \
+	MOVQ   CX, DX; \
+loop: \
+	VPAND   (R13), Y15, Y12; \
+	VPAND   32(R13), Y15, Y13; \
+	BROW(0, Y0, Y1); \
+	BROW(4, Y2, Y3); \
+	BROW(8, Y4, Y5); \
+	BROW(12, Y6, Y7); \
+	BROW(16, Y8, Y9); \
+	BROW(20, Y10, Y11); \
+	VMOVDQU (R13), Y12; \
+	VMOVDQU 32(R13), Y13; \
+	VPSLLD  $16, Y12, Y12; \
+	VPSLLD  $16, Y13, Y13; \
+	BROW(48, Y0, Y1); \
+	BROW(52, Y2, Y3); \
+	BROW(56, Y4, Y5); \
+	BROW(60, Y6, Y7); \
+	BROW(64, Y8, Y9); \
+	BROW(68, Y10, Y11); \
+	ADDQ $96, R12; \
+	ADDQ $128, R13; \
+	DECQ DX; \
+	JNZ  loop; \
+	TESTQ R9, R9; \
+	JZ    set; \
+	BADD(Y0, Y1); \
+	BADD(Y2, Y3); \
+	BADD(Y4, Y5); \
+	BADD(Y6, Y7); \
+	BADD(Y8, Y9); \
+	BADD(Y10, Y11); \
+	JMP next; \
+set: \
+	BSET(Y0, Y1); \
+	BSET(Y2, Y3); \
+	BSET(Y4, Y5); \
+	BSET(Y6, Y7); \
+	BSET(Y8, Y9); \
+	BSET(Y10, Y11); \
+next:
+
+// BADD adds a row of the block to C at R14 and moves R14 to the next row;
+// BSET stores it.
+#define BADD(acc0, acc1) \
+	VADDPS  (R14), acc0, acc0; \
+	VADDPS  32(R14), acc1, acc1; \
+	VMOVUPS acc0, (R14); \
+	VMOVUPS acc1, 32(R14); \
+	ADDQ    R8, R14
+
+#define BSET(acc0, acc1) \
+	VMOVUPS acc0, (R14); \
+	VMOVUPS acc1, 32(R14); \
+	ADDQ    R8, R14
+
+// BHALFAT runs BHALF on rows 6·half… and columns 16·col… (widened A at
+// R11, B at BX, C at DI).
+#define BHALFAT(half, col, loop, set, next) \
+	LEAQ  half*24(R11), R12; \
+	LEAQ  col*64(BX), R13; \
+	MOVQ  R8, R14; \
+	IMULQ $(half*6), R14; \
+	LEAQ  col*64(DI)(R14*1), R14; \
+	BHALF(loop, set, next)
+
+// func bdot12x32AVX2(kp int, a, b *uint32, c *float32, ldc int, acc int)
+//
+// bdot12x32's contract with AVX2+FMA, for 1 ≤ kp ≤ bfAVX2Pairs (256, see
+// bf16_amd64.go: the frame is 256 pairs of 96 bytes):
+// C[i][j] (+)= Σ_p Σ_{h<2} A[i][2p+h]·B[2p+h][j] for i < 12, j < 32 (a:
+// 12 pairs per p, b: 32 per p), each pair adding its odd product, then
+// its even one, to the float32 sum. A is first widened into the frame
+// (per pair: 12 odd floats, then 12 even ones), then the 12×32 tile is
+// computed as four 6×16 blocks (twelve ymm accumulators each).
+TEXT ·bdot12x32AVX2(SB), $24576-48
+	MOVQ kp+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ acc+40(FP), R9
+	MOVL $0xFFFF0000, DX
+	MOVQ DX, X15
+	VPBROADCASTD X15, Y15
+	MOVQ SP, R11
+	MOVQ SP, R12
+	MOVQ CX, DX
+
+bwiden:
+	VMOVDQU (AX), Y0
+	VMOVDQU 32(AX), X1
+	VPAND   Y15, Y0, Y2
+	VPAND   X15, X1, X3
+	VPSLLD  $16, Y0, Y0
+	VPSLLD  $16, X1, X1
+	VMOVUPS Y2, (R12)
+	VMOVUPS X3, 32(R12)
+	VMOVUPS Y0, 48(R12)
+	VMOVUPS X1, 80(R12)
+	ADDQ $48, AX
+	ADDQ $96, R12
+	DECQ DX
+	JNZ  bwiden
+
+	BHALFAT(0, 0, bl00, bs00, bn00)
+	BHALFAT(0, 1, bl01, bs01, bn01)
+	BHALFAT(1, 0, bl10, bs10, bn10)
+	BHALFAT(1, 1, bl11, bs11, bn11)
+	VZEROUPPER
+	RET
+
+// BFROUND rounds the 8 float32 in y to bfloat16 as ToBF16 does, leaving
+// the result in the upper 16 bits of each dword of y (low bits garbage):
+// y + 0x7FFF + (bit 16 of y), or, for a NaN, y | 0x00400000 (quiet).
+// Y12 = 1 per dword, Y13 = 0x7FFF, Y14 = 0x00400000; uses t, u.
+#define BFROUND(y, t, u) \
+	VPSRLD    $16, y, t; \
+	VPAND     Y12, t, t; \
+	VPADDD    Y13, t, t; \
+	VPADDD    y, t, t; \
+	VCMPPS    $3, y, y, u; \
+	VPOR      Y14, y, y; \
+	VBLENDVPS u, y, t, y
+
+// BFPACK8 packs 8 columns at byte offset off of the rows at SI+AX*4 (low
+// halves) and SI+DX*4 (high halves) into off(DI); BFPACK8LAST packs the
+// first row alone (high halves zero). Y15 = 0xFFFF0000 per dword.
+#define BFPACK8(off) \
+	VMOVDQU off(SI)(AX*4), Y0; \
+	VMOVDQU off(SI)(DX*4), Y1; \
+	BFROUND(Y0, Y2, Y3); \
+	BFROUND(Y1, Y4, Y5); \
+	VPSRLD  $16, Y0, Y0; \
+	VPAND   Y15, Y1, Y1; \
+	VPOR    Y1, Y0, Y0; \
+	VMOVDQU Y0, off(DI)
+
+#define BFPACK8LAST(off) \
+	VMOVDQU off(SI)(AX*4), Y0; \
+	BFROUND(Y0, Y2, Y3); \
+	VPSRLD  $16, Y0, Y0; \
+	VMOVDQU Y0, off(DI)
+
+// bfConst: the dword constants of packBF16AVX2 (1, 0x7FFF, the quiet-NaN
+// bit 0x00400000, and the mask of a bfloat16 in a float32 0xFFFF0000).
+DATA bfConst<>+0(SB)/4, $1
+DATA bfConst<>+4(SB)/4, $0x7FFF
+DATA bfConst<>+8(SB)/4, $0x00400000
+DATA bfConst<>+12(SB)/4, $0xFFFF0000
+GLOBL bfConst<>(SB), RODATA|NOPTR, $16
+
+// func packBF16AVX2(dst *uint32, base *float32, offs *int, kp, odd int)
+//
+// packBF16's contract with AVX2, rounding as ToBF16 (denormals kept): for
+// p < kp and 32 columns j, dst[32p+j] = bf16(r0[j]) | bf16(r1[j])<<16
+// where r0 and r1 start at base + offs[2p] and base + offs[2p+1] (floats);
+// when odd != 0 the last pair has no second row (its high half is zero).
+TEXT ·packBF16AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ base+8(FP), SI
+	MOVQ offs+16(FP), BX
+	MOVQ kp+24(FP), CX
+	MOVQ odd+32(FP), R9
+	VPBROADCASTD bfConst<>+0(SB), Y12
+	VPBROADCASTD bfConst<>+4(SB), Y13
+	VPBROADCASTD bfConst<>+8(SB), Y14
+	VPBROADCASTD bfConst<>+12(SB), Y15
+	TESTQ R9, R9
+	JZ    pack2_loop
+	DECQ  CX
+	JZ    pack2_last
+
+pack2_loop:
+	MOVQ (BX), AX
+	MOVQ 8(BX), DX
+	BFPACK8(0)
+	BFPACK8(32)
+	BFPACK8(64)
+	BFPACK8(96)
+	ADDQ $16, BX
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  pack2_loop
+	TESTQ R9, R9
+	JZ    pack2_done
+
+pack2_last:
+	MOVQ (BX), AX
+	BFPACK8LAST(0)
+	BFPACK8LAST(32)
+	BFPACK8LAST(64)
+	BFPACK8LAST(96)
+
+pack2_done:
+	VZEROUPPER
+	RET

@@ -5,11 +5,19 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/ravestation/rave/core/internal/isa"
 )
 
 // TestBF16MulRowsPart checks that MulRowsPart over a grid of row and
-// column ranges gives exactly MulRows's result, and allocates nothing.
+// column ranges gives exactly MulRows's result, and allocates nothing, on
+// every path.
 func TestBF16MulRowsPart(t *testing.T) {
+	forEachPath(t, func(t *testing.T, _ isa.Path) { testBF16MulRowsPart(t) })
+}
+
+// testBF16MulRowsPart is TestBF16MulRowsPart on the path in use.
+func testBF16MulRowsPart(t *testing.T) {
 	for _, c := range []struct {
 		m, n, k      int
 		rowCuts      []int // row range ends (multiples of BF16RowTile, last M)

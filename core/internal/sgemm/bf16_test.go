@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ravestation/rave/core/internal/isa"
 )
 
 func TestToBF16(t *testing.T) {
@@ -68,15 +70,9 @@ func TestBF16Mul(t *testing.T) {
 		{7, 1000, 64, true, false},
 		{512, 40, 96, false, false},
 	}
-	kernels := []bool{false}
-	if useBF16Asm {
-		kernels = append(kernels, true)
-	}
-	for _, asm := range kernels {
+	forEachPath(t, func(t *testing.T, p isa.Path) {
 		for _, tc := range cases {
-			t.Run(fmt.Sprintf("asm=%v/%dx%dx%d/t%v/acc%v", asm, tc.m, tc.n, tc.k, tc.transA, tc.acc), func(t *testing.T) {
-				defer func(v bool) { useBF16Asm = v }(useBF16Asm)
-				useBF16Asm = asm
+			t.Run(fmt.Sprintf("%dx%dx%d/t%v/acc%v", tc.m, tc.n, tc.k, tc.transA, tc.acc), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(tc.m), uint64(tc.k)))
 				lda := tc.k + 3
 				if tc.transA {
@@ -103,60 +99,124 @@ func TestBF16Mul(t *testing.T) {
 				}
 			})
 		}
-	}
+	})
 }
 
-// TestBF16AsmMatchesGo checks that the assembly and Go kernels round
-// identically and that the thread count does not change the result.
-func TestBF16AsmMatchesGo(t *testing.T) {
-	if !useBF16Asm {
-		t.Skip("no AVX512_BF16 on this CPU")
-	}
+// TestBF16PathsMatch checks that every path gives the generic path's bits
+// (the assembly kernels add each pair's odd product, then its even one,
+// as bdotGo does; the products of bfloat16 are exact in float32), that
+// the thread count does not change them, and that every path packs
+// 32-column panels exactly as ToBF16 rounds. Inputs are normal numbers
+// whose products and sums stay normal: on denormals the AVX512_BF16 path
+// flushes to zero and the others do not (TestBF16Denormals).
+func TestBF16PathsMatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	m, n, k := 61, 517, 777
 	a, b := randSlice(rng, m*k), randSlice(rng, k*n)
+	// Values whose rounding to bfloat16 is a tie, NaN and infinities
+	// exercise the packing; they stay out of the product.
+	special := append(randSlice(rng, 4*32), 0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)),
+		float32(math.NaN()), math.Float32frombits(0x7F800001), math.Float32frombits(0xFFFFFFFF), math.Float32frombits(0x7FBFFFFF),
+		math.Float32frombits(0x3F808000), math.Float32frombits(0x3F818000), math.Float32frombits(0x3F80FFFF), math.Float32frombits(0x7F7FFFFF),
+		math.Float32frombits(0xFF7F8000), 3e38, -3e38, 1e-30)
+	var ref []float32
+	var refPack []uint32
+	restore, err := isa.Use(isa.Generic)
+	if err != nil {
+		t.Fatal(err)
+	}
 	am := NewBF16Matrix(false, m, k, a, k)
-	c1, c2, c3 := make([]float32, m*n), make([]float32, m*n), make([]float32, m*n)
-	am.Mul(n, b, n, false, c1, n)
-	useBF16Asm = false
-	am.Mul(n, b, n, false, c2, n)
-	useBF16Asm = true
-	defer SetThreads(SetThreads(1))
-	am.Mul(n, b, n, false, c3, n)
-	var maxDiff float64
-	for i := range c1 {
-		maxDiff = max(maxDiff, math.Abs(float64(c1[i]-c2[i])))
-		if c1[i] != c3[i] {
-			t.Fatalf("thread count changed C[%d]: %g vs %g", i, c1[i], c3[i])
+	ref = make([]float32, m*n)
+	am.Mul(n, b, n, false, ref, n)
+	refPack = packSpecial(special)
+	restore()
+	forEachPath(t, func(t *testing.T, p isa.Path) {
+		for _, threads := range []int{1, 2, 3} {
+			prev := SetThreads(threads)
+			got := make([]float32, m*n)
+			am.Mul(n, b, n, false, got, n)
+			SetThreads(prev)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
+					t.Fatalf("%d threads: C[%d] = %g, generic path %g", threads, i, got[i], ref[i])
+				}
+			}
 		}
-	}
-	if maxDiff != 0 {
-		t.Logf("assembly and Go kernels differ by up to %g (summation order inside VDPBF16PS)", maxDiff)
-		if maxDiff > 1e-4 {
-			t.Fatalf("assembly and Go kernels differ by %g", maxDiff)
+		got := packSpecial(special)
+		for i := range got {
+			if got[i] != refPack[i] {
+				t.Fatalf("packing %#08x, %#08x: %#08x, ToBF16 gives %#08x",
+					math.Float32bits(special[i%32]), math.Float32bits(special[32+i%32]), got[i], refPack[i])
+			}
 		}
+	})
+}
+
+// packSpecial packs the 64 values of v (two rows of 32) as one B pair
+// plus the first row alone as an odd last pair, through the path's
+// 32-column panel packing.
+func packSpecial(v []float32) []uint32 {
+	v = v[len(v)-64:]
+	dst := make([]uint32, 2*bfNR)
+	packBF16Panel(dst[:bfNR], v, []int{0, 32}, 0, 1, 0, bfNR)
+	packBF16Panel(dst[bfNR:], v, []int{0}, 0, 1, 0, bfNR)
+	return dst
+}
+
+// TestBF16Denormals pins down how each path treats bfloat16 denormals
+// (|x| < 2⁻¹²⁶): the AVX512_BF16 instructions flush them to zero, in the
+// packing of B and in the products; the avx2 and generic paths keep them,
+// as IEEE arithmetic does. A product with denormal weights and inputs is
+// exactly representable here, so the kept result is exact.
+func TestBF16Denormals(t *testing.T) {
+	const m, n, k = 12, 32, 4
+	tiny := math.Float32frombits(0x00010000) // 2⁻¹³³, a bfloat16 denormal
+	a := make([]float32, m*k)
+	for i := range a {
+		a[i] = 1
 	}
+	a[0] = tiny // A[0][0] denormal: flushed by VDPBF16PS
+	b := make([]float32, k*n)
+	b[0] = 1         // B[0][0] = 1 meets A[0][0]
+	b[1*n+1] = tiny  // B[1][1] denormal: flushed when packed
+	b[2*n+2] = 0x1p3 // a normal product for comparison
+	am := NewBF16Matrix(false, m, k, a, k)
+	forEachPath(t, func(t *testing.T, p isa.Path) {
+		c := make([]float32, m*n)
+		am.Mul(n, b, n, false, c, n)
+		flush := BF16Supported()
+		want00, want01 := tiny, tiny
+		if flush {
+			want00, want01 = 0, 0
+		}
+		if c[0] != want00 || c[1] != want01 || c[2] != 8 {
+			t.Errorf("C[0][0…2] = %g, %g, %g; want %g, %g, 8 (flushing denormals: %v)", c[0], c[1], c[2], want00, want01, flush)
+		}
+	})
 }
 
 // BenchmarkBF16Mul measures the bfloat16 product against Sgemm on the
-// shapes of the v1 decoder (2·m·n·k flops per op).
+// shapes of the v1 decoder (2·m·n·k flops per op), on every path.
 func BenchmarkBF16Mul(b *testing.B) {
-	for _, s := range []struct{ m, n, k int }{{512, 940, 1536}, {256, 3760, 768}, {1024, 1024, 1024}, {512, 235, 512}, {256, 940, 256}, {2048, 235, 1024}} {
-		rng := rand.New(rand.NewPCG(1, 2))
-		a, bm, c := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n), make([]float32, s.m*s.n)
-		am := NewBF16Matrix(false, s.m, s.k, a, s.k)
-		flops := 2 * float64(s.m*s.n*s.k)
-		b.Run(fmt.Sprintf("bf16/%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
-			for range b.N {
-				am.Mul(s.n, bm, s.n, false, c, s.n)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
-		})
-		b.Run(fmt.Sprintf("f32/%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
-			for range b.N {
-				Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bm, s.n, 0, c, s.n)
-			}
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
-		})
-	}
+	shapes := []struct{ m, n, k int }{{512, 940, 1536}, {256, 3760, 768}, {1024, 1024, 1024}, {512, 235, 512}, {256, 940, 256}, {2048, 235, 1024}}
+	forEachPathB(b, func(b *testing.B) {
+		for _, s := range shapes {
+			rng := rand.New(rand.NewPCG(1, 2))
+			a, bm, c := randSlice(rng, s.m*s.k), randSlice(rng, s.k*s.n), make([]float32, s.m*s.n)
+			am := NewBF16Matrix(false, s.m, s.k, a, s.k)
+			flops := 2 * float64(s.m*s.n*s.k)
+			b.Run(fmt.Sprintf("bf16/%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
+				for range b.N {
+					am.Mul(s.n, bm, s.n, false, c, s.n)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			})
+			b.Run(fmt.Sprintf("f32/%dx%dx%d", s.m, s.n, s.k), func(b *testing.B) {
+				for range b.N {
+					Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bm, s.n, 0, c, s.n)
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+			})
+		}
+	})
 }

@@ -40,6 +40,10 @@ type kernel struct {
 	// and c < 4 (dot44) or c < 1 (dot41), rounding identically.
 	dot44 func(k int, a0, a1, a2, a3, b0, b1, b2, b3, out *float32)
 	dot41 func(k int, a0, a1, a2, a3, b0, out *float32)
+	// dotMinK[(n-1)/4] is the least depth k from which a product with n
+	// columns runs faster through dot44 and dot41 than packed (0 or past
+	// the end: never); see useDot.
+	dotMinK []int
 }
 
 const (
@@ -58,7 +62,7 @@ var genericKernel = &kernel{
 var kernels = append([]*kernel{genericKernel}, archKernels()...)
 
 // knownKernels are all kernel names, whether or not this CPU supports them.
-var knownKernels = []string{"avx512", "avx2", "generic"}
+var knownKernels = []string{"avx512", "avx2", "neon", "generic"}
 
 // active is the kernel Sgemm uses.
 var active atomic.Pointer[kernel]
@@ -79,10 +83,11 @@ func init() {
 	})
 }
 
-// Kernel names the micro-kernel in use: "avx512", "avx2" or "generic".
+// Kernel names the micro-kernel in use: "avx512", "avx2", "neon" or
+// "generic".
 func Kernel() string { return active.Load().name }
 
-// UseKernel forces the micro-kernel named name ("avx512", "avx2" or
+// UseKernel forces the micro-kernel named name ("avx512", "avx2", "neon" or
 // "generic"), for tests and benchmarks. It returns a function restoring the
 // previous kernel. If the CPU (or the build) lacks the kernel, UseKernel
 // changes nothing, returns an error and a restore function that does nothing.

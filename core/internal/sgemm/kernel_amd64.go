@@ -30,6 +30,15 @@ func microAVX512(mr, nr, k int, a, b, c *float32, ldc int, alpha, beta float32) 
 //go:noescape
 func kernAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
+// kernAVX2F is kernAVX2 with the packing of B fused in (kernel_amd64.s):
+// b points at a full 16-column micro-panel in the source matrix (rows ldb
+// apart), which the kernel copies into bdst (16 floats per k) while
+// computing the full 6×16 tile of C, rounding exactly as kernAVX2 with
+// the packed panel.
+//
+//go:noescape
+func kernAVX2F(k int, a, b *float32, ldb int, bdst, c *float32, ldc int, alpha, beta float32)
+
 // dot4x4AVX512 sets out[4r+c] = Σ_q a_r[q]·b_c[q] for r, c < 4 and q < k
 // (kernel_amd64.s): the small-n kernel, which reads rows of A and of Bᵀ in
 // place.
@@ -42,6 +51,20 @@ func dot4x4AVX512(k int, a0, a1, a2, a3, b0, b1, b2, b3, out *float32)
 //
 //go:noescape
 func dot4x1AVX512(k int, a0, a1, a2, a3, b0, out *float32)
+
+// dot4x4AVX2 is dot4x4AVX512 for AVX2+FMA (kernel_amd64.s): out[4r+c] =
+// Σ_q a_r[q]·b_c[q] for r, c < 4 and q < k, lane l of 8 summing the q ≡ l
+// (mod 8) in q order, then the lanes summed in a fixed tree. Rows of A and
+// of Bᵀ are read in place.
+//
+//go:noescape
+func dot4x4AVX2(k int, a0, a1, a2, a3, b0, b1, b2, b3, out *float32)
+
+// dot4x1AVX2 sets out[r] = Σ_q a_r[q]·b0[q] for r < 4, rounding exactly
+// like dot4x4AVX2 (kernel_amd64.s).
+//
+//go:noescape
+func dot4x1AVX2(k int, a0, a1, a2, a3, b0, out *float32)
 
 // packT4x8 sets dst[q*w+l] = src[l*ld+q] for l < 4 and q < kc&^7
 // (kernel_amd64.s). It needs AVX, which every assembly kernel implies.
@@ -62,7 +85,7 @@ var hasAsmPack = cpu.X86.HasAVX
 // setArchPath sets the assembly helpers of path p.
 func setArchPath(p isa.Path) {
 	hasAsmPack = p != isa.Generic && cpu.X86.HasAVX
-	useBF16Asm = p == isa.AVX512 && isa.HasBF16()
+	bf16Path = bf16For(p)
 }
 
 const (
@@ -86,6 +109,38 @@ func microAVX2(mr, nr, k int, a, b, c *float32, ldc int, alpha, beta float32) {
 		}
 	}
 	kernAVX2(k, a, b, &t[0], nrAVX2, alpha, beta)
+	for i := 0; i < mr; i++ {
+		copy(cs[i*ldc:i*ldc+nr], t[i*nrAVX2:i*nrAVX2+nr])
+	}
+}
+
+// fusedAVX2 adapts kernAVX2F to the kernel.fused contract. Edge tiles of
+// C go through a scratch tile as in microAVX2; a panel of fewer than 16
+// columns is packed here (zero-padded) and computed by microAVX2.
+func fusedAVX2(mr, nr, k int, a, b *float32, ldb int, bdst, c *float32, ldc int, alpha, beta float32) {
+	if nr < nrAVX2 {
+		src := unsafe.Slice(b, (k-1)*ldb+nr)
+		dst := unsafe.Slice(bdst, k*nrAVX2)
+		for q := 0; q < k; q++ {
+			d := dst[q*nrAVX2 : q*nrAVX2+nrAVX2]
+			copy(d, src[q*ldb:q*ldb+nr])
+			clear(d[nr:])
+		}
+		microAVX2(mr, nr, k, a, bdst, c, ldc, alpha, beta)
+		return
+	}
+	if mr == mrAVX2 {
+		kernAVX2F(k, a, b, ldb, bdst, c, ldc, alpha, beta)
+		return
+	}
+	var t [mrAVX2 * nrAVX2]float32
+	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
+	if beta != 0 {
+		for i := 0; i < mr; i++ {
+			copy(t[i*nrAVX2:i*nrAVX2+nr], cs[i*ldc:i*ldc+nr])
+		}
+	}
+	kernAVX2F(k, a, b, ldb, bdst, &t[0], nrAVX2, alpha, beta)
 	for i := 0; i < mr; i++ {
 		copy(cs[i*ldc:i*ldc+nr], t[i*nrAVX2:i*nrAVX2+nr])
 	}
@@ -126,7 +181,11 @@ func archKernels() []*kernel {
 		ks = append(ks, &kernel{
 			name: "avx2", mr: mrAVX2, nr: nrAVX2,
 			kc: 256, mc: 1536, nc: ncFor(l2, 256, nrAVX2),
-			micro: microAVX2,
+			micro: microAVX2, fused: fusedAVX2,
+			dot44: dot4x4AVX2, dot41: dot4x1AVX2,
+			// Measured on Zen 5 (avx2 path, one thread, m = 512): the
+			// packed path's 16-column tiles are hard to beat at n = 13…16.
+			dotMinK: []int{16, 32, 64, 512, 128, 256},
 		})
 	}
 	if cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW {
@@ -135,6 +194,8 @@ func archKernels() []*kernel {
 			kc: 256, mc: 1536, nc: ncFor(l2, 256, 32),
 			micro: microAVX512, fused: kernAVX512,
 			dot44: dot4x4AVX512, dot41: dot4x1AVX512,
+			// Measured on Zen 4.
+			dotMinK: []int{16, 16, 128, 128, 512, 512},
 		})
 	}
 	return ks

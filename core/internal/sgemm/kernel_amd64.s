@@ -502,6 +502,66 @@ done512:
 	VMOVUPS y1, 32(DX); \
 	ADDQ    SI, DX
 
+// PFC256 prefetches the 6×16 C tile at DX (rows SI bytes apart; a row
+// may straddle two lines) so that the update at the end does not wait for
+// memory. Clobbers DX.
+#define PFC256 \
+	PREFETCHT0 (DX); \
+	PREFETCHT0 63(DX); \
+	ADDQ SI, DX; \
+	PREFETCHT0 (DX); \
+	PREFETCHT0 63(DX); \
+	ADDQ SI, DX; \
+	PREFETCHT0 (DX); \
+	PREFETCHT0 63(DX); \
+	ADDQ SI, DX; \
+	PREFETCHT0 (DX); \
+	PREFETCHT0 63(DX); \
+	ADDQ SI, DX; \
+	PREFETCHT0 (DX); \
+	PREFETCHT0 63(DX); \
+	ADDQ SI, DX; \
+	PREFETCHT0 (DX); \
+	PREFETCHT0 63(DX)
+
+// ZERO256 clears the twelve accumulators Y0..Y11.
+#define ZERO256 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; \
+	VXORPS Y9, Y9, Y9; \
+	VXORPS Y10, Y10, Y10; \
+	VXORPS Y11, Y11, Y11
+
+// STORE256 writes the tile to C at DX (rows SI bytes apart): the beta
+// update, or (beta == +0, its bits in R11 zero) the store-only path.
+#define STORE256(set) \
+	TESTL R11, R11; \
+	JZ    set; \
+	UPD256(Y0, Y1); \
+	UPD256(Y2, Y3); \
+	UPD256(Y4, Y5); \
+	UPD256(Y6, Y7); \
+	UPD256(Y8, Y9); \
+	UPD256(Y10, Y11); \
+	VZEROUPPER; \
+	RET; \
+set: \
+	SET256(Y0, Y1); \
+	SET256(Y2, Y3); \
+	SET256(Y4, Y5); \
+	SET256(Y6, Y7); \
+	SET256(Y8, Y9); \
+	SET256(Y10, Y11); \
+	VZEROUPPER; \
+	RET
+
 // func kernAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 TEXT ·kernAVX2(SB), NOSPLIT, $0-48
 	MOVQ a+8(FP), AX
@@ -510,18 +570,11 @@ TEXT ·kernAVX2(SB), NOSPLIT, $0-48
 	MOVQ CX, R10
 	SHRQ $2, R10
 	ANDQ $3, CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), SI
+	SHLQ $2, SI
+	PFC256
+	ZERO256
 	TESTQ  R10, R10
 	JZ     tail256
 
@@ -552,31 +605,92 @@ tail256loop:
 
 store256:
 	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), SI
-	SHLQ $2, SI
 	VBROADCASTSS alpha+40(FP), Y12
 	VBROADCASTSS beta+44(FP), Y13
-	MOVL  beta+44(FP), R11
-	TESTL R11, R11
-	JZ    set256
-	UPD256(Y0, Y1)
-	UPD256(Y2, Y3)
-	UPD256(Y4, Y5)
-	UPD256(Y6, Y7)
-	UPD256(Y8, Y9)
-	UPD256(Y10, Y11)
-	VZEROUPPER
-	RET
+	MOVL beta+44(FP), R11
+	STORE256(set256)
 
-set256:
-	SET256(Y0, Y1)
-	SET256(Y2, Y3)
-	SET256(Y4, Y5)
-	SET256(Y6, Y7)
-	SET256(Y8, Y9)
-	SET256(Y10, Y11)
-	VZEROUPPER
-	RET
+
+// FSTEP256 is STEP256 reading row q of the B micro-panel from the source
+// (src0, src1: its two halves) and storing it to the packed panel at
+// dofs(R12) on the way.
+#define FSTEP256(src0, src1, dofs, ao) \
+	VMOVUPS src0, Y12; \
+	VMOVUPS src1, Y13; \
+	VMOVUPS Y12, dofs(R12); \
+	VMOVUPS Y13, dofs+32(R12); \
+	ROW256(ao, Y14, Y0, Y1); \
+	ROW256(ao+4, Y15, Y2, Y3); \
+	ROW256(ao+8, Y14, Y4, Y5); \
+	ROW256(ao+12, Y15, Y6, Y7); \
+	ROW256(ao+16, Y14, Y8, Y9); \
+	ROW256(ao+20, Y15, Y10, Y11)
+
+// func kernAVX2F(k int, a, b *float32, ldb int, bdst, c *float32, ldc int, alpha, beta float32)
+//
+// kernAVX2 with the packing of B fused in: b is the top-left of a full
+// 16-column B micro-panel in the source matrix (rows ldb floats apart),
+// which the kernel copies to bdst (16 floats per row) while computing the
+// 6×16 tile, with exactly kernAVX2's arithmetic.
+TEXT ·kernAVX2F(SB), NOSPLIT, $0-64
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ ldb+24(FP), R8
+	SHLQ $2, R8                  // ldb in bytes
+	LEAQ (R8)(R8*2), R9          // 3·ldb
+	MOVQ R8, R13
+	SHLQ $PFROWS, R13            // prefetch distance: 2^PFROWS source rows
+	MOVQ bdst+32(FP), R12
+	MOVQ k+0(FP), CX
+	MOVQ CX, R10
+	SHRQ $2, R10
+	ANDQ $3, CX
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), SI
+	SHLQ $2, SI
+	PFC256
+	ZERO256
+	TESTQ  R10, R10
+	JZ     ftail256
+
+floop256:
+	LEAQ  (BX)(R13*1), DX       // source rows ahead, into L2 only
+	PFSRC (DX)
+	PFSRC 63(DX)
+	PFSRC (DX)(R8*1)
+	PFSRC 63(DX)(R8*1)
+	PFSRC (DX)(R8*2)
+	PFSRC 63(DX)(R8*2)
+	PFSRC (DX)(R9*1)
+	PFSRC 63(DX)(R9*1)
+	FSTEP256((BX), 32(BX), 0, 0)
+	FSTEP256((BX)(R8*1), 32(BX)(R8*1), 64, 24)
+	FSTEP256((BX)(R8*2), 32(BX)(R8*2), 128, 48)
+	FSTEP256((BX)(R9*1), 32(BX)(R9*1), 192, 72)
+	LEAQ (BX)(R8*4), BX
+	ADDQ $96, AX
+	ADDQ $256, R12
+	DECQ R10
+	JNZ  floop256
+
+ftail256:
+	TESTQ CX, CX
+	JZ    fstore256
+
+ftail256loop:
+	FSTEP256((BX), 32(BX), 0, 0)
+	ADDQ R8, BX
+	ADDQ $24, AX
+	ADDQ $64, R12
+	DECQ CX
+	JNZ  ftail256loop
+
+fstore256:
+	MOVQ c+40(FP), DX
+	VBROADCASTSS alpha+56(FP), Y12
+	VBROADCASTSS beta+60(FP), Y13
+	MOVL beta+60(FP), R11
+	STORE256(fset256)
 
 // ---------------------------------------------------------------------------
 // func packT4x8(dst, src *float32, ld, kc, w int)
@@ -891,6 +1005,182 @@ dot41sum:
 	HSUM16(Z1, Y1, 4)
 	HSUM16(Z2, Y2, 8)
 	HSUM16(Z3, Y3, 12)
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// Dot-product kernels for small n (AVX2+FMA). Rows of A and of Bᵀ are read
+// in place, 8 values of k per ymm; lane l accumulates the products with
+// q ≡ l (mod 8), in q order, and the 8 lanes are then summed in a fixed
+// tree (HSUM8). The k%8 tail is read with VMASKMOVPS, whose masked-off
+// lanes read as zero and never fault. With 16 ymm registers there is room
+// for 8 accumulators, so dot4x4AVX2 computes rows 0–1 and then rows 2–3
+// (reading B twice, from L1); every element's arithmetic is the same as
+// in dot4x1AVX2.
+
+// dotTailMask: eight all-ones dwords then eight zero dwords; the 8 dwords
+// at byte offset 4·(8−r) enable the first r lanes.
+DATA dotTailMask<>+0(SB)/8, $0xffffffffffffffff
+DATA dotTailMask<>+8(SB)/8, $0xffffffffffffffff
+DATA dotTailMask<>+16(SB)/8, $0xffffffffffffffff
+DATA dotTailMask<>+24(SB)/8, $0xffffffffffffffff
+DATA dotTailMask<>+32(SB)/8, $0
+DATA dotTailMask<>+40(SB)/8, $0
+DATA dotTailMask<>+48(SB)/8, $0
+DATA dotTailMask<>+56(SB)/8, $0
+GLOBL dotTailMask<>(SB), RODATA|NOPTR, $64
+
+// HSUM8 sums the 8 lanes of y (whose low half is x) into off(BX), using
+// X14 and X15.
+#define HSUM8(y, x, off) \
+	VEXTRACTF128 $1, y, X14; \
+	VADDPS       X14, x, X14; \
+	VMOVHLPS     X14, X14, X15; \
+	VADDPS       X15, X14, X14; \
+	VMOVSHDUP    X14, X15; \
+	VADDSS       X15, X14, X14; \
+	VMOVSS       X14, off(BX)
+
+// DOTLOAD4B loads 8 values of k of the four B rows into Y8..Y11, at byte
+// offset AX.
+#define DOTLOAD4B \
+	VMOVUPS (R12)(AX*1), Y8; \
+	VMOVUPS (R13)(AX*1), Y9; \
+	VMOVUPS (SI)(AX*1), Y10; \
+	VMOVUPS (DI)(AX*1), Y11
+
+// DOTROW4Y multiplies the A row in ya by the four B rows in Y8..Y11 into
+// acc0..acc3.
+#define DOTROW4Y(ya, acc0, acc1, acc2, acc3) \
+	VFMADD231PS Y8, ya, acc0; \
+	VFMADD231PS Y9, ya, acc1; \
+	VFMADD231PS Y10, ya, acc2; \
+	VFMADD231PS Y11, ya, acc3
+
+// DOT2x4 computes rows ra0, ra1 against the four B rows into off(BX)
+// (8 floats, row-major); loop, tail and sum name its labels. CX = k,
+// Y13 = tail mask.
+#define DOT2x4(ra0, ra1, off, loop, tail, sum) \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7; \
+	XORQ AX, AX; \
+	MOVQ CX, DX; \
+	SHRQ $3, DX; \
+	JZ   tail; \
+loop: \
+	DOTLOAD4B; \
+	VMOVUPS (ra0)(AX*1), Y12; \
+	DOTROW4Y(Y12, Y0, Y1, Y2, Y3); \
+	VMOVUPS (ra1)(AX*1), Y12; \
+	DOTROW4Y(Y12, Y4, Y5, Y6, Y7); \
+	ADDQ $32, AX; \
+	DECQ DX; \
+	JNZ  loop; \
+tail: \
+	TESTQ $7, CX; \
+	JZ    sum; \
+	VMASKMOVPS (R12)(AX*1), Y13, Y8; \
+	VMASKMOVPS (R13)(AX*1), Y13, Y9; \
+	VMASKMOVPS (SI)(AX*1), Y13, Y10; \
+	VMASKMOVPS (DI)(AX*1), Y13, Y11; \
+	VMASKMOVPS (ra0)(AX*1), Y13, Y12; \
+	DOTROW4Y(Y12, Y0, Y1, Y2, Y3); \
+	VMASKMOVPS (ra1)(AX*1), Y13, Y12; \
+	DOTROW4Y(Y12, Y4, Y5, Y6, Y7); \
+sum: \
+	HSUM8(Y0, X0, off); \
+	HSUM8(Y1, X1, off+4); \
+	HSUM8(Y2, X2, off+8); \
+	HSUM8(Y3, X3, off+12); \
+	HSUM8(Y4, X4, off+16); \
+	HSUM8(Y5, X5, off+20); \
+	HSUM8(Y6, X6, off+24); \
+	HSUM8(Y7, X7, off+28)
+
+// DOTMASK loads the tail mask for k = CX into Y13 (clobbers DX, R14).
+#define DOTMASK \
+	MOVQ CX, DX; \
+	ANDQ $7, DX; \
+	NEGQ DX; \
+	LEAQ dotTailMask<>+32(SB), R14; \
+	VMOVUPS (R14)(DX*4), Y13
+
+// func dot4x4AVX2(k int, a0, a1, a2, a3, b0, b1, b2, b3, out *float32)
+//
+// out[4r+c] = Σ_q a_r[q]·b_c[q] for r, c < 4 and q < k (k ≥ 0), summed as
+// described above.
+TEXT ·dot4x4AVX2(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), CX
+	MOVQ a0+8(FP), R8
+	MOVQ a1+16(FP), R9
+	MOVQ a2+24(FP), R10
+	MOVQ a3+32(FP), R11
+	MOVQ b0+40(FP), R12
+	MOVQ b1+48(FP), R13
+	MOVQ b2+56(FP), SI
+	MOVQ b3+64(FP), DI
+	MOVQ out+72(FP), BX
+	DOTMASK
+	DOT2x4(R8, R9, 0, d44loop01, d44tail01, d44sum01)
+	DOT2x4(R10, R11, 32, d44loop23, d44tail23, d44sum23)
+	VZEROUPPER
+	RET
+
+// func dot4x1AVX2(k int, a0, a1, a2, a3, b0, out *float32)
+//
+// out[r] = Σ_q a_r[q]·b0[q] for r < 4, rounding exactly like dot4x4AVX2.
+TEXT ·dot4x1AVX2(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a0+8(FP), R8
+	MOVQ a1+16(FP), R9
+	MOVQ a2+24(FP), R10
+	MOVQ a3+32(FP), R11
+	MOVQ b0+40(FP), R12
+	MOVQ out+48(FP), BX
+	DOTMASK
+	XORQ AX, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ CX, DX
+	SHRQ $3, DX
+	JZ   d41tail
+
+d41loop:
+	VMOVUPS (R12)(AX*1), Y8
+	VFMADD231PS (R8)(AX*1), Y8, Y0
+	VFMADD231PS (R9)(AX*1), Y8, Y1
+	VFMADD231PS (R10)(AX*1), Y8, Y2
+	VFMADD231PS (R11)(AX*1), Y8, Y3
+	ADDQ $32, AX
+	DECQ DX
+	JNZ  d41loop
+
+d41tail:
+	TESTQ $7, CX
+	JZ    d41sum
+	VMASKMOVPS (R12)(AX*1), Y13, Y8
+	VMASKMOVPS (R8)(AX*1), Y13, Y4
+	VMASKMOVPS (R9)(AX*1), Y13, Y5
+	VMASKMOVPS (R10)(AX*1), Y13, Y6
+	VMASKMOVPS (R11)(AX*1), Y13, Y7
+	VFMADD231PS Y8, Y4, Y0
+	VFMADD231PS Y8, Y5, Y1
+	VFMADD231PS Y8, Y6, Y2
+	VFMADD231PS Y8, Y7, Y3
+
+d41sum:
+	HSUM8(Y0, X0, 0)
+	HSUM8(Y1, X1, 4)
+	HSUM8(Y2, X2, 8)
+	HSUM8(Y3, X3, 12)
 	VZEROUPPER
 	RET
 

@@ -78,9 +78,13 @@ func packAlong(dst, src []float32, ld, q0, kc, l0, n, w int) {
 func packAcross(dst, src []float32, ld, l0, lanes, q0, kc, w int) {
 	dst = dst[:kc*w]
 	l := 0
-	if hasAsmPack && kc >= 8 {
+	if hasAsmPack && kc >= 8 && lanes >= 4 {
 		k8 := kc &^ 7
-		for ; l+4 <= lanes; l += 4 {
+		for l < lanes {
+			// The last group of four overlaps the previous one when lanes
+			// is not a multiple of 4 (6-lane AVX2 panels): its shared lanes
+			// are written twice with the same values.
+			l = min(l, lanes-4)
 			s := (l0+l)*ld + q0
 			_ = src[s+3*ld+kc-1] // all four source rows are in bounds
 			packT4x8(&dst[l], &src[s], ld, k8, w)
@@ -91,6 +95,7 @@ func packAcross(dst, src []float32, ld, l0, lanes, q0, kc, w int) {
 				d[2] = src[s+2*ld+q]
 				d[3] = src[s+3*ld+q]
 			}
+			l += 4
 		}
 	}
 	for ; l+4 <= lanes; l += 4 {

@@ -10,19 +10,22 @@
 //
 //   - "avx512": 12×32 tile, 24 zmm accumulators (amd64 with AVX-512F/BW/VL);
 //   - "avx2": 6×16 tile, 12 ymm accumulators (amd64 with AVX2 and FMA);
+//   - "neon": 8×12 tile, 24 q-register accumulators (arm64);
 //   - "generic": 4×4 tile in pure Go (every other CPU, and the purego tag).
 //
 // The loop nest keeps a 12×kc micro-panel of A in L1 and a kc×nc block of B
 // in half of L2 (nc is derived from the L2 size CPUID reports); with kc=256
-// that is 12 KiB and 512 KiB on a 1 MiB-L2 core. With AVX-512 the first A
-// micro-panel of each block reads B straight from the source and packs it
-// on the way, so the packing reads overlap with arithmetic. Products with
-// few columns (n ≤ 24, A not transposed) skip packing A altogether: the
-// AVX-512 dot-product kernels read rows of A in place, which is what
-// streaming inference (a handful of frames per call) needs.
+// that is 12 KiB and 512 KiB on a 1 MiB-L2 core. The first A micro-panel
+// of each block (AVX-512 and AVX2) reads B straight from the source and
+// packs it on the way, so the packing reads overlap with arithmetic.
+// Products with few columns (n ≤ 24, A not transposed) skip packing A
+// altogether: the AVX-512, AVX2 and NEON dot-product kernels read rows of A
+// in place, which is what streaming inference (a handful of frames per call)
+// needs.
 //
-// The best kernel the CPU supports is chosen at start-up (golang.org/x/sys/cpu);
-// UseKernel overrides it for tests and benchmarks.
+// The kernel follows the instruction-set path of core/internal/isa (the best
+// the CPU supports, or the one RAVE_KERNELS names); UseKernel overrides it
+// for tests and benchmarks.
 //
 // Products of at least 4 MFLOP are split across goroutines (SetThreads) by
 // disjoint, tile-aligned ranges of rows and columns of C. K is never split
@@ -86,7 +89,7 @@ func sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []flo
 		return
 	}
 	kn := active.Load()
-	if kn.dot44 != nil && !transA && useDot(n, k) {
+	if !transA && useDot(kn, n, k) {
 		p.smallN(kn, threads)
 		return
 	}
@@ -276,19 +279,12 @@ func (p *problem) block(kn *kernel, i0, i1, j0, j1 int, buf *packBuf) {
 }
 
 // useDot reports whether a product with n columns and depth k is faster
-// with the dot-product kernels than packed. They read A once, in place, but
-// pay a horizontal sum per 4×4 block of C, so they win for few columns,
-// and for up to 24 columns once k is deep enough (measured on Zen 4).
-func useDot(n, k int) bool {
-	switch {
-	case n <= 8:
-		return k >= 16
-	case n <= 16:
-		return k >= 128
-	case n <= 24:
-		return k >= 512
-	}
-	return false
+// with kn's dot-product kernels than packed: they read A once, in place,
+// but pay a horizontal sum per 4×4 block of C, so they win for few
+// columns, and for up to 24 columns once k is deep enough (kn.dotMinK).
+func useDot(kn *kernel, n, k int) bool {
+	i := (n - 1) / 4
+	return kn.dot44 != nil && i < len(kn.dotMinK) && kn.dotMinK[i] > 0 && k >= kn.dotMinK[i]
 }
 
 // smallN computes a product with few columns (useDot, A not transposed)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/ravestation/rave/core/internal/isa"
 )
 
 // shape is one test problem: op(A) is m×k, op(B) is k×n.
@@ -63,19 +65,40 @@ func operands(r *rand.Rand, s shape, tA, tB bool, pad int) (a []float32, lda int
 	return
 }
 
-// availableKernels returns the kernels to test, skipping those the CPU lacks.
-func availableKernels(t testing.TB) []string {
-	var ks []string
-	for _, name := range knownKernels {
-		restore, err := UseKernel(name)
-		restore()
-		if err != nil {
-			t.Logf("skipping kernel %s: %v", name, err)
-			continue
-		}
-		ks = append(ks, name)
+// forEachPath runs f as a subtest named after each instruction-set path,
+// with isa.Use(p) in effect and the previous path restored afterwards. A
+// path this CPU or build lacks is skipped by name.
+func forEachPath(t *testing.T, f func(t *testing.T, p isa.Path)) {
+	for _, p := range isa.Known {
+		t.Run(string(p), func(t *testing.T) {
+			if !isa.Has(p) {
+				t.Skipf("path %s: not supported by this CPU (%s) or build", p, isa.CPU())
+			}
+			restore, err := isa.Use(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer restore()
+			f(t, p)
+		})
 	}
-	return ks
+}
+
+// forEachPathB is forEachPath for benchmarks.
+func forEachPathB(b *testing.B, f func(b *testing.B)) {
+	for _, p := range isa.Known {
+		b.Run(string(p), func(b *testing.B) {
+			if !isa.Has(p) {
+				b.Skipf("path %s: not supported by this CPU (%s) or build", p, isa.CPU())
+			}
+			restore, err := isa.Use(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer restore()
+			f(b)
+		})
+	}
 }
 
 func TestSgemmMatchesNaive(t *testing.T) {
@@ -93,14 +116,13 @@ func TestSgemmMatchesNaive(t *testing.T) {
 	if testing.Short() {
 		shapes = shapes[:6]
 	}
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, kname := range availableKernels(t) {
-		restore, _ := UseKernel(kname)
+	forEachPath(t, func(t *testing.T, p isa.Path) {
+		r := rand.New(rand.NewPCG(1, 2))
 		for _, s := range shapes {
 			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 				for _, sc := range scalars {
 					for _, pad := range []int{0, 3} {
-						name := fmt.Sprintf("%s/%dx%dx%d/tA=%v,tB=%v/%s/pad%d", kname, s.m, s.k, s.n, tr[0], tr[1], sc.name, pad)
+						name := fmt.Sprintf("%dx%dx%d/tA=%v,tB=%v/%s/pad%d", s.m, s.k, s.n, tr[0], tr[1], sc.name, pad)
 						a, lda, b, ldb, c0, ldc := operands(r, s, tr[0], tr[1], pad)
 						if sc.nanC {
 							for i := range c0 {
@@ -131,8 +153,7 @@ func TestSgemmMatchesNaive(t *testing.T) {
 				}
 			}
 		}
-		restore()
-	}
+	})
 }
 
 // guard fills the memory after C in TestSgemmMatchesNaive.
@@ -237,9 +258,8 @@ func TestSgemmDeterministic(t *testing.T) {
 		shapes = shapes[:2]
 	}
 	defer SetThreads(SetThreads(1))
-	r := rand.New(rand.NewPCG(5, 6))
-	for _, kname := range availableKernels(t) {
-		restore, _ := UseKernel(kname)
+	forEachPath(t, func(t *testing.T, p isa.Path) {
+		r := rand.New(rand.NewPCG(5, 6))
 		for _, s := range shapes {
 			for _, tr := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
 				a, lda, b, ldb, c0, ldc := operands(r, s, tr[0], tr[1], 1)
@@ -254,15 +274,14 @@ func TestSgemmDeterministic(t *testing.T) {
 					}
 					for i := range got {
 						if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
-							t.Fatalf("%s %v tA=%v tB=%v: %d threads: C[%d] = %v, 1 thread %v",
-								kname, s, tr[0], tr[1], th, i, got[i], ref[i])
+							t.Fatalf("%v tA=%v tB=%v: %d threads: C[%d] = %v, 1 thread %v",
+								s, tr[0], tr[1], th, i, got[i], ref[i])
 						}
 					}
 				}
 			}
 		}
-		restore()
-	}
+	})
 }
 
 // TestSgemmConcurrent runs independent products from several goroutines at
@@ -363,4 +382,87 @@ func TestSgemmNoAllocs(t *testing.T) {
 			SetThreads(prev)
 		}
 	}
+}
+
+// TestSmallNDot checks the small-n products (few columns, A not
+// transposed: the dot-product kernels where the path has them) on every
+// path: against Naive, bit for bit across thread counts, and — where the
+// dot kernels run — column by column against one-column products, which
+// use dot41 where the wider product used dot44, so the two must round
+// identically.
+func TestSmallNDot(t *testing.T) {
+	shapes := []shape{
+		{5, 16, 1}, {7, 1000, 5}, {33, 37, 4}, {64, 192, 8}, {13, 300, 13}, {50, 513, 17},
+		{9, 1031, 24}, {300, 700, 1}, {8, 2000, 3}, {130, 1536, 16}, {6, 129, 12}, {3, 23, 7},
+	}
+	defer SetThreads(SetThreads(1))
+	forEachPath(t, func(t *testing.T, p isa.Path) {
+		kn := active.Load()
+		r := rand.New(rand.NewPCG(13, 14))
+		for _, s := range shapes {
+			for _, tB := range []bool{false, true} {
+				a, lda, b, ldb, c0, ldc := operands(r, s, false, tB, 2)
+				alpha, beta := float32(0.75), float32(-0.5)
+				want := append([]float32(nil), c0...)
+				Naive(false, tB, s.m, s.n, s.k, alpha, a, lda, b, ldb, beta, want, ldc)
+				var ref []float32
+				for th := 1; th <= 4; th++ {
+					SetThreads(th)
+					got := append([]float32(nil), c0...)
+					Sgemm(false, tB, s.m, s.n, s.k, alpha, a, lda, b, ldb, beta, got, ldc)
+					if th == 1 {
+						if e := compareDot(got, want, s, ldc, alpha, beta, maxAbs(c0)); e != "" {
+							t.Fatalf("%v tB=%v: %s", s, tB, e)
+						}
+						ref = got
+						continue
+					}
+					for i := range got {
+						if math.Float32bits(got[i]) != math.Float32bits(ref[i]) {
+							t.Fatalf("%v tB=%v: %d threads: C[%d] = %v, 1 thread %v", s, tB, th, i, got[i], ref[i])
+						}
+					}
+				}
+				SetThreads(1)
+				if !useDot(kn, s.n, s.k) || !useDot(kn, 1, s.k) || s.m*s.k <= directMax {
+					continue
+				}
+				// Column j alone: op(B)'s column j as a k×1 matrix.
+				col := make([]float32, s.k)
+				for j := 0; j < s.n; j++ {
+					for q := range col {
+						if tB {
+							col[q] = b[j*ldb+q]
+						} else {
+							col[q] = b[q*ldb+j]
+						}
+					}
+					cj := make([]float32, s.m)
+					for i := range cj {
+						cj[i] = c0[i*ldc+j]
+					}
+					Sgemm(false, false, s.m, 1, s.k, alpha, a, lda, col, 1, beta, cj, 1)
+					for i, v := range cj {
+						if math.Float32bits(v) != math.Float32bits(ref[i*ldc+j]) {
+							t.Fatalf("%v tB=%v: C[%d][%d] = %v in the %d-column product, %v alone", s, tB, i, j, ref[i*ldc+j], s.n, v)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// compareDot is compare without the padding check (operands fills C's
+// padding with random values).
+func compareDot(got, want []float32, s shape, ldc int, alpha, beta, maxC float32) string {
+	for i := 0; i < s.m; i++ {
+		for j := 0; j < s.n; j++ {
+			g, w := got[i*ldc+j], want[i*ldc+j]
+			if math.IsNaN(float64(g)) || !within(g, w, s.k, alpha, beta, 1, 1, maxC) {
+				return fmt.Sprintf("C[%d][%d] = %v, want %v", i, j, g, w)
+			}
+		}
+	}
+	return ""
 }

@@ -4,12 +4,17 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ravestation/rave/core/internal/isa"
 )
 
 // TestAddTo compares AddTo with the scalar loop bit for bit, for every
 // length and alignment of a small range, and checks it writes nothing past
-// len(s).
-func TestAddTo(t *testing.T) {
+// len(s), on every path.
+func TestAddTo(t *testing.T) { forEachPath(t, func(t *testing.T, _ isa.Path) { testAddTo(t) }) }
+
+// testAddTo is TestAddTo on the path in use.
+func testAddTo(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for n := 0; n < 100; n++ {
 		for off := 0; off < 3; off++ {
@@ -31,8 +36,11 @@ func TestAddTo(t *testing.T) {
 
 // TestLeakyReLU compares the vector LeakyReLU and its gradient with the
 // scalar definitions bit for bit, zeros of both signs, NaNs and infinities
-// included.
-func TestLeakyReLU(t *testing.T) {
+// included, on every path.
+func TestLeakyReLU(t *testing.T) { forEachPath(t, func(t *testing.T, _ isa.Path) { testLeakyReLU(t) }) }
+
+// testLeakyReLU is TestLeakyReLU on the path in use.
+func testLeakyReLU(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	special := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1e-40, -1e-40}
 	for _, p := range []float32{0.2, 0, -1.5} {
