@@ -45,14 +45,16 @@ func fakeTrainer(mode string, args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// The handler is in place before the lock is taken: the test stops
+	// the job as soon as it holds the lock, as `rave train` may be.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGHUP)
 	lock, err := s.Acquire(TrainPurpose)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer lock.Release()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGHUP)
 	fmt.Println("fake trainer running with", strings.Join(args[3:], " "))
 	train.WriteStatus(s.Path(layout.StatusFile), train.Status{PID: os.Getpid(), State: "running", Step: 10, Stage: 1})
 	select {
