@@ -47,8 +47,10 @@ type StreamOptions struct {
 	// float32's on a trained model; WeightsInt8 quarters it, with integer
 	// products (AVX512-VNNI), and runs the layers with many frames per
 	// chunk in bfloat16 (AVX512_BF16), for about 45 dB
-	// (StreamBenchResult.SNRdB measures it). Offline encoding and decoding
-	// are not affected.
+	// (StreamBenchResult.SNRdB measures it); on kernel paths without
+	// hardware bfloat16 (RAVE_KERNELS=avx2, neon, generic) those layers
+	// are int8 too, for a few dB less. Offline encoding and decoding are
+	// not affected.
 	Weights WeightPrecision
 }
 

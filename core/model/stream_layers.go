@@ -25,16 +25,34 @@ import (
 // a layer uses the weight-streaming kernels of core/internal/panel (weights
 // packed once, read as one stream, optionally in half precision or int8);
 // wider chunks use sgemm's packed GEMM, which reuses the weights across
-// columns better (and is fed by row copies, where a panel's Bᵀ operand is
-// gathered element by element: with int8 weights the panels' integer
-// kernels are faster up to 128 columns, but the gather eats the gain).
-// With int8 weights the wider stride-1 layers run as bfloat16 products
-// (sgemm.BF16Matrix, VDPBF16PS: twice float32's multiply-adds per
-// instruction) that read their rows straight from the cache by offsets;
-// half-precision weights keep them float32, which is what keeps
-// WeightsHalf's output within ~75 dB of float32's (bfloat16 there gives
-// ~55 dB on the demo model for 0.5 ms less per 2048-sample v1 buffer).
+// columns better. With int8 weights the wider stride-1 layers run as
+// bfloat16 products (sgemm.BF16Matrix, VDPBF16PS: twice float32's
+// multiply-adds per instruction) that read their rows straight from the
+// cache by offsets, where the hardware has them (usePanels); half-precision
+// weights keep them float32, which is what keeps WeightsHalf's output
+// within ~75 dB of float32's (bfloat16 there gives ~55 dB on the demo
+// model for 0.5 ms less per 2048-sample v1 buffer).
+//
+// A panel's Bᵀ operand (the im2col matrix, transposed) is formed from a
+// time-major copy of the layer's input, bufT, whose rows are the channels
+// at one time: with the weights' columns ordered (tap, channel), a column
+// is k runs of channels, copied (or, for int8, rounded to codes) whole.
 const panelMaxCols = 32
+
+// usePanels reports whether a layer with up to cols output columns per
+// chunk, its weights in precision prec, runs on panels: with at most
+// panelMaxCols columns, and with Int8 weights whatever the width on paths
+// without hardware bfloat16 products (sgemm.BF16Supported false: AVX2
+// emulates VDPBF16PS with as many FMAs as float32, while the panels'
+// integer kernels do twice float32's multiply-adds per instruction: on
+// Zen 5 with RAVE_KERNELS=avx2, 128→128-channel k3 layers of 64 columns
+// take ~40 µs on one core against ~67 µs in emulated bfloat16). The
+// choice is made when the Streamer is built, on the kernel path then in
+// use; the wide layers' weights are then int8 rather than bfloat16 (the
+// demo model's output ~43 dB from float32's instead of ~47 dB).
+func usePanels(cols int, prec panel.Precision) bool {
+	return cols <= panelMaxCols || (prec == panel.Int8 && !sgemm.BF16Supported())
+}
 
 // sconv is a cached Conv1d (cached_conv CachedConv1d): a delay line of sd
 // samples (stride alignment), then a cache of the last pl+pr inputs in
@@ -60,25 +78,35 @@ type sconv struct {
 	w, bias                           []float32
 	a                                 act
 	ld                                int             // row stride of buf: hist + largest chunk
-	buf                               []float32       // cin × ld: the cache, then the chunk (the next chunk's cache is the tail)
+	buf                               []float32       // without pm, cin × ld: the cache, then the chunk (the next chunk's cache is the tail)
 	col                               []float32       // (cin/groups·k) × largest output
-	pm                                []*panel.Matrix // per group, with the small-N kernels
+	pm                                []*panel.Matrix // per group, with the small-N kernels, columns ordered (tap, channel)
+	bufT                              []float32       // with pm, ld × cin: buf's content, time-major (rows of the columns of Bᵀ)
 	colT                              []float32       // largest output × pm Stride
+	runs                              [][]int         // Int8 pm, per group: the offsets in bufT of a column's k runs of channels (PrepareRuns)
 	bf                                *sgemm.BF16Matrix
 	off                               []int // bf's row offsets into buf: c·ld + j·dil
 
 	// the chunk being run, in three steps (parSteps): the activation
-	// into buf (with the im2col matrix for float32 GEMMs), for panels the
-	// gathering and preparation of the columns of Bᵀ, then the product
-	// with the bias
+	// into buf (with the im2col matrix for float32 GEMMs; for panels into
+	// bufT, by ranges of samples: whole rows of it, where parts over
+	// channels would share its cache lines), for panels the gathering and
+	// preparation of the columns of Bᵀ, then the product with the bias.
+	// For panels with one part of each of the first two steps, the first
+	// does both (one hand-over fewer); for panels whose Bᵀ outweighs the
+	// weights (splitColumns), the product's parts take ranges of columns
+	// and gather and prepare them, so that each part's columns stay in
+	// its core's cache
 	dst, x    []float32
 	n, nOut   int
 	prev      int // samples of the previous chunk (its tail is the cache)
 	beta      float32
-	actParts  int // of the activation
-	colsParts int // of the columns
-	parts     int // of the product
-	colParts  int // of the product's parts, over columns (the rest over rows)
+	actParts  int  // of the activation
+	colsParts int  // of the columns
+	colsInAct bool // panels: the activation's one part also does the columns
+	split     bool // panels: the product's parts, over columns, do their columns
+	parts     int  // of the product
+	colParts  int  // of the product's parts, over columns (the rest over rows)
 }
 
 // parMinWork is the least number of values an elementwise step handles
@@ -104,7 +132,8 @@ func alignStride(pr, s, cd int) (sd, cdOut int) {
 // newSConv builds a cached convolution for chunks of at most maxIn input
 // samples. w is (cout, cin/groups, k) and is used in place (the caller
 // owns a private copy); hist is the number of cached input samples. With
-// few output columns per chunk the layer runs on packed panels, its
+// few output columns per chunk (or Int8 weights on a path without
+// hardware bfloat16: usePanels) the layer runs on packed panels, its
 // weights stored in precision prec; with more, Int8 runs ungrouped
 // stride-1 layers as bfloat16 products read straight from the cache (no
 // im2col), the others as float32 GEMMs.
@@ -119,18 +148,44 @@ func newSConv(w, bias []float32, g convGeom, hist int, a act, maxIn int, prec pa
 		cin: g.cin, cout: g.cout, k: g.k, stride: g.stride, dil: g.dil, groups: g.groups,
 		hist: hist, w: w, bias: bias, a: a, ld: hist + maxIn,
 	}
-	s.buf = make([]float32, s.cin*s.ld)
 	maxOut := maxIn / g.stride
+	panels := usePanels(maxOut, prec)
+	if !panels {
+		s.buf = make([]float32, s.cin*s.ld)
+	}
 	KK, Og := g.cin/g.groups*g.k, g.cout/g.groups
 	switch {
-	case maxOut <= panelMaxCols:
+	case panels:
+		// The panels' columns are ordered (tap, channel), so that a
+		// column of Bᵀ is k runs of Cg consecutive values of bufT.
+		Cg := g.cin / g.groups
+		wr := make([]float32, Og*KK)
 		for gi := range g.groups {
-			pm := panel.NewMatrix(w[gi*Og*KK:(gi+1)*Og*KK], Og, KK, KK, prec)
+			wg := w[gi*Og*KK : (gi+1)*Og*KK]
+			for o := range Og {
+				for c := range Cg {
+					for j := range g.k {
+						wr[o*KK+j*Cg+c] = wg[o*KK+c*g.k+j]
+					}
+				}
+			}
+			pm := panel.NewMatrix(wr, Og, KK, KK, prec)
 			pm.Reserve(maxOut)
 			s.pm = append(s.pm, pm)
 		}
 		s.colT = make([]float32, g.groups*maxOut*s.pm[0].Stride)
+		s.bufT = make([]float32, s.ld*s.cin)
 		s.w = nil
+		if prec == panel.Int8 && Cg%16 == 0 {
+			// the codes straight from bufT (PrepareRuns)
+			for gi := range g.groups {
+				offs := make([]int, g.k)
+				for j := range offs {
+					offs[j] = j*g.dil*g.cin + gi*Cg
+				}
+				s.runs = append(s.runs, offs)
+			}
+		}
 	case prec == panel.Int8 && g.stride == 1 && g.groups == 1:
 		s.bf = sgemm.NewBF16Matrix(false, g.cout, KK, w, KK)
 		s.off = make([]int, KK)
@@ -165,16 +220,31 @@ func (s *sconv) run(dst, x []float32, n int, accumulate bool) {
 	if s.col != nil {
 		prep += KK * nOut
 	}
-	s.actParts = partsFor(prep, parMinWork, min(s.cin, 8))
-	s.colsParts = 0
-	if s.pm != nil {
-		s.colsParts = partsFor(s.groups*nOut*KK, parMinWork, min(nOut, 8))
-	}
 	Og := s.cout / s.groups
 	madds := s.cout * KK * nOut
 	s.colParts = 1
 	rowParts := partsFor(madds, parMinMadds, parRows)
-	if s.pm == nil && nOut >= 64 && rowParts > 1 {
+	s.actParts = partsFor(prep, parMinWork, min(s.cin, 8))
+	s.colsParts, s.colsInAct, s.split = 0, false, false
+	switch {
+	case s.pm != nil:
+		// the cache of bufT: the last H samples of the previous chunk
+		if p := s.prev; p > 0 {
+			copy(s.bufT[:H*s.cin], s.bufT[p*s.cin:(p+H)*s.cin])
+		}
+		s.actParts = partsFor(prep, parMinWork, min(n/actAlign, 8))
+		if rowParts > 1 && nOut >= 8 && splitColumns(s.pm[0], nOut) {
+			// each part gathers, prepares and multiplies its own
+			// columns, by every row
+			s.split = true
+			s.colParts, rowParts = min(nOut/4, parRows), 1
+			break
+		}
+		s.colsParts = partsFor(s.groups*nOut*KK, parMinWork, min(nOut, 8))
+		if s.actParts == 1 && s.colsParts == 1 {
+			s.colsParts, s.colsInAct = 0, true
+		}
+	case nOut >= 64 && rowParts > 1:
 		// wide products: split the columns (32 each), each part packing
 		// only its own, and the rows when there are few columns and
 		// enough rows
@@ -182,9 +252,20 @@ func (s *sconv) run(dst, x []float32, n int, accumulate bool) {
 		rowParts = max(1, min(parRows/s.colParts, Og/48))
 	}
 	s.parts = s.groups * s.colParts * rowParts
+	if s.split {
+		s.parts = s.colParts
+	}
 	parSteps(s, [parMaxSteps]int{s.actParts, s.colsParts, s.parts})
 	s.prev = n
 	s.dst, s.x = nil, nil
+}
+
+// splitColumns reports whether a product by the panel pm of n columns
+// splits better by columns than by rows: when its Bᵀ operand (n rows of
+// pm.Stride float32, or as many bytes of int8 codes) outweighs its
+// weights, which every part by columns reads whole.
+func splitColumns(pm *panel.Matrix, n int) bool {
+	return pm.Bytes() < 4*n*pm.Stride
 }
 
 // partsFor returns how many parts a step of work units is split into:
@@ -196,23 +277,66 @@ func partsFor(work, least, most int) int {
 	return max(most, 1)
 }
 
+// actAlign is the alignment, in samples, of the parts of a panel layer's
+// activation (Transpose's blocks).
+const actAlign = 8
+
+// actRows applies a to rows, time-major rows of cin channels: what
+// a.apply computes for each channel's samples, element by element.
+func actRows(a act, rows []float32, cin int) {
+	switch {
+	case a.scale != nil:
+		sc, sh := a.scale[:cin], a.shift[:cin]
+		for r := 0; r+cin <= len(rows); r += cin {
+			row := rows[r : r+cin]
+			if a.leaky {
+				for c, v := range row {
+					v = v*sc[c] + sh[c]
+					row[c] = max(v, v*leakySlope) // as act.apply
+				}
+				continue
+			}
+			for c, v := range row {
+				row[c] = v*sc[c] + sh[c]
+			}
+		}
+	case a.leaky:
+		sgemm.LeakyReLU(rows, rows, leakySlope)
+	}
+}
+
 // part runs part i of the chunk's steps (parTask): the activation, the
 // columns, the product.
 func (s *sconv) part(i, w int) {
 	switch {
 	case i < s.actParts:
 		s.actPart(i)
+		if s.colsInAct {
+			s.cols(0, s.nOut)
+		}
 	case i < s.actParts+s.colsParts:
-		s.colsPart(i - s.actParts)
+		m0, m1 := parRange(i-s.actParts, s.colsParts, s.nOut, 1)
+		s.cols(m0, m1)
 	default:
 		s.mulPart(i-s.actParts-s.colsParts, w)
 	}
 }
 
-// actPart activates channels of part i into the cache and, for float32
-// GEMMs, forms their rows of the im2col matrix.
+// actPart activates channels of part i into the cache (for panels, into
+// buf for the transposition) and, for float32 GEMMs, forms their rows of
+// the im2col matrix.
 func (s *sconv) actPart(i int) {
 	H, ld, n, nOut := s.hist, s.ld, s.n, s.nOut
+	if s.bufT != nil {
+		// panels read the time-major bufT (which keeps the cache): the
+		// samples of part i transposed into it, then activated
+		cin := s.cin
+		t0, t1 := parRange(i, s.actParts, n, actAlign)
+		rows := s.bufT[(H+t0)*cin : (H+t1)*cin]
+		panel.Transpose(rows, cin, s.x[t0:], n, cin, t1-t0)
+		actRows(s.a, rows, cin)
+		return
+	}
 	c0, c1 := parRange(i, s.actParts, s.cin, 1)
 	for c := c0; c < c1; c++ {
 		if p := s.prev; p > 0 {
@@ -246,47 +370,46 @@ func (s *sconv) actPart(i int) {
 	}
 }
 
-// colsPart gathers the columns of part i into the panels' Bᵀ operand and
-// prepares them (Int8: rounds them to codes).
-func (s *sconv) colsPart(i int) {
-	ld, nOut := s.ld, s.nOut
-	m0, m1 := parRange(i, s.colsParts, nOut, 1)
-	Cg := s.cin / s.groups
-	KK := Cg * s.k
-	span := (s.k-1)*s.dil + 1
+// cols gathers columns m0 … m1−1 into the panels' Bᵀ operand and
+// prepares them (Int8: rounds them to codes, straight from bufT when the
+// runs are whole chunks of 16). Column m of group g is, for
+// each tap j, the Cg channels of the group at time m·stride + j·dil: one
+// run of bufT.
+func (s *sconv) cols(m0, m1 int) {
+	nOut, cin := s.nOut, s.cin
+	Cg := cin / s.groups
 	for g, pm := range s.pm {
+		if s.runs != nil {
+			pm.PrepareRuns(m0, m1, nOut, s.bufT, s.stride*cin, s.runs[g], Cg)
+			continue
+		}
 		st := pm.Stride
 		colT := s.colT[g*nOut*st : (g+1)*nOut*st]
 		for m := m0; m < m1; m++ {
-			s.gather(colT[m*st:m*st+KK], g, m, Cg, ld, span)
+			row := colT[m*st : m*st+s.k*Cg]
+			for j := range s.k {
+				src := (m*s.stride+j*s.dil)*cin + g*Cg
+				copy(row[j*Cg:(j+1)*Cg], s.bufT[src:src+Cg])
+			}
 		}
 		pm.PrepareT(m0, m1, nOut, colT)
 	}
 }
 
-// gather forms column m of group g's im2col matrix in row.
-func (s *sconv) gather(row []float32, g, m, Cg, ld, span int) {
-	base := g*Cg*ld + m*s.stride
-	if s.k == 3 { // the residual convolutions
-		d := s.dil
-		for c := range Cg {
-			src := s.buf[base+c*ld : base+c*ld+span]
-			r := row[3*c : 3*c+3]
-			r[0], r[1], r[2] = src[0], src[d], src[span-1]
+// mulPart runs part i of the product: group, then columns, then rows
+// (split: a range of columns of every group, gathered and prepared here).
+func (s *sconv) mulPart(i, w int) {
+	if s.split {
+		nOut, Og := s.nOut, s.cout/s.groups
+		j0, j1 := parRange(i, s.colParts, nOut, 4)
+		s.cols(j0, j1)
+		for g, pm := range s.pm {
+			st := pm.Stride
+			pm.MulTPart(0, Og, j0, j1, nOut, s.colT[g*nOut*st:(g+1)*nOut*st], s.beta, s.dst[g*Og*nOut:], nOut)
 		}
+		s.addBias(0, s.cout, j0, j1)
 		return
 	}
-	for c := range Cg {
-		src := s.buf[base+c*ld : base+c*ld+span]
-		r := row[c*s.k : (c+1)*s.k]
-		for j := range r {
-			r[j] = src[j*s.dil]
-		}
-	}
-}
-
-// mulPart runs part i of the product: group, then columns, then rows.
-func (s *sconv) mulPart(i, w int) {
 	nOut := s.nOut
 	Cg, Og := s.cin/s.groups, s.cout/s.groups
 	KK := Cg * s.k
@@ -336,6 +459,7 @@ func (s *sconv) addBias(i0, i1, j0, j1 int) {
 
 func (s *sconv) reset() {
 	clear(s.buf)
+	clear(s.bufT)
 	s.prev = 0
 }
 
@@ -371,11 +495,14 @@ type sconvT struct {
 
 	// the chunk being run, in four steps (parSteps): the activation, for
 	// panels the transposition and preparation of the input, the
-	// product, the overlap-add with the bias
+	// product, the overlap-add with the bias (for panels whose Bᵀ
+	// outweighs the weights, the product's parts take ranges of columns
+	// and transpose and prepare them: three steps)
 	dst, x    []float32
 	n         int
 	actParts  int
 	colsParts int
+	split     bool // panels: the product's parts, over columns, do their columns
 	parts     int
 	colParts  int // of the product's parts, over columns (the rest over rows)
 	addParts  int
@@ -383,8 +510,8 @@ type sconvT struct {
 
 // newSConvT builds a cached transposed convolution from w (cin, cout, k)
 // for chunks of at most maxIn input samples (packed panels, the weights
-// stored in precision prec, when maxIn is small; bfloat16 when prec is
-// Int8 and maxIn is not small).
+// stored in precision prec, when maxIn is small or usePanels otherwise
+// says so; bfloat16 when prec is Int8 and maxIn is not small).
 func newSConvT(w, bias []float32, cin, cout, k, r int, a act, maxIn int, prec panel.Precision) *sconvT {
 	if k < r {
 		panic(fmt.Sprintf("model: stream transposed conv: kernel %d shorter than stride %d", k, r))
@@ -401,7 +528,7 @@ func newSConvT(w, bias []float32, cin, cout, k, r int, a act, maxIn int, prec pa
 	s.xa = make([]float32, cin*maxIn)
 	s.col = make([]float32, cout*k*maxIn)
 	switch {
-	case maxIn <= panelMaxCols:
+	case usePanels(maxIn, prec):
 		s.pm = panel.NewMatrix(s.wt, cout*k, cin, cin, prec)
 		s.pm.Reserve(maxIn)
 		s.wt = nil
@@ -429,13 +556,17 @@ func (s *sconvT) run(dst, x []float32, n int) {
 		}
 	}
 	s.actParts = partsFor(s.cin*n, parMinWork, min(s.cin, 8))
-	s.colsParts = 0
-	if s.pm != nil {
-		s.colsParts = partsFor(s.cin*n, parMinWork, min(n, 8))
-	}
+	s.colsParts, s.split = 0, false
 	s.colParts = 1
 	rowParts := partsFor(s.cout*s.k*s.cin*n, parMinMadds, parRows)
-	if s.pm == nil && n >= 64 && rowParts > 1 {
+	switch {
+	case s.pm != nil && rowParts > 1 && n >= 8 && splitColumns(s.pm, n):
+		// each part transposes, prepares and multiplies its own columns
+		s.split = true
+		s.colParts, rowParts = min(n/4, parRows), 1
+	case s.pm != nil:
+		s.colsParts = partsFor(s.cin*n, parMinWork, min(n/actAlign, 8))
+	case n >= 64 && rowParts > 1:
 		s.colParts = min(n/32, parRows)
 		rowParts = max(1, min(parRows/s.colParts, s.cout*s.k/48))
 	}
@@ -456,16 +587,8 @@ func (s *sconvT) part(i, w int) {
 			s.a.apply(s.xa[c*n:(c+1)*n], s.x[c*n:(c+1)*n], c)
 		}
 	case i < s.actParts+s.colsParts:
-		i -= s.actParts
-		st := s.pm.Stride
-		t0, t1 := parRange(i, s.colsParts, n, 1)
-		for t := t0; t < t1; t++ {
-			row := s.xaT[t*st : t*st+s.cin]
-			for c := range row {
-				row[c] = s.xa[c*n+t]
-			}
-		}
-		s.pm.PrepareT(t0, t1, n, s.xaT[:n*st])
+		t0, t1 := parRange(i-s.actParts, s.colsParts, n, actAlign)
+		s.cols(t0, t1)
 	case i < s.actParts+s.colsParts+s.parts:
 		i -= s.actParts + s.colsParts
 		M := s.cout * s.k
@@ -473,6 +596,10 @@ func (s *sconvT) part(i, w int) {
 		ci, ri := i/rowParts, i%rowParts
 		col := s.col[:M*n]
 		switch {
+		case s.split:
+			j0, j1 := parRange(ci, s.colParts, n, 4)
+			s.cols(j0, j1)
+			s.pm.MulTPart(0, M, j0, j1, n, s.xaT[:n*s.pm.Stride], 0, col, n)
 		case s.pm != nil:
 			i0, i1 := parRange(ri, rowParts, M, 4)
 			s.pm.MulTRows(i0, i1, n, s.xaT[:n*s.pm.Stride], 0, col, n)
@@ -492,6 +619,14 @@ func (s *sconvT) part(i, w int) {
 		o0, o1 := parRange(i, s.addParts, s.cout, 1)
 		s.overlapAdd(o0, o1, parScratch(w).full)
 	}
+}
+
+// cols transposes columns t0 … t1−1 of the activated input into the
+// panel's Bᵀ operand and prepares them.
+func (s *sconvT) cols(t0, t1 int) {
+	st := s.pm.Stride
+	panel.Transpose(s.xaT[t0*st:], st, s.xa[t0:], s.n, s.cin, t1-t0)
+	s.pm.PrepareT(t0, t1, s.n, s.xaT[:s.n*st])
 }
 
 // overlapAdd forms output channels o0 … o1−1 from the product (col) and

@@ -55,6 +55,7 @@ type Matrix struct {
 	levels       float32   // Int8: the largest code of a column of B
 	qb           []int16   // Int8: the columns of B as codes, n × 2·Stride (each 16 twice)
 	qs           []float32 // Int8: their scales
+	w16          []int16   // Int8, where Reserve made it: the codes widened for the AVX2 kernels (widenInt8)
 	job          job
 }
 
@@ -149,7 +150,8 @@ func (a *Matrix) Precision() Precision { return a.prec }
 // integer sums cannot overflow (2047 at K = 8256); 0 for other precisions.
 func (a *Matrix) Levels() int { return int(a.levels) }
 
-// Bytes returns the size of the packed matrix (with the Int8 scales).
+// Bytes returns the size of the packed matrix (with the Int8 scales; not
+// counting the widened copy Reserve may keep).
 func (a *Matrix) Bytes() int { return len(a.d8) + 2*len(a.d16) + 4*len(a.d32) + 4*len(a.scale) }
 
 // MinParallel is the least number of multiply-adds (M·Stride·n) of a
@@ -174,7 +176,7 @@ func (a *Matrix) MulT(n int, bt []float32, beta float32, c []float32, ldc int) {
 		t = min(runtime.GOMAXPROCS(0), groups, maxWorkers+1)
 	}
 	if t <= 1 {
-		a.mulRows(0, a.M, n, bt, beta, c, ldc)
+		a.mulRows(0, a.M, 0, n, bt, beta, c, ldc)
 		return
 	}
 	startWorkers()
@@ -223,11 +225,22 @@ func (a *Matrix) PrepareT(j0, j1, n int, bt []float32) {
 // i1 multiples of 4, or i1 = M), on the calling goroutine, once PrepareT
 // has prepared all n rows of bt.
 func (a *Matrix) MulTRows(i0, i1, n int, bt []float32, beta float32, c []float32, ldc int) {
+	a.MulTPart(i0, i1, 0, n, n, bt, beta, c, ldc)
+}
+
+// MulTPart computes rows i0 … i1−1 and columns j0 … j1−1 of MulT's C =
+// A·Bᵀ + beta·C (i0 and i1 as for MulTRows; j0 a multiple of 4, j1 one
+// too or n; or an empty range) on the calling goroutine, once PrepareT has prepared rows j0
+// … j1−1 of bt (of n): a caller splitting a product by columns can have
+// each part prepare and multiply its own. Every element is MulT's, bit
+// for bit.
+func (a *Matrix) MulTPart(i0, i1, j0, j1, n int, bt []float32, beta float32, c []float32, ldc int) {
 	a.check(n, bt, c, ldc)
-	if i0 < 0 || i1 > a.M || i0 > i1 || i0%4 != 0 || (i1%4 != 0 && i1 != a.M) {
-		panic(fmt.Sprintf("panel: MulTRows: rows %d…%d of %d", i0, i1, a.M))
+	if i0 < 0 || i1 > a.M || i0 > i1 || i0%4 != 0 || (i1%4 != 0 && i1 != a.M) ||
+		j0 < 0 || j1 > n || j0 > j1 || (j0%4 != 0 && j0 != j1) || (j1%4 != 0 && j1 != n) {
+		panic(fmt.Sprintf("panel: MulTPart: rows %d…%d of %d, columns %d…%d of %d", i0, i1, a.M, j0, j1, n))
 	}
-	a.mulRows(i0, i1, n, bt, beta, c, ldc)
+	a.mulRows(i0, i1, j0, j1, bt, beta, c, ldc)
 }
 
 func (a *Matrix) check(n int, bt, c []float32, ldc int) {
@@ -244,11 +257,53 @@ const roundMagic = 0x1.8p23
 // Reserve makes room for products of up to n columns, so that an Int8
 // product of no more columns allocates nothing (other precisions need no
 // room).
+//
+// For Int8 products of at least widenMinCols columns on kernels that
+// multiply 16-bit words (the avx2 path), it also keeps a copy of the
+// weights widened to int16 in their kernels' order, which the 4×4 blocks
+// read instead of the bytes: twice the bytes of the codes, for the
+// widening the kernels would otherwise repeat for every block of 4
+// columns.
 func (a *Matrix) Reserve(n int) {
-	if a.prec == Int8 && len(a.qb) < 2*n*a.Stride {
+	if a.prec != Int8 {
+		return
+	}
+	if len(a.qb) < 2*n*a.Stride {
 		a.qb = make([]int16, 2*n*a.Stride)
 		a.qs = make([]float32, n)
 	}
+	if n >= widenMinCols && widenInt8 && a.w16 == nil {
+		a.w16 = widen(a.d8)
+	}
+}
+
+// widenMinCols is the least number of columns for which Reserve widens
+// Int8 weights (where widenInt8): with fewer, the kernels reuse each row
+// group for too few blocks of 4 columns to repay the second copy.
+const widenMinCols = 8
+
+// widenInt8 is set where the int8 kernels in use read widened weights
+// (Matrix.Reserve).
+var widenInt8 bool
+
+// widen returns the codes of the packed groups g as int16 in the order of
+// the AVX2 int8 kernels: per group and per 16 columns, 4 runs of 16
+// words, the codes 8–15 of row 0 then 0–7 of row 1; 0–7 of row 0 then
+// 8–15 of row 1; the same for rows 2 and 3.
+func widen(g []int8) []int16 {
+	w := make([]int16, len(g))
+	for c := 0; c < len(g); c += 64 { // a chunk: 16 codes of each of 4 rows
+		ch, out := g[c:c+64], w[c:c+64]
+		for p := range 2 { // row pairs
+			r0, r1 := ch[32*p:32*p+16], ch[32*p+16:32*p+32]
+			o := out[32*p : 32*p+32]
+			for q := range 8 {
+				o[q], o[8+q] = int16(r0[8+q]), int16(r1[q])
+				o[16+q], o[24+q] = int16(r0[q]), int16(r1[8+q])
+			}
+		}
+	}
+	return w
 }
 
 // tinyColumn is the largest magnitude below which a column of B counts as
@@ -257,7 +312,8 @@ const tinyColumn = 0x1p-100
 
 // quantizeB rounds the n rows of bt to int16 codes (qb) and scales (qs):
 // scale = max|row|/levels, code = round(v/scale); each 16 codes are stored
-// twice in a row (64 bytes), the operand of both halves of VPDPWSSD.
+// twice in a row (64 bytes): the operand of both halves of VPDPWSSD, and
+// from its middle codes 8–15 then 0–7 for the AVX2 int8 4×4 kernel.
 func (a *Matrix) quantizeB(n int, bt []float32) {
 	a.Reserve(n)
 	a.quantizeRange(0, n, bt)
@@ -268,20 +324,58 @@ func (a *Matrix) quantizeRange(j0, j1 int, bt []float32) {
 	s := a.Stride
 	for j := j0; j < j1; j++ {
 		row := bt[j*s : (j+1)*s]
-		q := a.qb[2*j*s : 2*(j+1)*s]
-		pb := peakBits(row)
-		peak := math.Float32frombits(pb)
-		if peak < tinyColumn || pb >= 0x7f800000 { // (nearly) zeros, or a NaN or ±Inf
-			clear(q)
-			a.qs[j] = 0
-			if pb >= 0x7f800000 {
-				a.qs[j] = float32(math.NaN())
-			}
+		if inv, ok := a.columnScale(j, peakBits(row)); ok {
+			quantize(a.qb[2*j*s:2*(j+1)*s], row, inv)
+		}
+	}
+}
+
+// columnScale sets the scale of column j of B from the bits of its peak
+// magnitude pb and returns the factor its values are rounded with, or,
+// for a column of (nearly) zeros, a NaN or ±Inf, clears its codes and
+// returns false.
+func (a *Matrix) columnScale(j int, pb uint32) (inv float32, ok bool) {
+	peak := math.Float32frombits(pb)
+	if peak < tinyColumn || pb >= 0x7f800000 { // (nearly) zeros, or a NaN or ±Inf
+		clear(a.qb[2*j*a.Stride : 2*(j+1)*a.Stride])
+		a.qs[j] = 0
+		if pb >= 0x7f800000 {
+			a.qs[j] = float32(math.NaN())
+		}
+		return 0, false
+	}
+	a.qs[j] = peak / a.levels
+	// |v·inv| ≤ levels·(1 + 2⁻²³) rounds to at most levels.
+	return a.levels / peak, true
+}
+
+// PrepareRuns is PrepareT for an Int8 matrix whose Bᵀ operand is not
+// stored whole: row j (j0 ≤ j < j1, of n) is the concatenation of the
+// runs src[j·step+o : j·step+o+run] for o in offs, len(offs)·run = K and
+// run a multiple of 16 (so K = Stride), such as the columns of a
+// convolution's im2col matrix read from its time-major input. The codes
+// and scales are PrepareT's of that Bᵀ, bit for bit; MulTRows and
+// MulTPart then read them only (their bt need not hold the rows).
+func (a *Matrix) PrepareRuns(j0, j1, n int, src []float32, step int, offs []int, run int) {
+	if a.prec != Int8 || run <= 0 || run%16 != 0 || len(offs)*run != a.K || j0 < 0 || j1 > n || j0 > j1 {
+		panic(fmt.Sprintf("panel: PrepareRuns: %v matrix of %d columns, %d runs of %d, rows %d…%d of %d", a.prec, a.K, len(offs), run, j0, j1, n))
+	}
+	if len(a.qb) < 2*n*a.Stride {
+		panic(fmt.Sprintf("panel: PrepareRuns: room for %d columns, %d needed (Reserve)", len(a.qs), n))
+	}
+	for j := j0; j < j1; j++ {
+		var pb uint32
+		for _, o := range offs {
+			pb = max(pb, peakBits(src[j*step+o:j*step+o+run]))
+		}
+		inv, ok := a.columnScale(j, pb)
+		if !ok {
 			continue
 		}
-		a.qs[j] = peak / a.levels
-		// |v·inv| ≤ levels·(1 + 2⁻²³) rounds to at most levels.
-		quantize(q, row, a.levels/peak)
+		q := a.qb[2*j*a.Stride : 2*(j+1)*a.Stride]
+		for r, o := range offs {
+			quantize(q[2*r*run:2*(r+1)*run], src[j*step+o:j*step+o+run], inv)
+		}
 	}
 }
 
@@ -294,23 +388,39 @@ func peakBitsGo(x []float32) uint32 {
 	return m
 }
 
-// quantizeGo is quantize in Go: adding and subtracting roundMagic rounds
-// as VCVTPS2DQ does (to nearest, ties to even) below 2²².
+// quantizeGo is quantize in Go: the product rounded to float32 (the
+// conversion forbids fusing it with the addition), then adding and
+// subtracting roundMagic rounds as VCVTPS2DQ does (to nearest, ties to
+// even) below 2²².
 func quantizeGo(q []int16, x []float32, inv float32) {
 	q = q[:2*len(x)]
 	for i, v := range x {
-		c := int16(v*inv + roundMagic - roundMagic)
+		c := int16(float32(v*inv) + roundMagic - roundMagic)
 		q[i+i&^15] = c
 		q[i+i&^15+16] = c
 	}
 }
 
-func (a *Matrix) mulRows(i0, i1, n int, bt []float32, beta float32, c []float32, ldc int) {
+// mulInt8Block, where the int8 kernels in use have a fused form (set by
+// the kernel selection), computes and stores what mulRows's loop computes
+// and stores for the 4 rows from i (a multiple of 4, i+4 ≤ M) and the
+// 4·n4 columns of C from j, with the same results, bit for bit; nil
+// elsewhere.
+var mulInt8Block func(a *Matrix, i, j, n4 int, c []float32, ldc int, beta float32)
+
+// mulRows computes rows i0 … i1−1 and columns j0 … n−1 of C: 4×4 blocks
+// from j0, then single columns.
+func (a *Matrix) mulRows(i0, i1, j0, n int, bt []float32, beta float32, c []float32, ldc int) {
 	var out [16]float32
 	s := a.Stride
 	for i := i0; i < i1; i += 4 {
 		rows := min(4, i1-i)
-		j := 0
+		j := j0
+		if a.prec == Int8 && rows == 4 && n-j0 >= 4 && mulInt8Block != nil {
+			n4 := (n - j0) / 4
+			mulInt8Block(a, i, j0, n4, c, ldc, beta)
+			j += 4 * n4
+		}
 		var rs []float32
 		if a.prec == Int8 {
 			rs = a.scale[i : i+4]
@@ -352,7 +462,7 @@ func (a *Matrix) store(c []float32, ldc, i, rows, j, cols int, out *[16]float32,
 				v = v * rs[r] * a.qs[j+q]
 			}
 			if beta != 0 {
-				v += beta * row[q]
+				v += float32(beta * row[q]) // rounded: never fused (the kernels' stores round it too)
 			}
 			row[q] = v
 		}
@@ -390,7 +500,7 @@ func (j *job) work() {
 		if i >= j.tasks.Load() {
 			return
 		}
-		j.a.mulRows(j.bounds[i], j.bounds[i+1], j.n, j.bt, j.beta, j.c, j.ldc)
+		j.a.mulRows(j.bounds[i], j.bounds[i+1], 0, j.n, j.bt, j.beta, j.c, j.ldc)
 		j.wg.Done()
 	}
 }
@@ -427,6 +537,63 @@ func worker() {
 				case j = <-jobs:
 				default:
 					runtime.Gosched()
+				}
+			}
+		}
+	}
+}
+
+// Transpose sets dst[t·ldd + r] = src[r·lds + t] for r < rows and t <
+// cols: the Bᵀ operand of MulT (rows of K values, ldd = Stride) from K
+// rows of n values (lds ≥ n), such as a layer's channel-major input. The
+// values are copied, not rounded; blocks of 8 × 8 stay in the registers
+// (AVX on amd64).
+func Transpose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if rows <= 0 || cols <= 0 {
+		return
+	}
+	if ldd < rows || lds < cols || len(dst) < (cols-1)*ldd+rows || len(src) < (rows-1)*lds+cols {
+		panic(fmt.Sprintf("panel: Transpose: %d×%d (src %d values, rows %d apart; dst %d, %d apart)", rows, cols, len(src), lds, len(dst), ldd))
+	}
+	r := 0
+	if transpose8 != nil {
+		for ; r+8 <= rows; r += 8 {
+			nb := cols / 8
+			transpose8(dst[r:], ldd, src[r*lds:], lds, nb)
+			if t := 8 * nb; t < cols {
+				transposeGo(dst[t*ldd+r:], ldd, src[r*lds+t:], lds, 8, cols-t)
+			}
+		}
+	}
+	if r < rows {
+		transposeGo(dst[r:], ldd, src[r*lds:], lds, rows-r, cols)
+	}
+}
+
+// transpose8, where the kernels in use have one, is Transpose for 8 rows
+// and 8·nb columns; nil elsewhere.
+var transpose8 func(dst []float32, ldd int, src []float32, lds, nb int)
+
+// transposeGo is Transpose in Go, by blocks of 16 × 16 (fewer than 8
+// columns: one pass per column).
+func transposeGo(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if cols < 8 {
+		for t := range cols {
+			d, s := dst[t*ldd:t*ldd+rows], src[t:]
+			for r := range d {
+				d[r] = s[r*lds]
+			}
+		}
+		return
+	}
+	const blk = 16
+	for r0 := 0; r0 < rows; r0 += blk {
+		r1 := min(r0+blk, rows)
+		for t0 := 0; t0 < cols; t0 += blk {
+			t1 := min(t0+blk, cols)
+			for r := r0; r < r1; r++ {
+				for t, v := range src[r*lds+t0 : r*lds+t1] {
+					dst[(t0+t)*ldd+r] = v
 				}
 			}
 		}

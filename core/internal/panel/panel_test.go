@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/ravestation/rave/core/internal/isa"
 )
 
 // TestRoundTrip checks that every half converts to float32 and back to
@@ -91,35 +93,75 @@ func TestRounding(t *testing.T) {
 	}
 }
 
-// TestMulT checks the kernels (assembly and pure Go; float32, half and
-// int8; serial and split over goroutines) against a float64 product of
-// the stored matrix (At), for awkward shapes and beta.
+// eachPath runs f as a subtest named after each instruction-set path
+// (isa.Known), with that path in use; a path this CPU or build does not
+// support (not in isa.Supported) shows as a skipped subtest.
+func eachPath(t *testing.T, f func(t *testing.T, p isa.Path)) {
+	t.Helper()
+	for _, p := range isa.Known {
+		t.Run(string(p), func(t *testing.T) {
+			usePath(t, p)
+			f(t, p)
+		})
+	}
+}
+
+// usePath switches the kernels to path p until tb and its subtests end,
+// or skips tb, naming p, when this CPU or build cannot run it.
+func usePath(tb testing.TB, p isa.Path) {
+	tb.Helper()
+	if !slices.Contains(isa.Supported(), p) {
+		tb.Skipf("path %s: not supported by this CPU or build (%s; supported: %v)", p, isa.CPU(), isa.Supported())
+	}
+	restore, err := isa.Use(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(restore)
+}
+
+// withPath returns f's result computed with path p in use (p supported),
+// then switches back.
+func withPath[T any](t *testing.T, p isa.Path, f func() T) T {
+	t.Helper()
+	restore, err := isa.Use(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	return f()
+}
+
+// TestMulT checks the kernels of every path (float32, half and int8;
+// serial and split over goroutines) against a float64 product of the
+// stored matrix (At), for awkward shapes (M not a multiple of 4, K not
+// one of 16 or 64, 1 to 16 columns) and beta, and against the pure-Go
+// kernels: the same up to the order of the float32 sums, and for Int8 the
+// same bits.
 func TestMulT(t *testing.T) {
-	rng := rand.New(rand.NewPCG(2, 2))
-	for _, s := range []struct{ m, n, k int }{{1, 1, 1}, {3, 5, 17}, {4, 4, 16}, {13, 7, 100}, {64, 3, 1536}, {9, 16, 33}, {130, 9, 1030}, {7, 6, 47}} {
-		a := make([]float32, s.m*s.k)
-		for i := range a {
-			a[i] = float32(rng.NormFloat64())
-		}
-		for _, p := range []Precision{Float32, Half, Int8} {
-			h := NewMatrix(a, s.m, s.k, s.k, p)
-			if h.Precision() != p {
-				t.Fatalf("Precision() = %v, want %v", h.Precision(), p)
+	eachPath(t, func(t *testing.T, path isa.Path) {
+		rng := rand.New(rand.NewPCG(2, 2)) // the same data on every path
+		for _, s := range []struct{ m, n, k int }{
+			{1, 1, 1}, {3, 5, 17}, {4, 4, 16}, {13, 7, 100}, {64, 3, 1536}, {9, 16, 33}, {130, 9, 1030}, {7, 6, 47},
+			{5, 1, 80}, {6, 2, 208}, {11, 3, 720}, {2, 4, 1040}, {10, 5, 3088}, {15, 6, 144},
+		} {
+			a := make([]float32, s.m*s.k)
+			for i := range a {
+				a[i] = float32(rng.NormFloat64())
 			}
-			bt := make([]float32, s.n*h.Stride)
-			for j := range s.n {
-				for q := range s.k {
-					bt[j*h.Stride+q] = float32(rng.NormFloat64())
+			for _, p := range []Precision{Float32, Half, Int8} {
+				h := NewMatrix(a, s.m, s.k, s.k, p)
+				if h.Precision() != p {
+					t.Fatalf("Precision() = %v, want %v", h.Precision(), p)
 				}
-			}
-			var byKernel [][]float32 // beta = 0 results, Go then assembly
-			for _, asm := range []bool{false, true} {
-				if asm && !useAsm {
-					continue
+				bt := make([]float32, s.n*h.Stride)
+				for j := range s.n {
+					for q := range s.k {
+						bt[j*h.Stride+q] = float32(rng.NormFloat64())
+					}
 				}
-				var ref []float32
-				saved, savedPar := useAsm, MinParallel
-				useAsm = asm
+				var got []float32 // the beta = 0 result
+				savedPar := MinParallel
 				for _, par := range []int{1 << 40, 1} {
 					MinParallel = par
 					for _, beta := range []float32{0, 1, 0.5} {
@@ -131,10 +173,9 @@ func TestMulT(t *testing.T) {
 						}
 						h.MulT(s.n, bt, beta, c, s.n)
 						if beta == 0 {
-							if ref == nil {
-								ref = c
-								byKernel = append(byKernel, c)
-							} else if !slices.Equal(c, ref) {
+							if got == nil {
+								got = c
+							} else if !slices.Equal(c, got) {
 								t.Fatalf("%+v %v: splitting over goroutines changes the result", s, p)
 							}
 						}
@@ -148,34 +189,204 @@ func TestMulT(t *testing.T) {
 								}
 								want += float64(beta) * float64(c0[i*s.n+j])
 								if d := math.Abs(float64(c[i*s.n+j]) - want); d > 1e-6*mag+1e-6 {
-									t.Fatalf("%+v %v asm %v beta %g: C[%d][%d] = %g, want %g", s, p, asm, beta, i, j, c[i*s.n+j], want)
+									t.Fatalf("%+v %v beta %g: C[%d][%d] = %g, want %g", s, p, beta, i, j, c[i*s.n+j], want)
 								}
 							}
 						}
 					}
 				}
-				useAsm, MinParallel = saved, savedPar
-			}
-			if len(byKernel) == 2 {
-				// Assembly and Go differ only in the order of the float32
-				// sums (by a few units of rounding of Σ|products|); the
-				// Int8 sums are exact integers in both.
+				MinParallel = savedPar
+				// This path and the Go kernels differ only in the order of
+				// the float32 sums (by a few units of rounding of
+				// Σ|products|); the Int8 sums are exact integers in both.
+				ref := withPath(t, isa.Generic, func() []float32 {
+					c := make([]float32, s.m*s.n)
+					h.MulT(s.n, bt, 0, c, s.n)
+					return c
+				})
 				for i := range s.m {
 					for j := range s.n {
 						var mag float64
 						for q := range s.k {
 							mag += math.Abs(float64(h.At(i, q)) * float64(colValue(h, bt, j, q)))
 						}
-						v, w := byKernel[1][i*s.n+j], byKernel[0][i*s.n+j]
-						if d := math.Abs(float64(v - w)); d > 1e-6*mag || (p == Int8 && v != w) {
-							t.Fatalf("%+v %v: C[%d][%d] = %g (assembly), %g (Go)", s, p, i, j, v, w)
+						v, w := got[i*s.n+j], ref[i*s.n+j]
+						if d := math.Abs(float64(v - w)); d > 1e-6*mag || (p == Int8 && math.Float32bits(v) != math.Float32bits(w)) {
+							t.Fatalf("%+v %v: C[%d][%d] = %g (%s), %g (Go)", s, p, i, j, v, path, w)
+						}
+					}
+				}
+				checkStored(t, fmt.Sprintf("%+v %v", s, p), h, a)
+			}
+		}
+	})
+}
+
+// TestKernels compares each path's dot-product kernels with the pure-Go
+// ones directly, for k a multiple of 16 but not always of 64, random
+// operands and, for int8, the extreme codes (the largest sums the
+// levels allow): float32 and half within the rounding of the sums,
+// int8 bit for bit.
+func TestKernels(t *testing.T) {
+	eachPath(t, func(t *testing.T, path isa.Path) {
+		rng := rand.New(rand.NewPCG(4, 4))
+		for _, k := range []int{16, 32, 48, 80, 208, 1040, 3088} {
+			g32 := make([]float32, 4*k)
+			g16 := make([]uint16, 4*k)
+			g8 := make([]int8, 4*k)
+			for i := range g32 {
+				g32[i] = float32(rng.NormFloat64())
+				g16[i] = FromFloat32(g32[i])
+				g8[i] = int8(rng.IntN(255) - 127)
+			}
+			var bf [4][]float32
+			var bi [4][]int16
+			levels := min(32767, math.MaxInt32/(127*k))
+			for c := range bf {
+				bf[c] = make([]float32, k)
+				bi[c] = make([]int16, 2*k)
+				for q := range k {
+					bf[c][q] = float32(rng.NormFloat64())
+					v := int16(rng.IntN(2*levels+1) - levels)
+					bi[c][2*q-q%16], bi[c][2*q-q%16+16] = v, v
+				}
+			}
+			// mag[4r+c] bounds the rounding of the float32 sums.
+			var mag [16]float64
+			for r := range 4 {
+				for c := range 4 {
+					for q := range k {
+						mag[4*r+c] += math.Abs(float64(g32[(q/16)*64+r*16+q%16]) * float64(bf[c][q]))
+					}
+				}
+			}
+			what := fmt.Sprintf("%s k=%d", path, k)
+			var got, want [16]float32
+			dot4x4s(k, g32, bf[0], bf[1], bf[2], bf[3], &got)
+			dot4x4sGo(k, g32, bf[0], bf[1], bf[2], bf[3], &want)
+			closeSums(t, what+" dot4x4s", got[:], want[:], mag[:])
+			dot4x4h(k, g16, bf[0], bf[1], bf[2], bf[3], &got)
+			dot4x4hGo(k, g16, bf[0], bf[1], bf[2], bf[3], &want)
+			closeSums(t, what+" dot4x4h", got[:], want[:], mag[:])
+			dot4x1s(k, g32, bf[2], &got)
+			dot4x1sGo(k, g32, bf[2], &want)
+			closeSums(t, what+" dot4x1s", got[:4], want[:4], []float64{mag[2], mag[6], mag[10], mag[14]})
+			dot4x1h(k, g16, bf[2], &got)
+			dot4x1hGo(k, g16, bf[2], &want)
+			closeSums(t, what+" dot4x1h", got[:4], want[:4], []float64{mag[2], mag[6], mag[10], mag[14]})
+
+			for _, extreme := range []bool{false, true} {
+				if extreme { // every product ±127·levels, all of one sign per sum but column 3's
+					for i := range g8 {
+						g8[i] = int8(127 - 254*(i/16%4%2))
+					}
+					for c := range bi {
+						for i := range bi[c] {
+							bi[c][i] = int16(levels - 2*levels*(c/3))
+						}
+					}
+				}
+				dot4x4i(k, g8, bi[0], bi[1], bi[2], bi[3], &got)
+				dot4x4iGo(k, g8, bi[0], bi[1], bi[2], bi[3], &want)
+				sameBits(t, fmt.Sprintf("%s dot4x4i (extreme %v)", what, extreme), got[:], want[:])
+				for c := range 4 {
+					dot4x1i(k, g8, bi[c], &got)
+					dot4x1iGo(k, g8, bi[c], &want)
+					sameBits(t, fmt.Sprintf("%s dot4x1i column %d (extreme %v)", what, c, extreme), got[:4], want[:4])
+				}
+			}
+		}
+	})
+}
+
+// closeSums fails t unless got and want differ by at most 1e-6·mag
+// (a few roundings of Σ|products|, the effect of another order of the
+// float32 additions).
+func closeSums(t *testing.T, what string, got, want []float32, mag []float64) {
+	t.Helper()
+	for i := range got {
+		if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-6*mag[i]) {
+			t.Fatalf("%s: out[%d] = %g, Go %g (Σ|products| %g)", what, i, got[i], want[i], mag[i])
+		}
+	}
+}
+
+// sameBits fails t unless got and want are the same float32s, bit for bit.
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: out[%d] = %g, Go %g", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestPeakQuantize compares each path's column rounding (peakBits,
+// quantize) with the pure-Go one: the same peak bits, also with a NaN or
+// ±Inf among the values, and the same codes, ties included, each 16
+// stored twice. A non-finite product has no code by the contract; the
+// x86 assembly kernels give it −32768 and leave the others unchanged.
+func TestPeakQuantize(t *testing.T) {
+	eachPath(t, func(t *testing.T, path isa.Path) {
+		rng := rand.New(rand.NewPCG(5, 5))
+		for _, n := range []int{16, 32, 48, 80, 1040} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64() * math.Exp(4*rng.NormFloat64()))
+			}
+			for _, bad := range []float32{0, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+				at := -1
+				if bad != 0 {
+					at = rng.IntN(n)
+				}
+				y := slices.Clone(x)
+				if at >= 0 {
+					y[at] = bad
+				}
+				what := fmt.Sprintf("%s n=%d non-finite %g at %d", path, n, bad, at)
+				pb, want := peakBits(y), peakBitsGo(y)
+				if pb != want {
+					t.Fatalf("%s: peakBits = %#x, Go %#x", what, pb, want)
+				}
+				if at >= 0 && pb < 0x7f800000 {
+					t.Fatalf("%s: peakBits = %#x, want ≥ 0x7f800000", what, pb)
+				}
+				peak := peakBitsGo(x)
+				for _, inv := range []float32{32767 / math.Float32frombits(peak), 1} {
+					z := y
+					if inv == 1 { // ties: halves of integers round to even
+						z = make([]float32, n)
+						for i := range z {
+							z[i] = float32(rng.IntN(2001)-1000) / 2
+						}
+						if at >= 0 {
+							z[at] = bad
+						}
+					}
+					q := make([]int16, 2*n)
+					qGo := make([]int16, 2*n)
+					quantize(q, z, inv)
+					quantizeGo(qGo, z, inv)
+					for i := range n {
+						at2 := 2*i - i%16
+						if q[at2] != q[at2+16] {
+							t.Fatalf("%s inv %g: the copies of code %d are %d and %d", what, inv, i, q[at2], q[at2+16])
+						}
+						switch {
+						case i != at:
+							if q[at2] != qGo[at2] {
+								t.Fatalf("%s inv %g: code %d of %g is %d, Go %d", what, inv, i, z[i], q[at2], qGo[at2])
+							}
+						case path == isa.AVX2 || path == isa.AVX512:
+							if q[at2] != -32768 {
+								t.Fatalf("%s inv %g: code %d of %g is %d, want -32768", what, inv, i, z[i], q[at2])
+							}
 						}
 					}
 				}
 			}
-			checkStored(t, fmt.Sprintf("%+v %v", s, p), h, a)
 		}
-	}
+	})
 }
 
 // colValue returns B[j][q] as the product uses it: bt's for float32 and
@@ -244,9 +455,14 @@ func TestInt8Quantize(t *testing.T) {
 	}
 }
 
-// TestInt8Columns checks the rounding of B for Int8: the levels bound,
-// zero (and vanishingly small) columns, and NaN for non-finite ones.
+// TestInt8Columns checks the rounding of B for Int8 on every path: the
+// levels bound, zero (and vanishingly small) columns, and NaN for
+// non-finite ones.
 func TestInt8Columns(t *testing.T) {
+	eachPath(t, func(t *testing.T, _ isa.Path) { int8Columns(t) })
+}
+
+func int8Columns(t *testing.T) {
 	for _, c := range []struct{ k, levels int }{{16, 32767}, {512, 32767}, {528, 32025}, {5120, 3302}, {8256, 2048}} {
 		if got := NewMatrix(make([]float32, c.k), 1, c.k, c.k, Int8).Levels(); got != c.levels {
 			t.Errorf("K = %d: Levels() = %d, want %d", c.k, got, c.levels)
@@ -268,48 +484,78 @@ func TestInt8Columns(t *testing.T) {
 	}
 }
 
+// TestMulTNoAllocs checks that a product, once the workers run and the
+// room for the Int8 column codes is there, allocates nothing, on every
+// path.
 func TestMulTNoAllocs(t *testing.T) {
-	a := make([]float32, 256*960)
-	for _, p := range []Precision{Float32, Half, Int8} {
-		h := NewMatrix(a, 256, 960, 960, p)
-		bt := make([]float32, 3*h.Stride)
-		c := make([]float32, 256*3)
-		h.MulT(3, bt, 0, c, 3)
-		if n := testing.AllocsPerRun(10, func() { h.MulT(3, bt, 0, c, 3) }); n != 0 {
-			t.Errorf("MulT (%v) allocates %v times", p, n)
+	eachPath(t, func(t *testing.T, _ isa.Path) {
+		a := make([]float32, 256*960)
+		for _, p := range []Precision{Float32, Half, Int8} {
+			h := NewMatrix(a, 256, 960, 960, p)
+			bt := make([]float32, 3*h.Stride)
+			c := make([]float32, 256*3)
+			h.MulT(3, bt, 0, c, 3)
+			if n := testing.AllocsPerRun(10, func() { h.MulT(3, bt, 0, c, 3) }); n != 0 {
+				t.Errorf("MulT (%v) allocates %v times", p, n)
+			}
 		}
-	}
+	})
 }
 
-// BenchmarkMulT is the v1 decoder's first up-sampler when streaming 2048-
-// (one column) and 8192-sample buffers (four), with its weights in
-// float32, half precision and int8; the throughput is of weight bytes.
+// BenchmarkMulT runs products of the shapes of the v1 model's streaming
+// layers — the decoder's first up-sampler (4096×1024) and 1024×1536,
+// 512×3072 convolutions — with one column (2048-sample buffers) and four
+// (8192), weights in float32, half precision and int8, on each path this
+// CPU supports (…/path/…: an unsupported one is skipped). GB/s is of
+// weight bytes read.
 func BenchmarkMulT(b *testing.B) {
-	m, k := 4096, 1024
-	a := make([]float32, m*k)
-	rng := rand.New(rand.NewPCG(3, 3))
-	for i := range a {
-		a[i] = float32(rng.NormFloat64())
-	}
-	for _, p := range []Precision{Float32, Half, Int8} {
-		h := NewMatrix(a, m, k, k, p)
-		for _, n := range []int{1, 4} {
-			bt := make([]float32, n*h.Stride)
-			c := make([]float32, m*n)
-			b.Run(fmt.Sprintf("%v/n=%d", p, n), func(b *testing.B) {
-				b.SetBytes(int64(h.Bytes()))
-				for range b.N {
-					h.MulT(n, bt, 0, c, n)
+	for _, path := range isa.Known {
+		b.Run(string(path), func(b *testing.B) {
+			if !slices.Contains(isa.Supported(), path) {
+				b.Skipf("path %s: not supported by this CPU or build (%s; supported: %v)", path, isa.CPU(), isa.Supported())
+			}
+			for _, sh := range []struct{ m, k int }{{4096, 1024}, {1024, 1536}, {512, 3072}} {
+				rng := rand.New(rand.NewPCG(3, 3))
+				a := make([]float32, sh.m*sh.k)
+				for i := range a {
+					a[i] = float32(rng.NormFloat64())
 				}
-			})
-		}
+				for _, p := range []Precision{Float32, Half, Int8} {
+					h := NewMatrix(a, sh.m, sh.k, sh.k, p)
+					for _, n := range []int{1, 4} {
+						bt := make([]float32, n*h.Stride)
+						for i := range bt {
+							bt[i] = float32(rng.NormFloat64())
+						}
+						c := make([]float32, sh.m*n)
+						b.Run(fmt.Sprintf("%v/%dx%d/n=%d", p, sh.m, sh.k, n), func(b *testing.B) {
+							restore, err := isa.Use(path)
+							if err != nil {
+								b.Fatal(err)
+							}
+							defer restore()
+							h.MulT(n, bt, 0, c, n) // start the workers, make room
+							b.ResetTimer()
+							for range b.N {
+								h.MulT(n, bt, 0, c, n)
+							}
+							b.ReportMetric(float64(h.Bytes())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+						})
+					}
+				}
+			}
+		})
 	}
 }
 
 // TestMulTParts checks that PrepareT on row ranges of Bᵀ and MulTRows on
 // row ranges of A give exactly MulT's result, for each precision, and
-// allocate nothing.
+// allocate nothing, on every path.
 func TestMulTParts(t *testing.T) {
+	eachPath(t, func(t *testing.T, _ isa.Path) { mulTParts(t) })
+}
+
+func mulTParts(t *testing.T) {
 	for _, s := range []struct {
 		m, n, k int
 		rowCuts []int // ends of MulTRows's ranges (multiples of 4, last M)
