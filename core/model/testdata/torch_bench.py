@@ -61,7 +61,7 @@ How to run (from the repository root; Debian's PyTorch 1.13 is installed for
 
 Compare with, in the same sitting:
 
-    go build -o /tmp/rave . && /tmp/rave bench --preset v1 --seconds 10 --no-stream --precision f32
+    go build -o rave . && ./rave bench --preset v1 --seconds 10 --no-stream --precision f32
 
 Conventions that matter for the timing (all recorded in the JSON):
     * threads: torch.set_num_threads(N) (OpenMP: oneDNN convolutions and ATen)
