@@ -36,6 +36,23 @@ func hasF16C() bool {
 	return c&(1<<29) != 0 && cpu.X86.HasAVX
 }
 
+// L2Bytes returns the per-core L2 cache size reported by CPUID leaf
+// 0x80000006 (AMD and Intel both fill ECX[31:16] with it, in KiB), or a
+// conservative 1 MiB if the leaf is missing or implausible; the kernels'
+// cache blocking follows it.
+func L2Bytes() int {
+	const fallback = 1 << 20
+	if maxExt, _, _, _ := cpuid(0x80000000, 0); maxExt < 0x80000006 {
+		return fallback
+	}
+	_, _, c, _ := cpuid(0x80000006, 0)
+	kb := int(c >> 16)
+	if kb < 256 || kb > 16<<10 {
+		return fallback
+	}
+	return kb << 10
+}
+
 func cpuName() string {
 	if maxExt, _, _, _ := cpuid(0x80000000, 0); maxExt >= 0x80000004 {
 		var b []byte

@@ -146,25 +146,6 @@ func fusedAVX2(mr, nr, k int, a, b *float32, ldb int, bdst, c *float32, ldc int,
 	}
 }
 
-// cpuid executes the CPUID instruction (kernel_amd64.s).
-func cpuid(leaf, sub uint32) (a, b, c, d uint32)
-
-// l2Bytes returns the per-core L2 cache size reported by CPUID leaf
-// 0x80000006 (AMD and Intel both fill ECX[31:16] with it, in KiB), or a
-// conservative 1 MiB if the leaf is missing or implausible.
-func l2Bytes() int {
-	const fallback = 1 << 20
-	if maxExt, _, _, _ := cpuid(0x80000000, 0); maxExt < 0x80000006 {
-		return fallback
-	}
-	_, _, c, _ := cpuid(0x80000006, 0)
-	kb := int(c >> 16)
-	if kb < 256 || kb > 16<<10 {
-		return fallback
-	}
-	return kb << 10
-}
-
 // ncFor returns the columns of a packed B block (kc×nc float32s) that fill
 // about half of the L2 cache, leaving the rest for the A micro-panel, the C
 // tile and whatever the other half of the loop nest streams through.
@@ -175,7 +156,7 @@ func ncFor(l2, kc, nr int) int {
 
 // archKernels returns the assembly kernels this CPU supports, best last.
 func archKernels() []*kernel {
-	l2 := l2Bytes()
+	l2 := isa.L2Bytes()
 	var ks []*kernel
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
 		ks = append(ks, &kernel{

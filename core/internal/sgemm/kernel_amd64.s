@@ -1183,15 +1183,3 @@ d41sum:
 	HSUM8(Y3, X3, 12)
 	VZEROUPPER
 	RET
-
-// ---------------------------------------------------------------------------
-// func cpuid(leaf, sub uint32) (a, b, c, d uint32)
-TEXT ·cpuid(SB), NOSPLIT, $0-24
-	MOVL leaf+0(FP), AX
-	MOVL sub+4(FP), CX
-	CPUID
-	MOVL AX, a+8(FP)
-	MOVL BX, b+12(FP)
-	MOVL CX, c+16(FP)
-	MOVL DX, d+20(FP)
-	RET
