@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -27,12 +28,17 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/audio/compare"
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/bench"
+	"github.com/ravestation/rave/core/interop"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/render"
+	"github.com/ravestation/rave/core/stream"
 	"github.com/ravestation/rave/plots"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/sessions/outpath"
 	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 	"github.com/ravestation/rave/tui"
 )
 
@@ -148,12 +154,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	exec := c.flags(fs)
-	rest := args[1:]
-	if c.name == "prior" && len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
-		// `rave prior train --session …`: the action comes before its flags.
-		rest = append(append([]string(nil), rest[1:]...), rest[0])
-	}
-	if err := fs.Parse(rest); err != nil {
+	positional, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printCommandHelp(stdout, c, fs)
 			return 0
@@ -162,16 +164,49 @@ func run(args []string, stdout, stderr io.Writer) int {
 		printCommandHelp(stderr, c, fs)
 		return 2
 	}
-	if err := exec(fs.Args()); err != nil {
+	if err := exec(positional); err != nil {
+		fmt.Fprintf(stderr, "rave %s: %s\n", c.name, errorText(c.name, err))
 		if errors.Is(err, errUsage) {
-			fmt.Fprintf(stderr, "rave %s: %v\n", c.name, err)
 			printCommandHelp(stderr, c, fs)
 			return 2
 		}
-		fmt.Fprintf(stderr, "rave %s: %v\n", c.name, err)
 		return 1
 	}
 	return 0
+}
+
+// parseInterspersed parses args with fs, accepting flags anywhere: before,
+// between and after the positional arguments (`rave sessions delete X
+// --yes` as well as `rave sessions --yes delete X`), which fs.Parse alone
+// stops at. "--" ends the flags: everything after it is positional. It
+// returns the positional arguments in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// errorText returns the message of err as rave prints it after "rave
+// NAME: ": without a leading "NAME: " that would say the command's name
+// twice ("rave train: train: …").
+func errorText(name string, err error) string {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, name+": "); ok && rest != "" {
+		return rest
+	}
+	return msg
 }
 
 func wantsHelp(args []string) bool {
@@ -267,9 +302,9 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 			}
 			precs = append(precs, prec)
 		}
-		var weights []model.WeightPrecision
+		var weights []stream.WeightPrecision
 		for _, w := range strings.Split(*streamWeights, ",") {
-			p, err := model.ParseWeightPrecision(w)
+			p, err := stream.ParseWeightPrecision(w)
 			if err != nil {
 				return fmt.Errorf("%w: --stream-weights: %v", errUsage, err)
 			}
@@ -295,9 +330,9 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 			if err != nil {
 				return err
 			}
-			var results []model.BenchResult
+			var results []bench.Result
 			for _, prec := range precs {
-				r, err := model.BenchAt(cfg, *seconds, prec)
+				r, err := bench.Run(cfg, *seconds, prec)
 				if err != nil {
 					if prec != model.Float32 && len(precs) > 1 {
 						fmt.Fprintf(os.Stderr, "skipping %s: %v\n", prec, err)
@@ -308,19 +343,19 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 				results = append(results, r)
 			}
 			out["model"] = results
-			lat, err := model.StreamLatencyOf(cfg, model.StreamOptions{})
+			lat, err := stream.LatencyOf(cfg, stream.Options{})
 			if err == nil {
 				out["latency"] = lat
 			}
 			if !*noStream {
-				var sr []model.StreamBenchResult
+				var sr []bench.StreamResult
 				for _, w := range weights {
-					sizes, o := []int{512, 1024, 2048, 4096, 8192}, model.StreamOptions{Weights: w}
-					var r []model.StreamBenchResult
+					sizes, o := []int{512, 1024, 2048, 4096, 8192}, stream.Options{Weights: w}
+					var r []bench.StreamResult
 					if m != nil {
-						r, err = model.StreamBenchModel(m, sizes, *seconds, o)
+						r, err = bench.StreamModel(m, sizes, *seconds, o)
 					} else {
-						r, err = model.StreamBenchWith(cfg, sizes, *seconds, o)
+						r, err = bench.StreamWith(cfg, sizes, *seconds, o)
 					}
 					if err != nil {
 						return err
@@ -342,7 +377,7 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 		if _, ok := out["kernels"]; !ok {
 			fmt.Printf("kernels: %s\n", core.KernelReport())
 		}
-		if rs, ok := out["model"].([]model.BenchResult); ok {
+		if rs, ok := out["model"].([]bench.Result); ok {
 			for i, r := range rs {
 				name := r.Preset
 				if name == "" {
@@ -355,10 +390,10 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 				}
 			}
 		}
-		if lat, ok := out["latency"].(model.StreamLatency); ok {
+		if lat, ok := out["latency"].(stream.Latency); ok {
 			fmt.Printf("streaming latency: %d samples = %.1f ms (encoder %d, decoder %d)\n", lat.Samples, lat.Ms, lat.EncoderSamples, lat.DecoderSamples)
 		}
-		if rs, ok := out["streaming"].([]model.StreamBenchResult); ok {
+		if rs, ok := out["streaming"].([]bench.StreamResult); ok {
 			fmt.Println("streaming (Process: encode+decode per buffer; SNR of the output against f32 weights', Gaussian-noise input):")
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 			fmt.Fprintln(tw, "weights\tMB\tbuffer\tbudget ms\tmedian ms\tmax ms\treal time\tSNR dB\t")
@@ -370,7 +405,7 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 					continue
 				}
 				snr := "—"
-				if r.Weights != model.WeightsFloat32 {
+				if r.Weights != stream.WeightsFloat32 {
 					snr = fmt.Sprintf("%.1f", r.SNRdB)
 				}
 				fmt.Fprintf(tw, "%v\t%.1f\t%d\t%.2f\t%.3f\t%.3f\t%.1fx\t%s\t\n", r.Weights, float64(r.WeightBytes)/1e6, r.BufferSize, r.BufferMs, r.ProcessMedianMs, r.ProcessMaxMs, r.ProcessRTF, snr)
@@ -396,7 +431,7 @@ const modelArgHelp = "MODEL is a model file (.safetensors written by rave, or re
 // renderOptionFlags declares the flags shared by the inference commands;
 // the second result is the --precision flag (see loadModelArg).
 func renderOptionFlags(fs *flag.FlagSet) (*render.Options, *string) {
-	o := &render.Options{}
+	o := &render.Options{Progress: render.NewProgress(os.Stderr)}
 	fs.Float64Var(&o.Fidelity, "fidelity", 0, "keep the PCA dims explaining this share of latent variance, e.g. 0.95 (reference rule: power of two)")
 	fs.IntVar(&o.Dims, "dims", 0, "keep exactly this many PCA dims")
 	fs.BoolVar(&o.Deterministic, "deterministic", false, "posterior means, no noise synthesiser, zeros for dropped dims")
@@ -427,6 +462,17 @@ func loadModelArg(ref, precision string) (*model.Model, error) {
 	return m, nil
 }
 
+// checkOutput refuses an output file that is one of inputs or lies among
+// a session's own files (see outpath.Check); every command writing a file
+// the user names calls it before any work.
+func checkOutput(out string, inputs ...string) error {
+	root, err := sessions.Root()
+	if err != nil {
+		root = ""
+	}
+	return outpath.Check(out, inputs, root)
+}
+
 func presetLabel(c model.Config) string {
 	if c.Preset != "" {
 		return "preset " + c.Preset
@@ -446,6 +492,9 @@ func encodeFlags(fs *flag.FlagSet) func(args []string) error {
 		if *out == "" {
 			return fmt.Errorf("%w: --out is required", errUsage)
 		}
+		if err := checkOutput(*out, args...); err != nil {
+			return err
+		}
 		m, err := loadModelArg(args[0], *prec)
 		if err != nil {
 			return err
@@ -454,7 +503,7 @@ func encodeFlags(fs *flag.FlagSet) func(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("wrote %s: %d dims × %d frames (%.2f frames/s)\n", *out, len(z), len(z[0]), float64(m.Config.SR)/float64(m.Config.CompressionRatio()))
+		fmt.Printf("wrote %s: %d dims × %d frames (%.2f frames/s)\n", *out, z.Dims, z.Frames, float64(m.Config.SR)/float64(m.Config.CompressionRatio()))
 		return nil
 	}
 }
@@ -465,6 +514,9 @@ func decodeFlags(fs *flag.FlagSet) func(args []string) error {
 	return func(args []string) error {
 		if len(args) != 3 {
 			return fmt.Errorf("%w: want MODEL, Z.npy and OUT.wav", errUsage)
+		}
+		if err := checkOutput(args[2], args[:2]...); err != nil {
+			return err
 		}
 		m, err := loadModelArg(args[0], *prec)
 		if err != nil {
@@ -489,6 +541,9 @@ func renderFlags(transfer bool) func(fs *flag.FlagSet) func(args []string) error
 			if len(args) != 3 {
 				return fmt.Errorf("%w: want MODEL, IN.wav and OUT.wav", errUsage)
 			}
+			if err := checkOutput(args[2], args[:2]...); err != nil {
+				return err
+			}
 			m, err := loadModelArg(args[0], *prec)
 			if err != nil {
 				return err
@@ -499,6 +554,9 @@ func renderFlags(transfer bool) func(fs *flag.FlagSet) func(args []string) error
 			}
 			fmt.Printf("wrote %s: %.2f s at %d Hz (model at %d Hz, %d latent dims) in %s (%.1fx real time)\nspectral distance input→output (full band, multiscale): %.4f\n",
 				args[2], r.Seconds, r.InRate, r.ModelRate, r.Dims, r.Elapsed.Round(time.Millisecond), r.Seconds/r.Elapsed.Seconds(), r.Distance)
+			if r.Measured < r.Seconds-1 {
+				fmt.Printf("(distance, level and pitch measured on %.0f s of excerpts spread over the input)\n", r.Measured)
+			}
 			if c := r.Match; c != nil {
 				fmt.Printf("level: %.1f dB mean difference (output %+.1f dB on average) over the %d frames within %.0f dB of the input's peak\n",
 					c.LevelErrorDB, c.LevelBiasDB, c.Frames, compare.FloorDB)
@@ -523,12 +581,23 @@ func importFlags(fs *flag.FlagSet) func(args []string) error {
 		if *out == "" {
 			return fmt.Errorf("%w: --out is required", errUsage)
 		}
-		m, info, err := model.ImportWithInfo(args[0])
+		if err := checkOutput(*out, args[0], *disc); err != nil {
+			return err
+		}
+		for _, src := range []string{args[0], *disc} {
+			if src == "" {
+				continue
+			}
+			if err := sessions.CheckWeightsFile(src, "model"); err != nil {
+				return err
+			}
+		}
+		m, info, err := interop.ImportWithInfo(args[0])
 		if err != nil {
 			return err
 		}
 		if *disc != "" {
-			if err := m.ImportDiscriminator(*disc); err != nil {
+			if err := interop.ImportDiscriminator(m, *disc); err != nil {
 				return err
 			}
 		}
@@ -560,6 +629,9 @@ func preprocessFlags(fs *flag.FlagSet) func(args []string) error {
 		}
 		if len(args) == 0 {
 			return fmt.Errorf("%w: name at least one audio folder or file", errUsage)
+		}
+		if err := sessions.CheckSources(args); err != nil {
+			return err // before a new session is made for nothing
 		}
 		s, err := sessions.OpenOrCreate(*name)
 		if err != nil {
@@ -658,7 +730,7 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 	name := fs.String("session", "", "session `NAME` (made with `rave preprocess`)")
 	preset := fs.String("preset", "", "model preset for a new run: tiny, small or v1 (default small)")
 	stage1 := fs.Int64("stage1-steps", 0, "steps of stage 1 (VAE) before the adversarial stage (default: the preset's)")
-	steps := fs.Int64("steps", 0, "total steps (default: the preset's)")
+	steps := fs.Int64("steps", 0, "total steps (default: the preset's); fewer than the stage-1 steps make a short run that ends in stage 1")
 	batch := fs.Int("batch", 0, "examples per step (default: the preset's)")
 	nsignal := fs.Int("n-signal", 0, "samples per example (default: the preset's)")
 	seed := fs.Uint64("seed", 1, "random seed of a new run")
@@ -724,6 +796,7 @@ type trainConsole struct {
 	tty   bool
 	quiet bool
 	live  bool
+	done  string // the message of the job's EventDone, see finish
 }
 
 func newTrainConsole(w io.Writer, quiet bool) *trainConsole {
@@ -753,7 +826,7 @@ func lossSummary(losses map[string]float64) string {
 
 func (c *trainConsole) show(ev train.Event) {
 	switch ev.Kind {
-	case train.EventStep:
+	case runlog.EventStep:
 		if c.quiet {
 			return
 		}
@@ -769,24 +842,33 @@ func (c *trainConsole) show(ev train.Event) {
 		} else {
 			fmt.Fprintln(c.w, msg)
 		}
-	case train.EventValidation:
+	case runlog.EventValidation:
 		extra := ""
 		if ev.Message != "" {
 			extra = " (" + ev.Message + ")"
 		}
 		c.line("validation at step %d:%s%s", ev.Step, lossSummary(ev.Losses), extra)
-	case train.EventCheckpoint:
+	case runlog.EventCheckpoint:
 		if !c.quiet {
 			c.line("checkpoint at step %d: %s", ev.Step, ev.Checkpoint)
 		}
-	case train.EventStage, train.EventWarning, train.EventDone:
+	case runlog.EventStage, runlog.EventWarning:
 		if ev.Message != "" {
 			c.line("%s", ev.Message)
 		}
+	case runlog.EventDone:
+		c.done = ev.Message
 	}
 }
 
-func (c *trainConsole) finish() {
+// finish ends the output once the job returned err. The job's last
+// message ("stopped at step …", "finished …") is printed only when the
+// job succeeded: a failed job's message is its error, which rave prints
+// once on its own.
+func (c *trainConsole) finish(err error) {
+	if err == nil && c.done != "" {
+		c.line("%s", c.done)
+	}
 	if c.live {
 		fmt.Fprintln(c.w)
 	}
@@ -838,6 +920,9 @@ func plotFlags(fs *flag.FlagSet) func(args []string) error {
 	return func(args []string) error {
 		if *name == "" {
 			return fmt.Errorf("%w: --session is required", errUsage)
+		}
+		if err := checkOutput(*out, *clip); err != nil {
+			return err
 		}
 		s, err := sessions.Open(*name)
 		if err != nil {
@@ -993,6 +1078,9 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 			if len(args) != 2 {
 				return fmt.Errorf("%w: --sweep wants MODEL and IN.wav", errUsage)
 			}
+			if err := checkOutput(*out, args...); err != nil {
+				return err
+			}
 			m, err := loadModelArg(args[0], "f32")
 			if err != nil {
 				return err
@@ -1012,12 +1100,18 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 			}
 			fmt.Print(b.String())
 			if *out != "" {
-				return os.WriteFile(*out, []byte(b.String()), 0o644)
+				return core.WriteFileAtomic(*out, func(f *os.File) error {
+					_, err := f.WriteString(b.String())
+					return err
+				})
 			}
 			return nil
 		}
 		if len(args) != 3 {
 			return fmt.Errorf("%w: want MODEL, IN.wav and OUT.rvz", errUsage)
+		}
+		if err := checkOutput(args[2], args[:2]...); err != nil {
+			return err
 		}
 		m, err := loadModelArg(args[0], "f32")
 		if err != nil {
@@ -1035,8 +1129,10 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 			if *asJSON {
 				return printJSON(rep)
 			}
-			fmt.Printf("wrote %s: %d bytes, %.2f s, %d dims\nprior-coded bitrate %.3f kbit/s (%.2f bits per value; file %.3f kbit/s)\nfixed %d-bit quantiser: %.3f kbit/s (.rvz coding of the same dims: %.3f kbit/s, distance %.4f)\nspectral distance of the round trip (full band): %.4f; saving %.0f%%\n",
-				args[2], rep.FileBytes, rep.Seconds, rep.Dims, rep.Kbps, rep.BitsPerValue, rep.FileKbps, 5, rep.FixedKbps, rep.RVZKbps, rep.RVZDistance, rep.Distance, 100*rep.Saving)
+			classes := p.Config().Classes
+			fmt.Printf("wrote %s: %d bytes, %.2f s, %d dims\nprior-coded bitrate %.3f kbit/s (%.2f bits per value; file %.3f kbit/s)\nfixed %s quantiser: %.3f kbit/s (.rvz coding of the same dims at %d bits: %.3f kbit/s, distance %.4f)\nspectral distance of the round trip (full band): %.4f; saving %.0f%%\n",
+				args[2], rep.FileBytes, rep.Seconds, rep.Dims, rep.Kbps, rep.BitsPerValue, rep.FileKbps, quantiserLabel(classes), rep.FixedKbps,
+				int(math.Ceil(math.Log2(float64(classes)))), rep.RVZKbps, rep.RVZDistance, rep.Distance, 100*rep.Saving)
 			return nil
 		}
 		rep, err := render.CompressFile(m, args[1], args[2], o)
@@ -1054,12 +1150,26 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 	}
 }
 
+// quantiserLabel names the fixed quantiser of a prior with the given
+// number of classes per value, as `rave compress --prior` prints it:
+// "5-bit (32 classes)", "5.58-bit (48 classes)".
+func quantiserLabel(classes int) string {
+	bits := math.Log2(float64(classes))
+	if bits == math.Trunc(bits) {
+		return fmt.Sprintf("%d-bit (%d classes)", int(bits), classes)
+	}
+	return fmt.Sprintf("%.2f-bit (%d classes)", bits, classes)
+}
+
 // decompressFlags declares `rave decompress`.
 func decompressFlags(fs *flag.FlagSet) func(args []string) error {
 	withPrior := fs.Bool("prior", false, "the file was coded with the session's prior (compress --prior)")
 	return func(args []string) error {
 		if len(args) != 3 {
 			return fmt.Errorf("%w: want MODEL, IN.rvz and OUT.wav", errUsage)
+		}
+		if err := checkOutput(args[2], args[:2]...); err != nil {
+			return err
 		}
 		m, err := loadModelArg(args[0], "f32")
 		if err != nil {
@@ -1106,11 +1216,35 @@ func serveFlags(fs *flag.FlagSet) func(args []string) error {
 		if o.AuthorizedKeys == "" {
 			return fmt.Errorf("%w: --authorized-keys is required (public-key authentication only)", errUsage)
 		}
+		if w := exposureWarning(o.Listen); w != "" {
+			fmt.Fprintln(os.Stderr, w)
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		o.Ready = func(a net.Addr) { fmt.Fprintf(os.Stderr, "serving RAVE Station on ssh://%s (Ctrl-C to stop)\n", a) }
 		return tui.Serve(ctx, o)
 	}
+}
+
+// exposureWarning returns the warning `rave serve` prints when addr (host:port)
+// listens beyond this machine, "" for a loopback address. A host that is
+// empty, a wildcard or a name other than localhost counts as exposed.
+func exposureWarning(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	if strings.EqualFold(host, "localhost") {
+		return ""
+	}
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil && ip.IsLoopback() {
+		return ""
+	}
+	where := host
+	if host == "" || net.ParseIP(host) != nil && net.ParseIP(host).IsUnspecified() {
+		where = "every network interface"
+	}
+	return fmt.Sprintf("warning: --listen %s is not a loopback address: the workstation (its sessions, training and files) is open on %s to anyone who can reach this port and holds an authorized key; use %s and an SSH tunnel to keep it on this machine", addr, where, tui.DefaultListen)
 }
 
 func printJSON(v any) error {
@@ -1182,10 +1316,13 @@ func generateFlags(fs *flag.FlagSet) func(args []string) error {
 	fs.StringVar(&o.Prompt, "prompt", "", "audio `FILE` whose continuation is generated")
 	fs.BoolVar(&o.IncludePrompt, "include-prompt", false, "start the output with the prompt")
 	fs.BoolVar(&o.Deterministic, "deterministic", false, "zeros for the dims the prior does not model, no noise synthesiser")
-	fs.TextVar(&o.StreamWeights, "stream-weights", model.WeightsFloat32, "storage of the streaming decoder's weights: f32 (exact), f16 or int8 (faster, see rave bench)")
+	fs.TextVar(&o.StreamWeights, "stream-weights", stream.WeightsFloat32, "storage of the streaming decoder's weights: f32 (exact), f16 or int8 (faster, see rave bench)")
 	return func(args []string) error {
 		if *name == "" || len(args) != 1 {
 			return fmt.Errorf("%w: want --session NAME and OUT.wav", errUsage)
+		}
+		if err := checkOutput(args[0], o.Prompt); err != nil {
+			return err
 		}
 		m, err := loadModelArg(*name, "f32")
 		if err != nil {
@@ -1227,8 +1364,9 @@ func runWithConsole(lock *sessions.Lock, quiet bool, job func(ctx context.Contex
 	for ev := range events {
 		con.show(ev)
 	}
-	con.finish()
-	return <-done
+	err := <-done
+	con.finish(err)
+	return err
 }
 
 // openLocked opens a session and takes its lock for purpose; the caller

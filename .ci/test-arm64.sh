@@ -21,7 +21,7 @@ if [[ -z $qemu ]]; then
 	exit 1
 fi
 GO=${GO:-go}
-read -r -a pkgs <<<"${ARM64_PKGS-./core ./core/internal/... ./core/model}"
+read -r -a pkgs <<<"${ARM64_PKGS-./core ./core/internal/... ./core/model ./core/stream}"
 read -r -a generic <<<"${ARM64_GENERIC_PKGS-./core/internal/...}"
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -14,13 +14,24 @@ import (
 // Reference: Apple "Audio Interchange File Format: AIFF, version 1.3" (1989)
 // and "AIFF-C" draft (1991).
 func decodeAIFF(r io.ReadSeeker) (*Buffer, error) {
-	size, err := streamSize(r)
+	f, frames, err := openAIFF(r)
 	if err != nil {
 		return nil, err
 	}
+	return readPCM(r, f, frames)
+}
+
+// openAIFF parses the header of an AIFF or AIFF-C stream starting at
+// offset 0 of r and leaves r at the first sample frame; it returns the
+// sample layout and the number of frames.
+func openAIFF(r io.ReadSeeker) (pcmLayout, int64, error) {
+	size, err := streamSize(r)
+	if err != nil {
+		return pcmLayout{}, 0, err
+	}
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, fmt.Errorf("%w: form header", ErrTruncated)
+		return pcmLayout{}, 0, fmt.Errorf("%w: form header", ErrTruncated)
 	}
 	aifc := string(hdr[8:12]) == "AIFC"
 	pos := int64(12)
@@ -38,43 +49,43 @@ func decodeAIFF(r io.ReadSeeker) (*Buffer, error) {
 	for comm == nil || ssndPos < 0 {
 		if size-pos < 8 {
 			if comm == nil {
-				return nil, fmt.Errorf("%w: no COMM chunk", ErrCorrupt)
+				return pcmLayout{}, 0, fmt.Errorf("%w: no COMM chunk", ErrCorrupt)
 			}
-			return nil, fmt.Errorf("%w: no SSND chunk", ErrCorrupt)
+			return pcmLayout{}, 0, fmt.Errorf("%w: no SSND chunk", ErrCorrupt)
 		}
 		if _, err := r.Seek(pos, io.SeekStart); err != nil {
-			return nil, err
+			return pcmLayout{}, 0, err
 		}
 		if _, err := io.ReadFull(r, chunk[:]); err != nil {
-			return nil, fmt.Errorf("%w: chunk header at byte %d", ErrTruncated, pos)
+			return pcmLayout{}, 0, fmt.Errorf("%w: chunk header at byte %d", ErrTruncated, pos)
 		}
 		id := string(chunk[:4])
 		n := int64(be.Uint32(chunk[4:]))
 		pos += 8
 		left := size - pos
 		if n > left {
-			return nil, fmt.Errorf("%w: %q chunk announces %d bytes, %d left", ErrTruncated, id, n, left)
+			return pcmLayout{}, 0, fmt.Errorf("%w: %q chunk announces %d bytes, %d left", ErrTruncated, id, n, left)
 		}
 		switch id {
 		case "COMM":
 			if n < int64(commBytes) {
-				return nil, fmt.Errorf("%w: COMM chunk of %d bytes", ErrCorrupt, n)
+				return pcmLayout{}, 0, fmt.Errorf("%w: COMM chunk of %d bytes", ErrCorrupt, n)
 			}
 			comm = make([]byte, commBytes)
 			if _, err := io.ReadFull(r, comm); err != nil {
-				return nil, fmt.Errorf("%w: COMM chunk", ErrTruncated)
+				return pcmLayout{}, 0, fmt.Errorf("%w: COMM chunk", ErrTruncated)
 			}
 		case "SSND":
 			if n < 8 {
-				return nil, fmt.Errorf("%w: SSND chunk of %d bytes", ErrCorrupt, n)
+				return pcmLayout{}, 0, fmt.Errorf("%w: SSND chunk of %d bytes", ErrCorrupt, n)
 			}
 			var b [8]byte
 			if _, err := io.ReadFull(r, b[:]); err != nil {
-				return nil, fmt.Errorf("%w: SSND chunk", ErrTruncated)
+				return pcmLayout{}, 0, fmt.Errorf("%w: SSND chunk", ErrTruncated)
 			}
 			offset := int64(be.Uint32(b[:4]))
 			if offset > n-8 {
-				return nil, fmt.Errorf("%w: SSND offset %d beyond chunk", ErrCorrupt, offset)
+				return pcmLayout{}, 0, fmt.Errorf("%w: SSND offset %d beyond chunk", ErrCorrupt, offset)
 			}
 			ssndPos, ssndLen = pos+8+offset, n-8-offset
 		}
@@ -89,11 +100,11 @@ func decodeAIFF(r io.ReadSeeker) (*Buffer, error) {
 	bits := int(be.Uint16(comm[6:]))
 	rate, ok := extended80(comm[8:18])
 	if !ok || rate > math.MaxInt32 || rate < 0 {
-		return nil, fmt.Errorf("%w: sample rate field", ErrCorrupt)
+		return pcmLayout{}, 0, fmt.Errorf("%w: sample rate field", ErrCorrupt)
 	}
 	f.rate = int(math.Round(rate))
 	if err := checkFormat(f.channels, f.rate); err != nil {
-		return nil, err
+		return pcmLayout{}, 0, err
 	}
 	comp := "NONE"
 	if aifc {
@@ -102,29 +113,29 @@ func decodeAIFF(r io.ReadSeeker) (*Buffer, error) {
 	switch comp {
 	case "NONE", "twos", "raw ", "sowt":
 		if bits < 1 || bits > 32 {
-			return nil, fmt.Errorf("%w: %d-bit aiff", ErrUnsupportedFormat, bits)
+			return pcmLayout{}, 0, fmt.Errorf("%w: %d-bit aiff", ErrUnsupportedFormat, bits)
 		}
 		f.container = (bits + 7) / 8
 		f.bigEndian = comp != "sowt"
 		f.unsigned8 = comp == "raw "
 		if comp == "raw " && bits != 8 {
-			return nil, fmt.Errorf("%w: %d-bit raw aiff-c", ErrUnsupportedFormat, bits)
+			return pcmLayout{}, 0, fmt.Errorf("%w: %d-bit raw aiff-c", ErrUnsupportedFormat, bits)
 		}
 	case "fl32", "FL32":
 		f.container, f.float = 4, true
 	case "fl64", "FL64":
 		f.container, f.float = 8, true
 	default:
-		return nil, fmt.Errorf("%w: aiff-c compression %q", ErrUnsupportedFormat, comp)
+		return pcmLayout{}, 0, fmt.Errorf("%w: aiff-c compression %q", ErrUnsupportedFormat, comp)
 	}
 	f.blockAlign = f.container * f.channels
 	if avail := ssndLen / int64(f.blockAlign); frames > avail {
-		return nil, fmt.Errorf("%w: COMM announces %d frames, SSND holds %d", ErrTruncated, frames, avail)
+		return pcmLayout{}, 0, fmt.Errorf("%w: COMM announces %d frames, SSND holds %d", ErrTruncated, frames, avail)
 	}
 	if _, err := r.Seek(ssndPos, io.SeekStart); err != nil {
-		return nil, err
+		return pcmLayout{}, 0, err
 	}
-	return readPCM(r, f, frames)
+	return f, frames, nil
 }
 
 // extended80 decodes an IEEE 754 80-bit extended float (big-endian), the

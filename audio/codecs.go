@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/hajimehoshi/go-mp3"
 	"github.com/jfreymuth/oggvorbis"
@@ -111,23 +112,10 @@ func decodeMP3(r io.Reader) (*Buffer, error) {
 			return nil, fmt.Errorf("%w: after %d frames: %v", ErrCorrupt, b.Frames(), err)
 		}
 	}
-	if equalSamples(b.Channels[0], b.Channels[1]) {
+	if slices.Equal(b.Channels[0], b.Channels[1]) {
 		b.Channels = b.Channels[:1]
 	}
 	return b, nil
-}
-
-// equalSamples reports whether a and b hold the same values.
-func equalSamples(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // decodeOgg decodes Ogg Vorbis with github.com/jfreymuth/oggvorbis. The

@@ -39,6 +39,13 @@
 // Read fills the caller's buffer completely except at the end of the stream.
 // NewSliceStream, ReadAll, Blocks and Reblock build on it.
 //
+// Long files go through without being held: OpenStream reads a file as a
+// mono Stream (WAV and AIFF block by block; FLAC, MP3 and Ogg Vorbis are
+// decoded whole when opened), Resampler is Resample for a signal pushed
+// in pieces (the same output, sample for sample), and WAVWriter writes a
+// WAV file block by block, patching its header and renaming it into place
+// on Close (the bytes WriteWAV writes).
+//
 // # Datasets
 //
 // BuildDataset turns files and folders into a session's dataset.bin (a fixed

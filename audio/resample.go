@@ -156,10 +156,15 @@ func newResampleKernel(from, to int) *resampleKernel {
 }
 
 // run computes y[j] = out[first+j] for j in range y.
-func (k *resampleKernel) run(y, x []float32, first int) {
+func (k *resampleKernel) run(y, x []float32, first int) { k.runAt(y, x, first, 0) }
+
+// runAt is run for an input of which x holds the samples from index base
+// on: samples outside x count as zero, so x must hold every sample the
+// outputs read that lies inside the signal.
+func (k *resampleKernel) runAt(y, x []float32, first int, base int64) {
 	L, M, K := int64(k.up), int64(k.down), k.half
 	num := int64(first) * M
-	n, p := int(num/L), num%L // output j sits at input time n + p/L
+	n, p := int(num/L-base), num%L // output j sits at input time base + n + p/L
 	window := make([]float32, k.taps)
 	for j := range y {
 		lo := n - K + 1

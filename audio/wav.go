@@ -23,13 +23,24 @@ const wavGUIDSuffix = "\x00\x00\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
 // Specifications 1.0" (RIFF/WAVE), "WAVE_FORMAT_EXTENSIBLE" (mmreg.h,
 // ksmedia.h), EBU Tech 3306 (RF64).
 func decodeWAV(r io.ReadSeeker) (*Buffer, error) {
-	size, err := streamSize(r)
+	f, frames, err := openWAV(r)
 	if err != nil {
 		return nil, err
 	}
+	return readPCM(r, f, frames)
+}
+
+// openWAV parses the header of a RIFF/WAVE (or RF64) stream starting at
+// offset 0 of r and leaves r at the first sample frame; it returns the
+// sample layout and the number of frames.
+func openWAV(r io.ReadSeeker) (pcmLayout, int64, error) {
+	size, err := streamSize(r)
+	if err != nil {
+		return pcmLayout{}, 0, err
+	}
 	var hdr [12]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return nil, fmt.Errorf("%w: riff header", ErrTruncated)
+		return pcmLayout{}, 0, fmt.Errorf("%w: riff header", ErrTruncated)
 	}
 	rf64 := string(hdr[:4]) == "RF64"
 	riffLen := int64(binary.LittleEndian.Uint32(hdr[4:]))
@@ -47,18 +58,18 @@ func decodeWAV(r io.ReadSeeker) (*Buffer, error) {
 		if size-pos < 8 {
 			switch {
 			case fmtChunk == nil && dataPos < 0 && size-pos == 0:
-				return nil, fmt.Errorf("%w: no fmt or data chunk", ErrCorrupt)
+				return pcmLayout{}, 0, fmt.Errorf("%w: no fmt or data chunk", ErrCorrupt)
 			case fmtChunk == nil:
-				return nil, fmt.Errorf("%w: no fmt chunk", ErrCorrupt)
+				return pcmLayout{}, 0, fmt.Errorf("%w: no fmt chunk", ErrCorrupt)
 			default:
-				return nil, fmt.Errorf("%w: no data chunk", ErrCorrupt)
+				return pcmLayout{}, 0, fmt.Errorf("%w: no data chunk", ErrCorrupt)
 			}
 		}
 		if _, err := r.Seek(pos, io.SeekStart); err != nil {
-			return nil, err
+			return pcmLayout{}, 0, err
 		}
 		if _, err := io.ReadFull(r, chunk[:]); err != nil {
-			return nil, fmt.Errorf("%w: chunk header at byte %d", ErrTruncated, pos)
+			return pcmLayout{}, 0, fmt.Errorf("%w: chunk header at byte %d", ErrTruncated, pos)
 		}
 		id := string(chunk[:4])
 		n := int64(binary.LittleEndian.Uint32(chunk[4:]))
@@ -67,20 +78,20 @@ func decodeWAV(r io.ReadSeeker) (*Buffer, error) {
 		switch id {
 		case "fmt ":
 			if n < 16 {
-				return nil, fmt.Errorf("%w: fmt chunk of %d bytes", ErrCorrupt, n)
+				return pcmLayout{}, 0, fmt.Errorf("%w: fmt chunk of %d bytes", ErrCorrupt, n)
 			}
 			if n > left {
-				return nil, fmt.Errorf("%w: fmt chunk needs %d bytes, %d left", ErrTruncated, n, left)
+				return pcmLayout{}, 0, fmt.Errorf("%w: fmt chunk needs %d bytes, %d left", ErrTruncated, n, left)
 			}
 			fmtChunk = make([]byte, min(n, 40))
 			if _, err := io.ReadFull(r, fmtChunk); err != nil {
-				return nil, fmt.Errorf("%w: fmt chunk", ErrTruncated)
+				return pcmLayout{}, 0, fmt.Errorf("%w: fmt chunk", ErrTruncated)
 			}
 		case "ds64":
 			if rf64 && n >= 16 && n <= left {
 				var b [16]byte
 				if _, err := io.ReadFull(r, b[:]); err != nil {
-					return nil, fmt.Errorf("%w: ds64 chunk", ErrTruncated)
+					return pcmLayout{}, 0, fmt.Errorf("%w: ds64 chunk", ErrTruncated)
 				}
 				ds64DataLen = int64(binary.LittleEndian.Uint64(b[8:]))
 			}
@@ -94,7 +105,7 @@ func decodeWAV(r io.ReadSeeker) (*Buffer, error) {
 				n, dataToEOF = left, true
 			}
 			if n > left || n < 0 {
-				return nil, fmt.Errorf("%w: data chunk announces %d bytes, %d present", ErrTruncated, n, left)
+				return pcmLayout{}, 0, fmt.Errorf("%w: data chunk announces %d bytes, %d present", ErrTruncated, n, left)
 			}
 			dataLen = n
 		}
@@ -102,25 +113,25 @@ func decodeWAV(r io.ReadSeeker) (*Buffer, error) {
 			break
 		}
 		if id != "data" && n > left {
-			return nil, fmt.Errorf("%w: %q chunk announces %d bytes, %d left", ErrTruncated, id, n, left)
+			return pcmLayout{}, 0, fmt.Errorf("%w: %q chunk announces %d bytes, %d left", ErrTruncated, id, n, left)
 		}
 		pos += n + n&1 // chunks are padded to an even size
 	}
 
 	if fmtChunk == nil {
-		return nil, fmt.Errorf("%w: no fmt chunk before the data", ErrCorrupt)
+		return pcmLayout{}, 0, fmt.Errorf("%w: no fmt chunk before the data", ErrCorrupt)
 	}
 	f, err := parseWAVFormat(fmtChunk)
 	if err != nil {
-		return nil, err
+		return pcmLayout{}, 0, err
 	}
 	if dataPos < 0 {
-		return nil, fmt.Errorf("%w: no data chunk", ErrCorrupt)
+		return pcmLayout{}, 0, fmt.Errorf("%w: no data chunk", ErrCorrupt)
 	}
 	if _, err := r.Seek(dataPos, io.SeekStart); err != nil {
-		return nil, err
+		return pcmLayout{}, 0, err
 	}
-	return readPCM(r, f, dataLen/int64(f.blockAlign))
+	return f, dataLen / int64(f.blockAlign), nil
 }
 
 // streamedWAV reports whether a data chunk size n is a placeholder left by a

@@ -73,12 +73,8 @@ func WriteWAVTo(w io.Writer, channels [][]float32, rate int, format SampleFormat
 
 func writeWAV(w io.Writer, channels [][]float32, rate int, format SampleFormat) error {
 	ch := len(channels)
-	if err := checkFormat(ch, rate); err != nil {
-		return err
-	}
-	bps := format.bytes()
-	if bps == 0 {
-		return fmt.Errorf("unknown sample format %d", int(format))
+	if ch == 0 {
+		return checkFormat(ch, rate)
 	}
 	frames := len(channels[0])
 	for c, x := range channels {
@@ -86,8 +82,55 @@ func writeWAV(w io.Writer, channels [][]float32, rate int, format SampleFormat) 
 			return fmt.Errorf("channel %d has %d frames, channel 0 has %d", c, len(x), frames)
 		}
 	}
+	h, err := wavHeader(ch, rate, format, int64(frames))
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if _, err := bw.Write(h); err != nil {
+		return err
+	}
+	blockAlign := ch * format.bytes()
+	const block = 4096 // frames interleaved per write
+	buf := make([]byte, block*blockAlign)
+	for start := 0; start < frames; start += block {
+		n := min(block, frames-start)
+		p := buf[:n*blockAlign]
+		interleave(p, channels, start, n, format)
+		if _, err := bw.Write(p); err != nil {
+			return err
+		}
+	}
+	if (int64(frames)*int64(blockAlign))&1 != 0 {
+		if err := bw.WriteByte(0); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// interleave encodes frames [start, start+n) of channels into p.
+func interleave(p []byte, channels [][]float32, start, n int, format SampleFormat) {
+	bps := format.bytes()
+	blockAlign := len(channels) * bps
+	for c, x := range channels {
+		encodeSamples(p[c*bps:], blockAlign, x[start:start+n], format)
+	}
+}
+
+// wavHeader returns the header of a WAV file of the given shape (RIFF,
+// fmt, fact for float samples, and the data chunk's header), or an error
+// for a shape WAV cannot hold.
+func wavHeader(ch, rate int, format SampleFormat, frames int64) ([]byte, error) {
+	if err := checkFormat(ch, rate); err != nil {
+		return nil, err
+	}
+	bps := format.bytes()
+	if bps == 0 {
+		return nil, fmt.Errorf("unknown sample format %d", int(format))
+	}
 	blockAlign := ch * bps
-	dataLen := int64(frames) * int64(blockAlign)
+	dataLen := frames * int64(blockAlign)
 
 	tag := wavFormatPCM
 	if format == Float32 {
@@ -107,10 +150,9 @@ func writeWAV(w io.Writer, channels [][]float32, rate int, format SampleFormat) 
 	}
 	riffLen := 4 + 8 + int64(fmtLen) + int64(factLen) + 8 + dataLen + dataLen&1
 	if riffLen > math.MaxUint32 {
-		return fmt.Errorf("%d bytes of samples exceed the 4 GiB wav limit", dataLen)
+		return nil, fmt.Errorf("%d bytes of samples exceed the 4 GiB wav limit", dataLen)
 	}
 
-	bw := bufio.NewWriterSize(w, 64<<10)
 	le := binary.LittleEndian
 	h := make([]byte, 0, 80)
 	h = append(h, "RIFF"...)
@@ -144,28 +186,7 @@ func writeWAV(w io.Writer, channels [][]float32, rate int, format SampleFormat) 
 	}
 	h = append(h, "data"...)
 	h = le.AppendUint32(h, uint32(dataLen))
-	if _, err := bw.Write(h); err != nil {
-		return err
-	}
-
-	const block = 4096 // frames interleaved per write
-	buf := make([]byte, block*blockAlign)
-	for start := 0; start < frames; start += block {
-		n := min(block, frames-start)
-		p := buf[:n*blockAlign]
-		for c, x := range channels {
-			encodeSamples(p[c*bps:], blockAlign, x[start:start+n], format)
-		}
-		if _, err := bw.Write(p); err != nil {
-			return err
-		}
-	}
-	if dataLen&1 != 0 {
-		if err := bw.WriteByte(0); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
+	return h, nil
 }
 
 // encodeSamples writes x into p with the given stride (bytes between frames).

@@ -62,7 +62,7 @@ func (a *Adam) Update(params, grads []float32, active [][2]int) {
 		}
 	}
 	if active == nil {
-		parallelFor(len(params), len(params)*8, update)
+		split.For(len(params), len(params)*8, update)
 		return
 	}
 	for _, r := range active {

@@ -3,6 +3,7 @@ package core
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -102,9 +103,7 @@ func TestBLASSgemmTranspose(t *testing.T) {
 	c := make([]float32, 6)
 	BLAS{}.Sgemm(blas.ConjTrans, blas.NoTrans, 3, 2, 2, 1, a, 3, b, 2, 0, c, 2)
 	want := []float32{1, 4, 2, 5, 3, 6}
-	for i := range want {
-		if c[i] != want[i] {
-			t.Fatalf("c = %v, want %v", c, want)
-		}
+	if !slices.Equal(c, want) {
+		t.Fatalf("c = %v, want %v", c, want)
 	}
 }

@@ -1,6 +1,9 @@
 package core
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // broadcastShape returns the NumPy broadcast of two shapes (right-aligned;
 // a dimension of 1 stretches).
@@ -185,7 +188,7 @@ func binaryRun(kind binaryKind, y, a, b []float32, da, db int) {
 
 func (tp *Tape) binary(kind binaryKind, a, b *Tensor) *Tensor {
 	rec := tp.record2(a, b)
-	if sameShape(a.shape, b.shape) {
+	if slices.Equal(a.shape, b.shape) {
 		y := tp.output(rec, a.shape)
 		ad, bd, yd := a.data, b.data, y.data
 		parallelElems(len(yd), 1, func(lo, hi int) {
@@ -205,7 +208,7 @@ func (tp *Tape) binary(kind binaryKind, a, b *Tensor) *Tensor {
 		binaryRun(kind, yd, ad, bd, 0, 0)
 	} else {
 		rows := numel(shape[:len(shape)-1])
-		parallelFor(rows, len(yd), func(r0, r1 int) {
+		split.For(rows, len(yd), func(r0, r1 int) {
 			walkRows(shape, sa, sb, r0, r1, func(o, ia, ib, n, dA, dB int) {
 				binaryRun(kind, yd[o:o+n], ad[ia:], bd[ib:], dA, dB)
 			})

@@ -319,7 +319,7 @@ func im2colStrided(serial bool, col, src []float32, srcC, c0, C int, g geometry,
 	ph := newPhases(g, ch.tc)
 	s := g.stride
 	forRange(serial, C, C*g.k*N, func(lo, hi int) {
-		pp := getScratch(s * ph.L)
+		pp := scratch.Get(s * ph.L)
 		P := *pp
 		for c := lo; c < hi; c++ {
 			for bi := range ch.nb {
@@ -330,7 +330,7 @@ func im2colStrided(serial bool, col, src []float32, srcC, c0, C int, g geometry,
 				}
 			}
 		}
-		putScratch(pp)
+		scratch.Put(pp)
 	})
 }
 
@@ -341,7 +341,7 @@ func col2imStrided(serial bool, dst, col []float32, dstC, c0, C int, g geometry,
 	ph := newPhases(g, ch.tc)
 	s := g.stride
 	forRange(serial, C, C*g.k*N, func(lo, hi int) {
-		pp := getScratch(s * ph.L)
+		pp := scratch.Get(s * ph.L)
 		P := *pp
 		for c := lo; c < hi; c++ {
 			for bi := range ch.nb {
@@ -353,7 +353,7 @@ func col2imStrided(serial bool, dst, col []float32, dstC, c0, C int, g geometry,
 				ph.drain(dst[((ch.b0+bi)*dstC+c0+c)*g.srcLen:][:g.srcLen], P, s, ch.t0)
 			}
 		}
-		putScratch(pp)
+		scratch.Put(pp)
 	})
 }
 
@@ -389,7 +389,7 @@ func scatterGroup(serial bool, y, src []float32, b0, nb, yC, c0, C, T int, accum
 
 // addBias adds bias[c] to every sample of channel c of y (B, C, T).
 func addBias(y, bias []float32, B, C, T int) {
-	parallelFor(B*C, B*C*T, func(lo, hi int) {
+	split.For(B*C, B*C*T, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			addConst(y[r*T:][:T], bias[r%C])
 		}
@@ -398,7 +398,7 @@ func addBias(y, bias []float32, B, C, T int) {
 
 // biasGrad adds the sum over batch and time of gy (B, C, T) into gb.
 func biasGrad(gb, gy []float32, B, C, T int) {
-	parallelFor(C, B*C*T, func(lo, hi int) {
+	split.For(C, B*C*T, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			var s float64
 			for b := range B {
@@ -501,14 +501,14 @@ func (tp *Tape) conv1d(name string, x, w, b *Tensor, p ConvParams, act inputAct)
 	y := tp.output(rec, []int{B, Cout, Tout})
 	Og, KK := Cout/G, Cg*K
 	if winoUsable(p, Cin, Cout, K, T) {
-		u := getScratch(6 * Cout * Cin)
+		u := scratch.Get(6 * Cout * Cin)
 		winoWeights(*u, w.data, Cout, Cin)
 		var bias []float32
 		if b != nil {
 			bias = b.data
 		}
 		winoConv(y.data, x.data, *u, bias, B, Cin, Cout, T, p.Dilation, p.PadLeft, false, act)
-		putScratch(u)
+		scratch.Put(u)
 		if rec {
 			tp.push(&conv1dOp{x: x, w: w, b: b, y: y, p: p, g: g}, y)
 		}
@@ -530,27 +530,27 @@ func (tp *Tape) conv1d(name string, x, w, b *Tensor, p ConvParams, act inputAct)
 	}
 	work := 2 * B * Cout * Cg * K * Tout
 	if units := blockUnits(cs); useItems(G, units, cs, Cout, KK) {
-		parallelFor(G*len(units), work, func(lo, hi int) {
-			col, tmp := getScratch(KK*maxW), getScratch(Og*maxW)
+		split.For(G*len(units), work, func(lo, hi int) {
+			col, tmp := scratch.Get(KK*maxW), scratch.Get(Og*maxW)
 			for it := lo; it < hi; it++ {
 				gi, u := it/len(units), units[it%len(units)]
 				for _, ch := range cs[u[0]:u[1]] {
 					fwd(true, gi, ch, col, tmp)
 				}
 			}
-			putScratch(col)
-			putScratch(tmp)
+			scratch.Put(col)
+			scratch.Put(tmp)
 		})
 	} else {
 		eachGroup(G, work, func(g0, g1 int, serial bool) {
-			col, tmp := getScratch(KK*maxW), getScratch(Og*maxW)
+			col, tmp := scratch.Get(KK*maxW), scratch.Get(Og*maxW)
 			for gi := g0; gi < g1; gi++ {
 				for _, ch := range cs {
 					fwd(serial, gi, ch, col, tmp)
 				}
 			}
-			putScratch(col)
-			putScratch(tmp)
+			scratch.Put(col)
+			scratch.Put(tmp)
 		})
 	}
 	if b != nil {
@@ -597,10 +597,10 @@ func (o *conv1dOp) backward() {
 		if o.x.requiresGrad {
 			gx, fresh = o.x.gradOut()
 		}
-		u := getScratch(6 * Cout * Cin)
+		u := scratch.Get(6 * Cout * Cin)
 		winoWeights(*u, o.w.data, Cout, Cin)
 		winoBackward(gx, gw, o.x.data, *u, gy, B, Cin, Cout, Tout, o.p.Dilation, o.p.PadLeft, fresh, o.g.act)
-		putScratch(u)
+		scratch.Put(u)
 		return
 	}
 	// With a fused input activation the input gradient is first formed
@@ -609,7 +609,7 @@ func (o *conv1dOp) backward() {
 	// arithmetic of the unfused LeakyReLU and Conv1d.
 	switch {
 	case o.x.requiresGrad && o.g.act.on:
-		ga := getScratch(len(o.x.data))
+		ga := scratch.Get(len(o.x.data))
 		defer o.actBackward(ga)
 		gx = *ga
 		clear(gx)
@@ -644,7 +644,7 @@ func (o *conv1dOp) backward() {
 	units := blockUnits(cs)
 	if !useItems(G, units, cs, Cout, KK) {
 		eachGroup(G, work, func(g0, g1 int, serial bool) {
-			col, dmat := getScratch(KK*maxW), getScratch(Og*maxW)
+			col, dmat := scratch.Get(KK*maxW), scratch.Get(Og*maxW)
 			for gi := g0; gi < g1; gi++ {
 				for _, ch := range cs {
 					var dw []float32
@@ -654,8 +654,8 @@ func (o *conv1dOp) backward() {
 					bwd(serial, gi, ch, dw, 1, col, dmat)
 				}
 			}
-			putScratch(col)
-			putScratch(dmat)
+			scratch.Put(col)
+			scratch.Put(dmat)
 		})
 		return
 	}
@@ -666,10 +666,10 @@ func (o *conv1dOp) backward() {
 	nc := len(cs)
 	var parts *[]float32
 	if gw != nil {
-		parts = getScratch(G * nc * Og * KK)
+		parts = scratch.Get(G * nc * Og * KK)
 	}
-	parallelFor(G*len(units), work, func(lo, hi int) {
-		col, dmat := getScratch(KK*maxW), getScratch(Og*maxW)
+	split.For(G*len(units), work, func(lo, hi int) {
+		col, dmat := scratch.Get(KK*maxW), scratch.Get(Og*maxW)
 		for it := lo; it < hi; it++ {
 			gi, u := it/len(units), units[it%len(units)]
 			for ci := u[0]; ci < u[1]; ci++ {
@@ -680,8 +680,8 @@ func (o *conv1dOp) backward() {
 				bwd(true, gi, cs[ci], dw, 0, col, dmat)
 			}
 		}
-		putScratch(col)
-		putScratch(dmat)
+		scratch.Put(col)
+		scratch.Put(dmat)
 	})
 	if gw != nil {
 		P, n := *parts, Og*KK
@@ -695,7 +695,7 @@ func (o *conv1dOp) backward() {
 				gw[e] = acc
 			}
 		})
-		putScratch(parts)
+		scratch.Put(parts)
 	}
 }
 
@@ -708,7 +708,7 @@ func (o *conv1dOp) actBackward(ga *[]float32) {
 	parallelElems(len(gx), 1, func(lo, hi int) {
 		sgemm.LeakyReLUGrad(gx[lo:hi], g[lo:hi], x[lo:hi], slope, !fresh)
 	})
-	putScratch(ga)
+	scratch.Put(ga)
 }
 
 // ConvTransposeParams configures ConvTranspose1d with PyTorch's meaning:
@@ -771,7 +771,7 @@ func (tp *Tape) ConvTranspose1d(x, w, b *Tensor, p ConvTransposeParams) *Tensor 
 	y := tp.outputZeroed(rec, []int{B, Cout, Tout})
 	Cg, KK := Cin/G, Og*K
 	cs := chunks(B, T, KK)
-	col := getScratch(KK * maxWidth(cs))
+	col := scratch.Get(KK * maxWidth(cs))
 	var xmat *[]float32
 	for _, ch := range cs {
 		N := ch.width()
@@ -782,7 +782,7 @@ func (tp *Tape) ConvTranspose1d(x, w, b *Tensor, p ConvTransposeParams) *Tensor 
 				xm, ldx = x.data[(ch.b0*Cin+gi*Cg)*T+ch.t0:], T
 			} else {
 				if xmat == nil {
-					xmat = getScratch(Cg * maxWidth(cs))
+					xmat = scratch.Get(Cg * maxWidth(cs))
 				}
 				gatherGroup(false, *xmat, x.data, ch.b0, ch.nb, Cin, gi*Cg, Cg, T)
 				xm = *xmat
@@ -791,9 +791,9 @@ func (tp *Tape) ConvTranspose1d(x, w, b *Tensor, p ConvTransposeParams) *Tensor 
 			col2im(false, y.data, *col, Cout, gi*Og, Og, g, ch)
 		}
 	}
-	putScratch(col)
+	scratch.Put(col)
 	if xmat != nil {
-		putScratch(xmat)
+		scratch.Put(xmat)
 	}
 	if b != nil {
 		addBias(y.data, b.data, B, Cout, Tout)
@@ -835,7 +835,7 @@ func (o *convTranspose1dOp) backward() {
 		beta = 0
 	}
 	cs := chunks(B, T, KK)
-	col := getScratch(KK * maxWidth(cs))
+	col := scratch.Get(KK * maxWidth(cs))
 	var mat *[]float32
 	for _, ch := range cs {
 		N := ch.width()
@@ -848,7 +848,7 @@ func (o *convTranspose1dOp) backward() {
 					xm, ldx = o.x.data[(ch.b0*Cin+gi*Cg)*T+ch.t0:], T
 				} else {
 					if mat == nil {
-						mat = getScratch(Cg * maxWidth(cs))
+						mat = scratch.Get(Cg * maxWidth(cs))
 					}
 					gatherGroup(false, *mat, o.x.data, ch.b0, ch.nb, Cin, gi*Cg, Cg, T)
 					xm = *mat
@@ -862,16 +862,16 @@ func (o *convTranspose1dOp) backward() {
 					continue
 				}
 				if mat == nil {
-					mat = getScratch(Cg * maxWidth(cs))
+					mat = scratch.Get(Cg * maxWidth(cs))
 				}
 				sgemm.Sgemm(false, false, Cg, N, KK, 1, wg, KK, *col, N, 0, *mat, N)
 				scatterGroup(false, gx, *mat, ch.b0, ch.nb, Cin, gi*Cg, Cg, T, !fresh)
 			}
 		}
 	}
-	putScratch(col)
+	scratch.Put(col)
 	if mat != nil {
-		putScratch(mat)
+		scratch.Put(mat)
 	}
 }
 
@@ -886,7 +886,7 @@ const minParallelGroups = 4
 // Both give the same bits: a group's arithmetic does not depend on it.
 func eachGroup(G, work int, fn func(g0, g1 int, serial bool)) {
 	if G >= minParallelGroups && runtime.GOMAXPROCS(0) > 1 {
-		parallelFor(G, work, func(lo, hi int) { fn(lo, hi, true) })
+		split.For(G, work, func(lo, hi int) { fn(lo, hi, true) })
 		return
 	}
 	fn(0, G, false)
@@ -902,7 +902,7 @@ func gemm(serial, tA, tB bool, m, n, k int, a []float32, lda int, b []float32, l
 }
 
 // forRange runs fn over [0, n): on the calling goroutine if serial, else
-// through parallelFor.
+// through split.For.
 func forRange(serial bool, n, work int, fn func(lo, hi int)) {
 	if serial {
 		if n > 0 {
@@ -910,7 +910,7 @@ func forRange(serial bool, n, work int, fn func(lo, hi int)) {
 		}
 		return
 	}
-	parallelFor(n, work, fn)
+	split.For(n, work, fn)
 }
 
 // blockUnits splits the blocks of an im2col into units of consecutive

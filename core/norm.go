@@ -54,7 +54,7 @@ func (tp *Tape) BatchNorm(x, gamma, beta *Tensor, bn *BatchNorm, training bool) 
 	y := tp.output(rec, x.shape)
 	means := make([]float64, C)
 	rstd := make([]float64, C)
-	parallelFor(C, 3*x.Len(), func(lo, hi int) {
+	split.For(C, 3*x.Len(), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			var mean, variance float64
 			if training {
@@ -134,7 +134,7 @@ func (o *batchNormOp) backward() {
 		gb = o.beta.ensureGrad()
 	}
 	xd := o.x.data
-	parallelFor(C, 3*len(gy), func(lo, hi int) {
+	split.For(C, 3*len(gy), func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			mean, r := o.mean[c], o.rstd[c]
 			var sumG, sumGH float64

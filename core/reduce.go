@@ -94,7 +94,7 @@ func blockSum64(s []float32) float64 {
 		return sum64(s)
 	}
 	parts := make([]float64, blocks)
-	parallelFor(blocks, len(s), func(lo, hi int) {
+	split.For(blocks, len(s), func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			parts[b] = sum64(s[b*elemGrain : min((b+1)*elemGrain, len(s))])
 		}
@@ -153,7 +153,7 @@ type meanAbsDiffOp struct {
 // as Mean(Abs(Sub(a, b)), false), without the two intermediate tensors
 // (an L1 distance such as feature matching keeps nothing but its inputs).
 func (tp *Tape) MeanAbsDiff(a, b *Tensor) *Tensor {
-	if !sameShape(a.shape, b.shape) {
+	if !slices.Equal(a.shape, b.shape) {
 		panic(fmt.Sprintf("core: MeanAbsDiff: shapes %v and %v differ", a.shape, b.shape))
 	}
 	rec := tp.record2(a, b)
@@ -163,7 +163,7 @@ func (tp *Tape) MeanAbsDiff(a, b *Tensor) *Tensor {
 	ad, bd := a.data, b.data
 	blocks := (n + elemGrain - 1) / elemGrain
 	parts := make([]float64, blocks)
-	parallelFor(blocks, 2*n, func(lo, hi int) {
+	split.For(blocks, 2*n, func(lo, hi int) {
 		var buf [256]float32
 		for blk := lo; blk < hi; blk++ {
 			// |a − b| in float32, then sum64 of the block, exactly as

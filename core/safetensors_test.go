@@ -3,6 +3,7 @@ package core
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/ravestation/rave/core/internal/fixtures"
@@ -28,7 +29,7 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameShape(b.Shape(), []int{2, 3}) || b.Data()[2] != 3.5 {
+	if !slices.Equal(b.Shape(), []int{2, 3}) || b.Data()[2] != 3.5 {
 		t.Errorf("read back %v %v", b.Shape(), b.Data())
 	}
 	if sc, _ := f.Tensor("s"); sc.Len() != 1 || sc.Item() != 7 {

@@ -186,18 +186,6 @@ func numel(shape []int) int {
 	return n
 }
 
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // EnsureGrad returns the gradient slice, allocating a zero one on first use.
 // Ops defined outside this package accumulate into it.
 func (t *Tensor) EnsureGrad() []float32 { return t.ensureGrad() }

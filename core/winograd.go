@@ -51,7 +51,7 @@ func winoFilter(g0, g1, g2 float32) (u0, u1, u2, u3, u4, u5 float32) {
 // winoWeights fills u (6, Cout, Cin) with G·w[o][c] for a weight w
 // (Cout, Cin, 3): the forward transform.
 func winoWeights(u, w []float32, cout, cin int) {
-	parallelFor(cout, 6*cout*cin, func(lo, hi int) {
+	split.For(cout, 6*cout*cin, func(lo, hi int) {
 		for o := lo; o < hi; o++ {
 			wr := w[o*cin*3:][:cin*3]
 			u0, u1, u2 := u[(0*cout+o)*cin:][:cin], u[(1*cout+o)*cin:][:cin], u[(2*cout+o)*cin:][:cin]
@@ -101,8 +101,8 @@ func (p winoPlan) chunk(gi int) (b0, nb int) {
 // threads.
 func winoConv(out, in, u, bias []float32, B, cin, cout, T, dil, padL int, accumulate bool, act inputAct) {
 	pl := newWinoPlan(B, cin, cout, T, dil, padL)
-	v := getScratch(6 * cin * pl.maxNB * pl.per)
-	m := getScratch(6 * cout * pl.maxNB * pl.per)
+	v := scratch.Get(6 * cin * pl.maxNB * pl.per)
+	m := scratch.Get(6 * cout * pl.maxNB * pl.per)
 	for gi := range pl.groups {
 		b0, nb := pl.chunk(gi)
 		nt := nb * pl.per
@@ -113,8 +113,8 @@ func winoConv(out, in, u, bias []float32, B, cin, cout, T, dil, padL int, accumu
 		}
 		winoOutput(out, M, bias, b0, nb, cout, T, dil, pl.nblk, accumulate)
 	}
-	putScratch(v)
-	putScratch(m)
+	scratch.Put(v)
+	scratch.Put(m)
 }
 
 // winoBackward adds the gradients of the convolution out = winoConv(x, u)
@@ -127,11 +127,11 @@ func winoConv(out, in, u, bias []float32, B, cin, cout, T, dil, padL int, accumu
 // When freshX is set, gx holds garbage and is overwritten instead.
 func winoBackward(gx, gw, x, u, gy []float32, B, cin, cout, T, dil, padL int, freshX bool, act inputAct) {
 	pl := newWinoPlan(B, cin, cout, T, dil, padL)
-	v := getScratch(6 * cin * pl.maxNB * pl.per)
-	m := getScratch(6 * cout * pl.maxNB * pl.per)
+	v := scratch.Get(6 * cin * pl.maxNB * pl.per)
+	m := scratch.Get(6 * cout * pl.maxNB * pl.per)
 	var pk *[]float32
 	if gw != nil {
-		pk = getScratch(6 * cout * cin)
+		pk = scratch.Get(6 * cout * cin)
 	}
 	for gi := range pl.groups {
 		b0, nb := pl.chunk(gi)
@@ -157,17 +157,17 @@ func winoBackward(gx, gw, x, u, gy []float32, B, cin, cout, T, dil, padL int, fr
 	}
 	if gw != nil {
 		winoFilterAdjoint(gw, *pk, cout, cin)
-		putScratch(pk)
+		scratch.Put(pk)
 	}
-	putScratch(v)
-	putScratch(m)
+	scratch.Put(v)
+	scratch.Put(m)
 }
 
 // winoFilterAdjoint adds Gᵀ·P[:, o, c] into gw[o][c][:] for P (6, Cout, Cin).
 func winoFilterAdjoint(gw, P []float32, cout, cin int) {
 	const sixth, twelfth, quarter = 1.0 / 6, 1.0 / 12, 1.0 / 4
 	n := cout * cin
-	parallelFor(cout, 6*n, func(lo, hi int) {
+	split.For(cout, 6*n, func(lo, hi int) {
 		for i := lo * cin; i < hi*cin; i++ {
 			p0, p1, p2, p3, p4, p5 := P[i], P[n+i], P[2*n+i], P[3*n+i], P[4*n+i], P[5*n+i]
 			s12, d12 := p1+p2, p1-p2
@@ -188,8 +188,8 @@ func winoGradTiles(dM, gy []float32, b0, nb, cout, T, dil, nblk int) {
 	nt := nb * per
 	blk := 4 * dil
 	full := T / blk
-	parallelFor(nb*cout, nb*cout*T*4, func(lo, hi int) {
-		tmpp := getScratch(blk)
+	split.For(nb*cout, nb*cout*T*4, func(lo, hi int) {
+		tmpp := scratch.Get(blk)
 		tmp := *tmpp
 		for r := lo; r < hi; r++ {
 			bi, o := r/cout, r%cout
@@ -242,7 +242,7 @@ func winoGradTiles(dM, gy []float32, b0, nb, cout, T, dil, nblk int) {
 				}
 			}
 		}
-		putScratch(tmpp)
+		scratch.Put(tmpp)
 	})
 }
 
@@ -255,8 +255,8 @@ func winoGradTiles(dM, gy []float32, b0, nb, cout, T, dil, nblk int) {
 func winoInputAdjoint(gx, dV, x []float32, b0, nb, cin, T, dil, padL, nblk, span int, assign bool, act inputAct) {
 	per := nblk * dil
 	nt := nb * per
-	parallelFor(nb*cin, nb*cin*T*6, func(lo, hi int) {
-		rowp := getScratch(span)
+	split.For(nb*cin, nb*cin*T*6, func(lo, hi int) {
+		rowp := scratch.Get(span)
 		row := *rowp
 		for r := lo; r < hi; r++ {
 			bi, c := r/cin, r%cin
@@ -310,7 +310,7 @@ func winoInputAdjoint(gx, dV, x []float32, b0, nb, cin, T, dil, padL, nblk, span
 				addTo(dst, src)
 			}
 		}
-		putScratch(rowp)
+		scratch.Put(rowp)
 	})
 }
 
@@ -320,8 +320,8 @@ func winoInputAdjoint(gx, dV, x []float32, b0, nb, cin, T, dil, padL, nblk, span
 func winoInput(V, in []float32, b0, nb, cin, T, dil, padL, nblk, span int, act inputAct) {
 	per := nblk * dil
 	nt := nb * per
-	parallelFor(nb*cin, nb*cin*T*6, func(lo, hi int) {
-		rowp := getScratch(span)
+	split.For(nb*cin, nb*cin*T*6, func(lo, hi int) {
+		rowp := scratch.Get(span)
 		row := *rowp
 		for r := lo; r < hi; r++ {
 			bi, c := r/cin, r%cin
@@ -370,7 +370,7 @@ func winoInput(V, in []float32, b0, nb, cin, T, dil, padL, nblk, span int, act i
 				}
 			}
 		}
-		putScratch(rowp)
+		scratch.Put(rowp)
 	})
 }
 
@@ -382,8 +382,8 @@ func winoOutput(out, M, bias []float32, b0, nb, cout, T, dil, nblk int, accumula
 	nt := nb * per
 	blk := 4 * dil
 	full := T / blk // blocks entirely inside a row
-	parallelFor(nb*cout, nb*cout*T*4, func(lo, hi int) {
-		tmpp := getScratch(blk)
+	split.For(nb*cout, nb*cout*T*4, func(lo, hi int) {
+		tmpp := scratch.Get(blk)
 		tmp := *tmpp
 		for r := lo; r < hi; r++ {
 			bi, o := r/cout, r%cout
@@ -458,6 +458,6 @@ func winoOutput(out, M, bias []float32, b0, nb, cout, T, dil, nblk int, accumula
 				}
 			}
 		}
-		putScratch(tmpp)
+		scratch.Put(tmpp)
 	})
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/plots"
 	"github.com/ravestation/rave/sessions"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // A short run: "mss" decays through stage 1 and a NaN step, the
@@ -24,7 +24,7 @@ func ExampleLossCurves() {
 		if step >= 300 {
 			stage, losses["disc"] = 2, 1.2
 		}
-		records = append(records, sessions.MetricsRecord{Kind: train.EventStep, Step: step, Stage: stage, Losses: losses})
+		records = append(records, sessions.MetricsRecord{Kind: runlog.EventStep, Step: step, Stage: stage, Losses: losses})
 	}
 	figs, err := plots.LossCurves(records, plots.LossOptions{Smooth: 0.9})
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/sessions"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // Small image sizes keep rendering cheap; they are odd on purpose so that a
@@ -40,7 +40,7 @@ func checkPNGBytes(t *testing.T, name string, b []byte, w, h int) {
 
 // rec builds a step record.
 func rec(step int64, stage int, losses map[string]float64) sessions.MetricsRecord {
-	return sessions.MetricsRecord{Kind: train.EventStep, Step: step, Stage: stage, Losses: losses}
+	return sessions.MetricsRecord{Kind: runlog.EventStep, Step: step, Stage: stage, Losses: losses}
 }
 
 // syntheticRun is a small two-stage run: "mss" decays (with two NaN steps),
@@ -66,7 +66,7 @@ func syntheticRun() []sessions.MetricsRecord {
 		}
 		recs = append(recs, rec(s, stage, l))
 		if s%1000 == 0 && s > 0 {
-			recs = append(recs, sessions.MetricsRecord{Kind: train.EventValidation, Step: s, Stage: stage,
+			recs = append(recs, sessions.MetricsRecord{Kind: runlog.EventValidation, Step: s, Stage: stage,
 				Losses: map[string]float64{"mss": 6*math.Exp(-float64(s)/1000) + 1.5}})
 		}
 	}

@@ -15,7 +15,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/ravestation/rave/sessions"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // YScale chooses the scale of a loss axis.
@@ -87,7 +87,7 @@ func appendResumed(pts []lossPoint, p lossPoint) []lossPoint {
 // isTrainRecord reports whether r is a training step (old logs may carry no
 // kind).
 func isTrainRecord(r *sessions.MetricsRecord) bool {
-	return r.Kind == train.EventStep || r.Kind == ""
+	return r.Kind == runlog.EventStep || r.Kind == ""
 }
 
 // lossSeries extracts term from records: training steps and validation
@@ -104,7 +104,7 @@ func lossSeries(records []sessions.MetricsRecord, term string) lossData {
 		switch {
 		case isTrainRecord(r):
 			tr = appendResumed(tr, lossPoint{r.Step, v})
-		case r.Kind == train.EventValidation:
+		case r.Kind == runlog.EventValidation:
 			va = appendResumed(va, lossPoint{r.Step, v})
 		}
 	}
@@ -146,10 +146,10 @@ func stageBoundary(records []sessions.MetricsRecord) (step int64, ok bool) {
 	prev := 0
 	for _, r := range records {
 		switch r.Stage {
-		case int(train.StageVAE):
+		case int(runlog.StageVAE):
 			prev = r.Stage
-		case int(train.StageAdversarial):
-			if prev == int(train.StageVAE) {
+		case int(runlog.StageAdversarial):
+			if prev == int(runlog.StageVAE) {
 				step, ok = r.Step, true
 			}
 			prev = r.Stage
@@ -164,7 +164,7 @@ func stepRange(records []sessions.MetricsRecord) (first, last float64) {
 	first, last = math.Inf(1), math.Inf(-1)
 	for i := range records {
 		r := &records[i]
-		if len(r.Losses) > 0 && (isTrainRecord(r) || r.Kind == train.EventValidation) {
+		if len(r.Losses) > 0 && (isTrainRecord(r) || r.Kind == runlog.EventValidation) {
 			first, last = min(first, float64(r.Step)), max(last, float64(r.Step))
 		}
 	}

@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 
 	"github.com/ravestation/rave/sessions"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 func xs(xys plotter.XYs) []float64 {
@@ -33,7 +33,7 @@ func ys(xys plotter.XYs) []float64 {
 func TestLossSeries(t *testing.T) {
 	nan, inf := math.NaN(), math.Inf(1)
 	val := func(step int64, v float64) sessions.MetricsRecord {
-		return sessions.MetricsRecord{Kind: train.EventValidation, Step: step, Stage: 1, Losses: map[string]float64{"a": v}}
+		return sessions.MetricsRecord{Kind: runlog.EventValidation, Step: step, Stage: 1, Losses: map[string]float64{"a": v}}
 	}
 	a := func(v float64) map[string]float64 { return map[string]float64{"a": v} }
 	tests := []struct {
@@ -67,7 +67,7 @@ func TestLossSeries(t *testing.T) {
 		},
 		{
 			name:      "validation kept apart, other kinds ignored",
-			records:   []sessions.MetricsRecord{rec(0, 1, a(3)), val(0, 9), {Kind: train.EventDone, Step: 5, Losses: a(7)}, rec(10, 1, a(2)), val(10, 8)},
+			records:   []sessions.MetricsRecord{rec(0, 1, a(3)), val(0, 9), {Kind: runlog.EventDone, Step: 5, Losses: a(7)}, rec(10, 1, a(2)), val(10, 8)},
 			wantSteps: []float64{0, 10}, wantValues: []float64{3, 2}, wantValid: []float64{9, 8},
 		},
 		{

@@ -13,7 +13,7 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/sessions/layout"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // WriteCard writes a Markdown model card for the session: the model and
@@ -64,7 +64,7 @@ func (s *Session) WriteCard(plots []string) (string, error) {
 		}
 	}
 
-	runs, _ := train.ReadRuns(s.Dir)
+	runs, _ := runlog.ReadRuns(s.Dir)
 	if len(runs) > 0 {
 		b.WriteString("## Training runs\n\n| run | state | steps | seed | settings changed from the preset | dataset hash | binary |\n|---|---|---|---|---|---|---|\n")
 		for _, r := range runs {

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/ravestation/rave/sessions/layout"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // fakeTrainerEnv makes the test binary act as `rave train` (see init).
@@ -56,11 +56,11 @@ func fakeTrainer(mode string, args []string) int {
 	}
 	defer lock.Release()
 	fmt.Println("fake trainer running with", strings.Join(args[3:], " "))
-	train.WriteStatus(s.Path(layout.StatusFile), train.Status{PID: os.Getpid(), State: "running", Step: 10, Stage: 1})
+	runlog.WriteStatus(s.Path(layout.StatusFile), runlog.Status{PID: os.Getpid(), State: "running", Step: 10, Stage: 1})
 	select {
 	case got := <-sig:
 		fmt.Println("got", got, "- checkpoint written")
-		train.WriteStatus(s.Path(layout.StatusFile), train.Status{PID: os.Getpid(), State: "stopped", Step: 10, Stage: 1})
+		runlog.WriteStatus(s.Path(layout.StatusFile), runlog.Status{PID: os.Getpid(), State: "stopped", Step: 10, Stage: 1})
 		return 0
 	case <-time.After(30 * time.Second):
 		fmt.Println("fake trainer timed out")
@@ -133,7 +133,7 @@ func TestStartStopTraining(t *testing.T) {
 			t.Errorf("train.log lacks %q:\n%s", want, log)
 		}
 	}
-	if st, err := train.ReadStatus(s.Path(layout.StatusFile)); err != nil || st.State != "stopped" {
+	if st, err := runlog.ReadStatus(s.Path(layout.StatusFile)); err != nil || st.State != "stopped" {
 		t.Errorf("status after stop = %+v, %v", st, err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/sessions/layout"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // State is where a session stands, derived from its files.
@@ -23,13 +23,43 @@ const (
 	StateEmpty State = "empty"
 	// StatePreprocessed: dataset.bin exists, no training has started.
 	StatePreprocessed State = "preprocessed"
-	// StateTraining: stage 1 (VAE) has checkpoints or runs.
+	// StateTraining: a trainer runs now, in stage 1 (VAE).
 	StateTraining State = "training"
-	// StateStage2: the adversarial stage has begun.
+	// StateStage2: a trainer runs now, in the adversarial stage.
 	StateStage2 State = "stage 2"
+	// StateStopped: training has begun but no trainer runs: it was
+	// stopped, or killed; `rave train` resumes it.
+	StateStopped State = "stopped"
+	// StateFailed: the last trainer ended with an error.
+	StateFailed State = "failed"
 	// StateTrained: the trainer reported that it finished.
 	StateTrained State = "trained"
 )
+
+// TrainingState says where training stands, from the two sources the
+// workstation and the command line both go by: running, whether a trainer
+// holds the session's lock now (Session.Training; the lock, not
+// status.json, which a killed trainer leaves saying "running"), and st,
+// the last heartbeat (nil without status.json). started reports other
+// traces of training: checkpoints, a model. It returns StateTraining or
+// StateStage2 while a trainer runs; else StateTrained or StateFailed as
+// the heartbeat says, StateStopped for any other trace of training, and
+// "" when training never began.
+func TrainingState(running bool, st *runlog.Status, started bool) State {
+	switch {
+	case running && st != nil && st.Stage == runlog.StageAdversarial:
+		return StateStage2
+	case running:
+		return StateTraining
+	case st != nil && st.State == "done":
+		return StateTrained
+	case st != nil && st.State == "failed":
+		return StateFailed
+	case st != nil || started:
+		return StateStopped
+	}
+	return ""
+}
 
 // Summary describes a session for listings.
 type Summary struct {
@@ -42,7 +72,7 @@ type Summary struct {
 	// Busy names another job holding the lock (e.g. "preprocess").
 	Busy string
 	// Status is the last heartbeat (nil without status.json).
-	Status *train.Status
+	Status *runlog.Status
 	// Checkpoints counts the checkpoint folders (step-N) in checkpoints/.
 	Checkpoints int
 	// HasDataset and HasModel report dataset.bin and model.safetensors.
@@ -73,7 +103,7 @@ func (s *Session) Summary() Summary {
 			}
 		}
 	}
-	if st, err := train.ReadStatus(layout.Status(s.Dir)); err == nil {
+	if st, err := runlog.ReadStatus(layout.Status(s.Dir)); err == nil {
 		sum.Status = &st
 	}
 	if pid, purpose, held := s.LockHolder(); held {
@@ -88,24 +118,10 @@ func (s *Session) Summary() Summary {
 }
 
 func deriveState(sum Summary) State {
-	st := sum.Status
-	stage := 1
-	if st != nil && st.Stage == train.StageAdversarial {
-		stage = 2
+	if st := TrainingState(sum.Running, sum.Status, sum.Checkpoints > 0 || sum.HasModel); st != "" {
+		return st
 	}
-	switch {
-	case sum.Running && stage == 2:
-		return StateStage2
-	case sum.Running:
-		return StateTraining
-	case st != nil && st.State == "done":
-		return StateTrained
-	case st != nil || sum.Checkpoints > 0 || sum.HasModel:
-		if stage == 2 {
-			return StateStage2
-		}
-		return StateTraining
-	case sum.HasDataset:
+	if sum.HasDataset {
 		return StatePreprocessed
 	}
 	return StateEmpty

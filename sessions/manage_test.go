@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/ravestation/rave/sessions/layout"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 func TestSummaryStates(t *testing.T) {
@@ -25,9 +25,9 @@ func TestSummaryStates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	status := func(state string, stage train.Stage) {
+	status := func(state string, stage runlog.Stage) {
 		t.Helper()
-		if err := train.WriteStatus(s.Path(layout.StatusFile), train.Status{State: state, Stage: stage, Step: 5}); err != nil {
+		if err := runlog.WriteStatus(s.Path(layout.StatusFile), runlog.Status{State: state, Stage: stage, Step: 5}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -37,9 +37,12 @@ func TestSummaryStates(t *testing.T) {
 	}{
 		{func() {}, StateEmpty},
 		{func() { touch(layout.DatasetBinFile) }, StatePreprocessed},
-		{func() { touch(layout.CheckpointDir, "step-000000000100", layout.CheckpointModelFile) }, StateTraining},
-		{func() { status("stopped", train.StageAdversarial) }, StateStage2},
-		{func() { touch(layout.ModelFile); status("done", train.StageAdversarial) }, StateTrained},
+		// No trainer holds the lock in any of these: none says "training".
+		{func() { touch(layout.CheckpointDir, "step-000000000100", layout.CheckpointModelFile) }, StateStopped},
+		{func() { status("running", runlog.StageVAE) }, StateStopped}, // killed: the heartbeat is stale
+		{func() { status("stopped", runlog.StageAdversarial) }, StateStopped},
+		{func() { status("failed", runlog.StageVAE) }, StateFailed},
+		{func() { touch(layout.ModelFile); status("done", runlog.StageAdversarial) }, StateTrained},
 	}
 	for i, st := range steps {
 		st.do()
@@ -49,6 +52,37 @@ func TestSummaryStates(t *testing.T) {
 	}
 	if sum := s.Summary(); sum.Checkpoints != 1 || !sum.HasModel || !sum.HasDataset || sum.Status == nil || sum.Running {
 		t.Errorf("Summary = %+v", sum)
+	}
+}
+
+func TestTrainingState(t *testing.T) {
+	heartbeat := func(state string, stage runlog.Stage) *runlog.Status {
+		return &runlog.Status{State: state, Stage: stage}
+	}
+	tests := []struct {
+		name    string
+		running bool
+		st      *runlog.Status
+		started bool
+		want    State
+	}{
+		{"never started", false, nil, false, ""},
+		{"checkpoints only", false, nil, true, StateStopped},
+		{"running stage 1", true, heartbeat("running", runlog.StageVAE), true, StateTraining},
+		{"running stage 2", true, heartbeat("running", runlog.StageAdversarial), true, StateStage2},
+		{"running, no heartbeat yet", true, nil, false, StateTraining},
+		{"stopped", false, heartbeat("stopped", runlog.StageVAE), true, StateStopped},
+		{"stopped in stage 2", false, heartbeat("stopped", runlog.StageAdversarial), true, StateStopped},
+		{"killed", false, heartbeat("running", runlog.StageAdversarial), true, StateStopped},
+		{"failed", false, heartbeat("failed", runlog.StageVAE), true, StateFailed},
+		{"done", false, heartbeat("done", runlog.StageAdversarial), true, StateTrained},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := TrainingState(tt.running, tt.st, tt.started); got != tt.want {
+				t.Errorf("TrainingState(%v, %+v, %v) = %q, want %q", tt.running, tt.st, tt.started, got, tt.want)
+			}
+		})
 	}
 }
 

@@ -5,11 +5,11 @@ import (
 	"os"
 
 	"github.com/ravestation/rave/sessions/layout"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // MetricsRecord is one logged training step (a line of metrics.jsonl).
-type MetricsRecord = train.MetricsRecord
+type MetricsRecord = runlog.MetricsRecord
 
 // ReadMetrics reads the session's metrics.jsonl. A missing file gives no
 // records and no error; torn lines (from a killed trainer) are skipped and
@@ -23,5 +23,5 @@ func (s *Session) ReadMetrics() (records []MetricsRecord, skipped int, err error
 		return nil, 0, fmt.Errorf("sessions: %q: %w", s.Manifest.Name, err)
 	}
 	defer f.Close()
-	return train.ReadMetrics(f)
+	return runlog.ReadMetrics(f)
 }

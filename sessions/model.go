@@ -1,10 +1,13 @@
 package sessions
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
+	"github.com/ravestation/rave/core/interop"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/prior"
 	"github.com/ravestation/rave/sessions/layout"
@@ -22,9 +25,9 @@ import (
 func OpenModel(ref string) (*model.Model, string, error) {
 	if name, ok := strings.CutSuffix(ref, ":best"); ok && ValidateName(name) == nil {
 		if _, err := os.Stat(ref); err != nil {
-			s, err := Open(name)
+			s, err := openRef(name, "model")
 			if err != nil {
-				return nil, "", fmt.Errorf("sessions: model %q: %w", ref, err)
+				return nil, "", err
 			}
 			path := layout.BestModel(s.Dir)
 			if _, err := os.Stat(path); err != nil {
@@ -40,24 +43,29 @@ func OpenModel(ref string) (*model.Model, string, error) {
 		if _, err := os.Stat(layout.Model(ref)); err == nil {
 			return OpenModel(layout.Model(ref))
 		}
-		err = os.ErrNotExist
+		return nil, "", fmt.Errorf("model %s: a folder without a trained model (%s)", ref, layout.ModelFile)
 	}
 	if err != nil {
-		if ValidateName(ref) != nil {
-			return nil, "", fmt.Errorf("sessions: model %q: no such file", ref)
-		}
-		s, err := Open(ref)
+		s, err := openRef(ref, "model")
 		if err != nil {
-			return nil, "", fmt.Errorf("sessions: model %q is neither a file nor a session: %w", ref, err)
+			return nil, "", err
 		}
 		path = layout.Model(s.Dir)
 		if _, err := os.Stat(path); err != nil {
 			return nil, "", fmt.Errorf("sessions: session %q has no trained model yet (train it with `rave train --session %s`)", ref, ref)
 		}
 	}
-	m, err := model.Load(path)
-	if err != nil && strings.Contains(err.Error(), "not a RAVE Station model file") {
-		m, err = model.Import(path)
+	if err := CheckWeightsFile(path, "model"); err != nil {
+		return nil, "", err
+	}
+	var m *model.Model
+	if isImported(path) {
+		m, err = interop.Import(path)
+	} else {
+		m, err = model.Load(path)
+		if err != nil && strings.Contains(err.Error(), "not a RAVE Station model file") {
+			m, err = interop.Import(path)
+		}
 	}
 	if err != nil {
 		return nil, "", err
@@ -65,21 +73,39 @@ func OpenModel(ref string) (*model.Model, string, error) {
 	return m, path, nil
 }
 
+// openRef opens the session named by ref, a MODEL or prior argument that
+// is not a file. The error says what ref was taken for: a file (a name
+// with a path separator or the extension of a weights file) that does not
+// exist, or neither a file nor a session.
+func openRef(ref, what string) (*Session, error) {
+	if ValidateName(ref) == nil {
+		s, err := Open(ref)
+		if err == nil || !errors.Is(err, ErrNotFound) {
+			return s, err
+		}
+	}
+	ext := strings.ToLower(filepath.Ext(ref))
+	if strings.ContainsAny(ref, `/\`) || ext == ".safetensors" || isImported(ref) {
+		return nil, fmt.Errorf("%s file %s not found", what, ref)
+	}
+	return nil, fmt.Errorf("%s %q not found: no file or session of that name (`rave sessions` lists the sessions)", what, ref)
+}
+
 // OpenPrior loads the prior of a session (given by name) or from a file.
 func OpenPrior(ref string) (*prior.Prior, string, error) {
 	path := ref
 	if _, err := os.Stat(ref); err != nil {
-		if ValidateName(ref) != nil {
-			return nil, "", fmt.Errorf("sessions: prior %q: no such file", ref)
-		}
-		s, err := Open(ref)
+		s, err := openRef(ref, "prior")
 		if err != nil {
-			return nil, "", fmt.Errorf("sessions: prior %q is neither a file nor a session: %w", ref, err)
+			return nil, "", err
 		}
 		path = layout.PriorModel(s.Dir)
 		if _, err := os.Stat(path); err != nil {
 			return nil, "", fmt.Errorf("sessions: session %q has no prior yet (train one with `rave prior train --session %s`)", ref, ref)
 		}
+	}
+	if err := CheckWeightsFile(path, "prior"); err != nil {
+		return nil, "", err
 	}
 	p, err := prior.Load(path)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // benchTrainer builds a trainer for a preset without a session: random
@@ -89,7 +90,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/stage1/split%d", c.preset, split), func(b *testing.B) {
 				resetPeakRSS()
 				t, x := benchTrainer(b, c.preset, c.batch, c.nSignal, split)
-				t.stage = StageVAE
+				t.stage = runlog.StageVAE
 				t.trainStep(x) // warm-up: caches and scratch buffers
 				b.ResetTimer()
 				for i := 0; b.Loop(); i++ {
@@ -104,7 +105,7 @@ func BenchmarkTrainStep(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/stage2_gen+disc/split%d", c.preset, split), func(b *testing.B) {
 				resetPeakRSS()
 				t, x := benchTrainer(b, c.preset, c.batch, c.nSignal, split)
-				t.stage = StageAdversarial
+				t.stage = runlog.StageAdversarial
 				t.step = 0
 				t.trainStep(x)
 				b.ResetTimer()

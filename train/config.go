@@ -164,15 +164,25 @@ func (c Config) fill() (Config, error) {
 	if c.Augment == (Augment{}) {
 		c.Augment = d.Augment
 	}
-	if c.Steps < c.Stage1Steps {
-		return c, fmt.Errorf("train: %d total steps is fewer than the %d stage-1 steps", c.Steps, c.Stage1Steps)
+	if c.Steps < 0 || c.Stage1Steps < 0 {
+		return c, fmt.Errorf("train: %d total steps with %d stage-1 steps: want counts of 0 or more", c.Steps, c.Stage1Steps)
 	}
+	// Steps below Stage1Steps is a short run that ends in stage 1
+	// (ShortOfStage2 says so).
 	return c, nil
+}
+
+// ShortOfStage2 reports whether a run at step of this config ends before
+// the adversarial stage: Steps is below Stage1Steps, as in a short trial
+// run (`rave train --steps 60` on the tiny preset, of 20 000 stage-1 steps).
+func (c Config) ShortOfStage2(step int64) bool {
+	return c.Steps < c.Stage1Steps && step < c.Steps
 }
 
 // resumed returns c, the config stored in a checkpoint, for a run resumed
 // with the flags in o: a non-zero Steps or Stage1Steps replaces the stored
-// one (and Steps is at least Stage1Steps); the rest, the model and the
+// one; without a new Steps, Steps is at least Stage1Steps (a short stage-1
+// run resumed goes on to the stage boundary); the rest, the model and the
 // seed included, is the checkpoint's.
 func (c Config) resumed(o Config) Config {
 	if o.Steps != 0 {
@@ -181,7 +191,7 @@ func (c Config) resumed(o Config) Config {
 	if o.Stage1Steps != 0 {
 		c.Stage1Steps = o.Stage1Steps
 	}
-	if c.Steps < c.Stage1Steps {
+	if o.Steps == 0 && c.Steps < c.Stage1Steps {
 		c.Steps = c.Stage1Steps
 	}
 	return c

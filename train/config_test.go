@@ -66,3 +66,45 @@ func TestBetaDefaults(t *testing.T) {
 		t.Errorf("negative β start: %v, want an error", err)
 	}
 }
+
+// TestShortStage1Run checks that a run with fewer total steps than the
+// stage-1 steps is accepted, new or resumed: it ends in stage 1.
+func TestShortStage1Run(t *testing.T) {
+	tests := []struct {
+		name       string
+		cfg        Config // a new run, filled
+		stored     Config // a resumed run: the checkpoint's config…
+		flags      Config // …and the flags it is resumed with
+		wantSteps  int64
+		wantStage1 int64
+		wantShort  bool
+	}{
+		{name: "new, steps only", cfg: Config{Preset: "tiny", Steps: 60}, wantSteps: 60, wantStage1: 20_000, wantShort: true},
+		{name: "new, both", cfg: Config{Preset: "tiny", Steps: 60, Stage1Steps: 100}, wantSteps: 60, wantStage1: 100, wantShort: true},
+		{name: "new, defaults", cfg: Config{Preset: "tiny"}, wantSteps: 30_000, wantStage1: 20_000},
+		{name: "new, past stage 1", cfg: Config{Preset: "tiny", Steps: 25_000}, wantSteps: 25_000, wantStage1: 20_000},
+		{name: "resumed with more steps", stored: Config{Steps: 60, Stage1Steps: 20_000}, flags: Config{Steps: 120}, wantSteps: 120, wantStage1: 20_000, wantShort: true},
+		{name: "resumed without flags", stored: Config{Steps: 60, Stage1Steps: 20_000}, wantSteps: 20_000, wantStage1: 20_000},
+		{name: "resumed, stage 1 moved", stored: Config{Steps: 30_000, Stage1Steps: 20_000}, flags: Config{Stage1Steps: 40_000}, wantSteps: 40_000, wantStage1: 40_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := tt.stored.resumed(tt.flags)
+			if tt.stored == (Config{}) {
+				var err error
+				if c, err = tt.cfg.fill(); err != nil {
+					t.Fatalf("fill(%+v) = %v, want no error", tt.cfg, err)
+				}
+			}
+			if c.Steps != tt.wantSteps || c.Stage1Steps != tt.wantStage1 {
+				t.Errorf("steps = %d, stage-1 steps = %d, want %d and %d", c.Steps, c.Stage1Steps, tt.wantSteps, tt.wantStage1)
+			}
+			if got := c.ShortOfStage2(0); got != tt.wantShort {
+				t.Errorf("ShortOfStage2(0) = %v, want %v", got, tt.wantShort)
+			}
+		})
+	}
+	if _, err := (Config{Preset: "tiny", Steps: -1}).fill(); err == nil {
+		t.Error("fill of -1 steps = nil, want an error")
+	}
+}

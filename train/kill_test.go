@@ -18,6 +18,7 @@ import (
 
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // The kill test runs the trainer in a child process (this test binary,
@@ -78,12 +79,12 @@ func checkSessionWhole(t *testing.T, dir string) {
 		t.Fatalf("session model damaged: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, layout.StatusFile)); err == nil {
-		if _, err := ReadStatus(filepath.Join(dir, layout.StatusFile)); err != nil {
+		if _, err := runlog.ReadStatus(filepath.Join(dir, layout.StatusFile)); err != nil {
 			t.Fatalf("status.json damaged: %v", err)
 		}
 	}
 	if f, err := os.Open(filepath.Join(dir, layout.MetricsFile)); err == nil {
-		_, skipped, err := ReadMetrics(f)
+		_, skipped, err := runlog.ReadMetrics(f)
 		f.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -152,7 +153,7 @@ func TestSIGKILLDuringCheckpoints(t *testing.T) {
 		t.Fatalf("resumed run failed: %v", err)
 	}
 	checkSessionWhole(t, dir)
-	st, err := ReadStatus(filepath.Join(dir, layout.StatusFile))
+	st, err := runlog.ReadStatus(filepath.Join(dir, layout.StatusFile))
 	if err != nil || st.State != "done" || st.Step != last+3 {
 		t.Fatalf("final status %+v, %v; want done at step %d", st, err, last+3)
 	}

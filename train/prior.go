@@ -16,6 +16,7 @@ import (
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/prior"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // PriorCheckpointFormat identifies prior trainer-state files.
@@ -148,13 +149,13 @@ func RunPrior(ctx context.Context, cfg PriorConfig, events chan<- Event) (err er
 	defer func() {
 		t.closeMetrics()
 		if err != nil {
-			t.end("failed", err.Error(), err, Event{Kind: EventDone, Step: t.step, Message: err.Error()})
+			t.end("failed", err.Error(), err, Event{Kind: runlog.EventDone, Step: t.step, Message: err.Error()})
 		}
 	}()
 	if err := t.setup(ctx, cfg); err != nil {
 		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 			msg := "stopped while encoding the dataset, before the first prior step"
-			t.end("stopped", msg, nil, Event{Kind: EventDone, Step: t.step, Message: msg})
+			t.end("stopped", msg, nil, Event{Kind: runlog.EventDone, Step: t.step, Message: msg})
 			return nil
 		}
 		return err
@@ -198,7 +199,7 @@ func (t *priorTrainer) setup(ctx context.Context, cfg PriorConfig) error {
 		return fmt.Errorf("train: prior: %d dimensions requested, the model has %d", k, m.Config.LatentSize)
 	}
 	if resumed && m.Step != t.modelStep {
-		t.emit(Event{Kind: EventWarning, Step: t.step, Message: fmt.Sprintf(
+		t.emit(Event{Kind: runlog.EventWarning, Step: t.step, Message: fmt.Sprintf(
 			"the session's model is at step %d but the prior was trained on latents of step %d; the prior keeps training on the new latents", m.Step, t.modelStep)})
 	}
 	t.modelStep = m.Step
@@ -222,7 +223,7 @@ func (t *priorTrainer) setup(ctx context.Context, cfg PriorConfig) error {
 		return err
 	}
 	pc := t.p.Config()
-	return t.begin(resumed, Event{Kind: EventStage, Step: t.step, Message: fmt.Sprintf(
+	return t.begin(resumed, Event{Kind: runlog.EventStage, Step: t.step, Message: fmt.Sprintf(
 		"%s the prior at step %d: %d dims, %d/%d/%d channels/layers, receptive field %d frames, %d train / %d validation chunks of %d frames",
 		starting(resumed), t.step, pc.Dims, pc.Residual, pc.Skip, pc.Layers, pc.ReceptiveField(), len(t.trainIx), len(t.valIx), t.frames)})
 }
@@ -256,7 +257,7 @@ func (t *priorTrainer) encodeDataset(ctx context.Context, m *model.Model) error 
 			return nil
 		}
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("encoding the dataset again: %v", err)})
+			t.emit(Event{Kind: runlog.EventWarning, Message: fmt.Sprintf("encoding the dataset again: %v", err)})
 		}
 	}
 	t.lat = make([][]float32, ds.Len())
@@ -277,12 +278,12 @@ func (t *priorTrainer) encodeDataset(ctx context.Context, m *model.Model) error 
 		}
 		t.lat[i] = row
 		if time.Since(start) > 5*time.Second && (i+1)%64 == 0 {
-			t.emit(Event{Kind: EventStage, Message: fmt.Sprintf("encoded %d of %d chunks", i+1, len(t.lat))})
+			t.emit(Event{Kind: runlog.EventStage, Message: fmt.Sprintf("encoded %d of %d chunks", i+1, len(t.lat))})
 		}
 	}
 	if key.dataset != "" {
 		if err := writeLatents(cache, key, t.lat, t.frames); err != nil {
-			t.emit(Event{Kind: EventWarning, Message: fmt.Sprintf("latent cache not written: %v", err)})
+			t.emit(Event{Kind: runlog.EventWarning, Message: fmt.Sprintf("latent cache not written: %v", err)})
 		}
 	}
 	return nil
@@ -324,8 +325,8 @@ func (t *priorTrainer) validate() error {
 		sum += t.p.Evaluate(core.New(t.lat[i], 1, k, t.frames))
 	}
 	v := sum / float64(len(t.valIx))
-	ev := Event{Kind: EventValidation, Step: t.step, Losses: map[string]float64{"val_xent": v}, LR: t.cfg.LR, Time: time.Now(), Wall: t.wall()}
-	if err := t.metrics.Write(ev); err != nil {
+	ev := Event{Kind: runlog.EventValidation, Step: t.step, Losses: map[string]float64{"val_xent": v}, LR: t.cfg.LR, Time: time.Now(), Wall: t.wall()}
+	if err := t.metrics.Write(ev.record()); err != nil {
 		return err
 	}
 	t.emit(ev)

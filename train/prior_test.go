@@ -13,6 +13,7 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // priorSession returns a synthetic session holding an untrained tiny model
@@ -72,7 +73,7 @@ func TestRunPriorLearns(t *testing.T) {
 	evs := runPrior(t, context.Background(), tinyPrior(dir, 60), nil)
 	var val []float64
 	for _, e := range evs {
-		if e.Kind == EventValidation {
+		if e.Kind == runlog.EventValidation {
 			val = append(val, e.Losses["val_xent"])
 		}
 	}
@@ -95,14 +96,14 @@ func TestRunPriorLearns(t *testing.T) {
 	}
 }
 
-func readPriorMetrics(t *testing.T, dir string) []MetricsRecord {
+func readPriorMetrics(t *testing.T, dir string) []runlog.MetricsRecord {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, layout.PriorDir, layout.MetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	recs, _, err := ReadMetrics(f)
+	recs, _, err := runlog.ReadMetrics(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,12 +121,12 @@ func TestRunPriorResumeExact(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	evs := runPrior(t, ctx, tinyPrior(b, steps), func(ev Event) {
-		if ev.Kind == EventCheckpoint && ev.Step >= 10 {
+		if ev.Kind == runlog.EventCheckpoint && ev.Step >= 10 {
 			cancel()
 		}
 	})
 	stopped := evs[len(evs)-1]
-	if stopped.Kind != EventDone || stopped.Step >= steps {
+	if stopped.Kind != runlog.EventDone || stopped.Step >= steps {
 		t.Fatalf("interrupted run ended with %+v, want a done event before step %d", stopped, steps)
 	}
 	cfg := tinyPrior(b, steps)

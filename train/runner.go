@@ -13,6 +13,7 @@ import (
 
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // job is what a trainer supplies to the runner that drives it: its step,
@@ -66,13 +67,13 @@ type naming struct {
 type runner struct {
 	job     job
 	names   naming
-	dir     string       // folder of the checkpoints, metrics.jsonl and the linked weights
-	status  string       // path of status.json; "" writes none
-	events  chan<- Event // nil: none sent
-	metrics *MetricsLog  // nil until openMetrics
+	dir     string             // folder of the checkpoints, metrics.jsonl and the linked weights
+	status  string             // path of status.json; "" writes none
+	events  chan<- Event       // nil: none sent
+	metrics *runlog.MetricsLog // nil until openMetrics
 
-	step  int64 // the step next run: the number of steps done
-	stage Stage // the stage reported in events and status (0: a trainer without stages)
+	step  int64        // the step next run: the number of steps done
+	stage runlog.Stage // the stage reported in events and status (0: a trainer without stages)
 
 	wallBase   time.Duration // wall time of earlier runs of this training
 	runStart   time.Time
@@ -120,7 +121,7 @@ func (r *runner) emit(ev Event) {
 	}
 	ev.Wall = r.wall()
 	ev.TotalSteps = r.job.schedule().steps
-	if ev.Kind == EventStep {
+	if ev.Kind == runlog.EventStep {
 		select {
 		case r.events <- ev:
 		default:
@@ -137,14 +138,14 @@ func (r *runner) record(ev Event) error {
 	if ev.Time.IsZero() {
 		ev.Time, ev.Wall = time.Now(), r.wall()
 	}
-	err := r.metrics.Write(ev)
+	err := r.metrics.Write(ev.record())
 	r.emit(ev)
 	return err
 }
 
 // openMetrics opens the metrics log of the runner's folder.
 func (r *runner) openMetrics() (err error) {
-	r.metrics, err = OpenMetrics(layout.Metrics(r.dir))
+	r.metrics, err = runlog.OpenMetrics(layout.Metrics(r.dir))
 	return err
 }
 
@@ -166,12 +167,12 @@ func (r *runner) writeStatus(state, msg string) {
 	if r.avgStatus {
 		losses = r.logged
 	}
-	s := Status{PID: os.Getpid(), State: state, Step: r.step, Stage: r.stage, TotalSteps: total,
+	s := runlog.Status{PID: os.Getpid(), State: state, Step: r.step, Stage: r.stage, TotalSteps: total,
 		StepsPerS: r.sps, Losses: losses, Checkpoint: r.lastCkpt, Message: msg}
 	if r.sps > 0 {
 		s.ETASeconds = float64(total-r.step) / r.sps
 	}
-	WriteStatus(r.status, s)
+	runlog.WriteStatus(r.status, s)
 }
 
 // saved is a checkpoint read back: the trainer's weights and its state
@@ -218,7 +219,7 @@ func latestLoaded[T any](dir string, load func(path string) (T, error)) (path st
 func resumeLatest[T any](r *runner, load func(path string) (T, error), restore func(path string, got T) error) (bool, error) {
 	path, got, warns, err := latestLoaded(layout.Checkpoints(r.dir), load)
 	for _, w := range warns {
-		r.emit(Event{Kind: EventWarning, Message: w})
+		r.emit(Event{Kind: runlog.EventWarning, Message: w})
 	}
 	if errors.Is(err, ErrNoCheckpoint) {
 		return false, nil
@@ -263,7 +264,7 @@ func (r *runner) checkpoint() error {
 	if err := linkModel(filepath.Join(path, r.names.weights), filepath.Join(r.dir, r.names.model)); err != nil {
 		return fmt.Errorf("%supdate %s: %w", r.names.errs, r.names.model, err)
 	}
-	r.emit(Event{Kind: EventCheckpoint, Step: r.step, Stage: r.stage, Checkpoint: path})
+	r.emit(Event{Kind: runlog.EventCheckpoint, Step: r.step, Stage: r.stage, Checkpoint: path})
 	return nil
 }
 
@@ -326,7 +327,7 @@ func (r *runner) loop(ctx context.Context) error {
 	if err := r.checkpoint(); err != nil {
 		return err
 	}
-	r.end("done", "", nil, Event{Kind: EventDone, Step: r.step, Stage: r.stage,
+	r.end("done", "", nil, Event{Kind: runlog.EventDone, Step: r.step, Stage: r.stage,
 		Message: fmt.Sprintf("finished %d %ss; %s in %s", r.step, r.names.step, r.names.thing, filepath.Join(r.dir, r.names.model))})
 	return nil
 }
@@ -337,7 +338,7 @@ func (r *runner) stop() error {
 		return err
 	}
 	msg := fmt.Sprintf("stopped at %s %d; checkpoint written, run again to resume", r.names.step, r.step)
-	r.end("stopped", msg, nil, Event{Kind: EventDone, Step: r.step, Stage: r.stage, Message: msg})
+	r.end("stopped", msg, nil, Event{Kind: runlog.EventDone, Step: r.step, Stage: r.stage, Message: msg})
 	return nil
 }
 
@@ -364,7 +365,7 @@ func (r *runner) log() {
 	}
 	r.sums, r.counts = map[string]float64{}, map[string]int{}
 	r.logged = avg
-	ev := Event{Kind: EventStep, Step: r.step, Stage: r.stage, Losses: avg, StepsPerSec: r.sps, Time: now, Wall: r.wall()}
+	ev := Event{Kind: runlog.EventStep, Step: r.step, Stage: r.stage, Losses: avg, StepsPerSec: r.sps, Time: now, Wall: r.wall()}
 	r.job.stepEvent(&ev)
 	if r.sps > 0 {
 		ev.ETA = time.Duration(float64(r.job.schedule().steps-r.step) / r.sps * float64(time.Second))

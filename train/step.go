@@ -12,6 +12,7 @@ import (
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // stepGCPercent is the garbage collector's target (GOGC) during a step.
@@ -28,7 +29,7 @@ const (
 
 func (t *trainer) stepKind() stepKind {
 	switch {
-	case t.stage == StageVAE:
+	case t.stage == runlog.StageVAE:
 		return stepVAE
 	case t.step%2 == 1:
 		return stepDisc
@@ -326,7 +327,7 @@ func (t *trainer) validate() error {
 		std := model.PosteriorStd(nil, scale)
 		z, _ := model.Reparameterize(nil, mean, std, rng)
 		z = m.CompleteLatent(nil, z, rng)
-		ymb := m.Decoder.Forward(nil, z, t.stage == StageAdversarial, rng)
+		ymb := m.Decoder.Forward(nil, z, t.stage == runlog.StageAdversarial, rng)
 		_, d := m.Distance(nil, xmb, ymb)
 		fb += d.FullBand * float64(B)
 		mb += d.MultiBand * float64(B)
@@ -344,8 +345,8 @@ func (t *trainer) validate() error {
 	}
 	losses := map[string]float64{"validation": fb / float64(n), "val_mss_mb": mb / float64(n)}
 	t.lastVal = losses["validation"]
-	ev := Event{Kind: EventValidation, Step: t.step, Stage: t.stage, Losses: losses, Time: time.Now(), Wall: t.wall()}
-	if t.stage == StageVAE {
+	ev := Event{Kind: runlog.EventValidation, Step: t.step, Stage: t.stage, Losses: losses, Time: time.Now(), Wall: t.wall()}
+	if t.stage == runlog.StageVAE {
 		if err := t.analyze(frames); err != nil {
 			ev.Message = err.Error()
 		}

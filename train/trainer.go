@@ -19,6 +19,7 @@ import (
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // ErrDiverged is returned when the loss becomes NaN or infinite again after
@@ -71,7 +72,7 @@ func Run(ctx context.Context, cfg Config, events chan<- Event) (err error) {
 		}
 		t.closeMetrics()
 		if err != nil {
-			t.end("failed", err.Error(), err, Event{Kind: EventDone, Message: err.Error()})
+			t.end("failed", err.Error(), err, Event{Kind: runlog.EventDone, Message: err.Error()})
 		}
 	}()
 	if err := t.setup(cfg); err != nil {
@@ -117,7 +118,7 @@ func (t *trainer) setup(cfg Config) error {
 		m.AddDiscriminator(rng)
 		t.m = m
 		t.newOptimisers()
-		t.stage = StageVAE
+		t.stage = runlog.StageVAE
 	}
 	if r := t.m.Config.CompressionRatio(); t.cfg.NSignal%r != 0 {
 		return fmt.Errorf("train: examples of %d samples are not a multiple of the model's %d samples per latent frame", t.cfg.NSignal, r)
@@ -144,7 +145,11 @@ func (t *trainer) setup(cfg Config) error {
 	if err := t.run.save(t.dir); err != nil {
 		return fmt.Errorf("train: run manifest: %w", err)
 	}
-	return t.begin(resumed, Event{Kind: EventStage, Message: fmt.Sprintf("%s at step %d in %v (preset %s, %d train / %d validation chunks)",
+	if t.stage == runlog.StageVAE && t.cfg.ShortOfStage2(t.step) {
+		t.emit(Event{Kind: runlog.EventWarning, Step: t.step, Stage: t.stage, Message: fmt.Sprintf(
+			"note: this run ends at step %d, in stage 1; stage 2 (adversarial) starts at step %d", t.cfg.Steps, t.cfg.Stage1Steps)})
+	}
+	return t.begin(resumed, Event{Kind: runlog.EventStage, Message: fmt.Sprintf("%s at step %d in %v (preset %s, %d train / %d validation chunks)",
 		starting(resumed), t.step, t.stage, t.m.Config.Preset, len(trainIdx), len(valIdx))})
 }
 
@@ -193,7 +198,7 @@ func (t *trainer) restore(path string, got loaded, override Config) error {
 	md := got.state.Metadata()
 	t.restored(path, md)
 	st, _ := strconv.Atoi(md["stage"])
-	t.stage = Stage(max(st, 1))
+	t.stage = runlog.Stage(max(st, 1))
 	t.lrScale, _ = strconv.ParseFloat(md["lr_scale"], 64)
 	if t.lrScale == 0 {
 		t.lrScale = 1
@@ -254,13 +259,13 @@ func (t *trainer) stepRNG(salt uint64) *rand.Rand {
 // rate, and the step is not taken.
 func (t *trainer) next() (map[string]float64, bool, error) {
 	t.pollControl()
-	want := StageVAE
+	want := runlog.StageVAE
 	if t.step >= t.cfg.Stage1Steps {
-		want = StageAdversarial
+		want = runlog.StageAdversarial
 	}
 	if want != t.stage {
 		t.stage = want
-		t.record(Event{Kind: EventStage, Step: t.step, Stage: want,
+		t.record(Event{Kind: runlog.EventStage, Step: t.step, Stage: want,
 			Message: fmt.Sprintf("switching to %v at step %d: encoder frozen, noise synthesiser and discriminator on", want, t.step)})
 	}
 	batch, k := t.loader.Next()
@@ -280,7 +285,7 @@ func (t *trainer) next() (map[string]float64, bool, error) {
 // pollControl reads the control file at every logging interval of stage 1:
 // a force_stage2 request moves the stage switch to the current step.
 func (t *trainer) pollControl() {
-	if t.stage == StageAdversarial || t.step%max(t.cfg.LogEvery, 1) != 0 {
+	if t.stage == runlog.StageAdversarial || t.step%max(t.cfg.LogEvery, 1) != 0 {
 		return
 	}
 	b, err := os.ReadFile(layout.Control(t.dir))
@@ -317,7 +322,7 @@ func (t *trainer) recoverNaN(losses map[string]float64) error {
 	t.applyLR()
 	t.loader.SetNext(t.step)
 	msg := fmt.Sprintf("loss not finite at step %d (%s): restored step %d and lowered the learning rate to %g", at, bad, t.step, t.cfg.LR*t.lrScale)
-	t.record(Event{Kind: EventWarning, Step: at, Stage: t.stage, Message: msg})
+	t.record(Event{Kind: runlog.EventWarning, Step: at, Stage: t.stage, Message: msg})
 	return nil
 }
 

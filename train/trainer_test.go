@@ -15,6 +15,7 @@ import (
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // synthSession writes a session folder whose dataset is a synthetic
@@ -76,7 +77,7 @@ func collect(t *testing.T, cfg Config) []Event {
 func validations(evs []Event) []float64 {
 	var out []float64
 	for _, e := range evs {
-		if e.Kind == EventValidation {
+		if e.Kind == runlog.EventValidation {
 			out = append(out, e.Losses["validation"])
 		}
 	}
@@ -101,7 +102,7 @@ func TestTrainTinyLearns(t *testing.T) {
 	// schedule gives it (the KL term was scaled by it).
 	steps := 0
 	for _, e := range evs {
-		if e.Kind != EventStep {
+		if e.Kind != runlog.EventStep {
 			continue
 		}
 		steps++
@@ -126,7 +127,7 @@ func TestTrainTinyLearns(t *testing.T) {
 	}
 	bestStep, bestVal := int64(-1), math.Inf(1)
 	for _, e := range evs {
-		if e.Kind == EventValidation && e.Losses["validation"] < bestVal {
+		if e.Kind == runlog.EventValidation && e.Losses["validation"] < bestVal {
 			bestStep, bestVal = e.Step, e.Losses["validation"]
 		}
 	}
@@ -177,7 +178,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	ch := make(chan Event, 1024)
 	go func() {
 		for ev := range ch {
-			if ev.Kind == EventStep && ev.Step >= 6 {
+			if ev.Kind == runlog.EventStep && ev.Step >= 6 {
 				cancel()
 			}
 		}
@@ -186,7 +187,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		t.Fatal(err)
 	}
 	close(ch)
-	st, err := ReadStatus(filepath.Join(split, layout.StatusFile))
+	st, err := runlog.ReadStatus(filepath.Join(split, layout.StatusFile))
 	if err != nil || st.State != "stopped" || st.Step >= 16 {
 		t.Fatalf("interrupted run: status %+v, %v; want stopped before the end", st, err)
 	}
@@ -231,7 +232,7 @@ func TestNaNRecovery(t *testing.T) {
 	evs := collect(t, c)
 	var warned bool
 	for _, e := range evs {
-		if e.Kind == EventWarning && e.Step == 6 {
+		if e.Kind == runlog.EventWarning && e.Step == 6 {
 			warned = true
 			t.Log(e.Message)
 		}
@@ -246,7 +247,7 @@ func TestNaNRecovery(t *testing.T) {
 	if !errors.Is(err, ErrDiverged) {
 		t.Fatalf("Run with a loss that stays NaN = %v, want ErrDiverged", err)
 	}
-	st, _ := ReadStatus(filepath.Join(dir2, layout.StatusFile))
+	st, _ := runlog.ReadStatus(filepath.Join(dir2, layout.StatusFile))
 	if st.State != "failed" {
 		t.Errorf("status after divergence: %+v", st)
 	}
@@ -262,7 +263,7 @@ func TestRunManifest(t *testing.T) {
 	c := tinyConfig(dir, 2)
 	c.Batch = 1
 	collect(t, c)
-	runs, err := ReadRuns(dir)
+	runs, err := runlog.ReadRuns(dir)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("runs = %v, %v; want one", runs, err)
 	}
@@ -313,7 +314,7 @@ func TestSplitStep(t *testing.T) {
 	run := func(split, procs int) (map[string]float64, []float32) {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
 		tr, x := benchTrainer(t, "tiny", 4, 32768, split)
-		tr.stage = StageVAE
+		tr.stage = runlog.StageVAE
 		var losses map[string]float64
 		for s := range int64(3) {
 			tr.step = s

@@ -34,6 +34,9 @@ const (
 
 var paneNames = [paneCount]string{"Sessions", "Training", "Fidelity", "Latent", "Generate"}
 
+// paneShort are the tab labels of a narrow terminal.
+var paneShort = [paneCount]string{"Sess", "Train", "Fid", "Lat", "Gen"}
+
 // statusTimeout is how long a status note stays.
 const statusTimeout = 4 * time.Second
 
@@ -62,6 +65,7 @@ type app struct {
 	statusID  int
 	fatal     *fatalMsg
 	showHelp  bool
+	helpPage  int     // the help page shown (when it needs several)
 	clipAsk   *prompt // "open clip file" prompt
 	released  bool    // release has run: the final model of a quit
 }
@@ -127,7 +131,8 @@ func (m *app) resize(w, h int) {
 
 // capturing reports whether keys go to a text prompt or dialog.
 func (m app) capturing() bool {
-	return m.clipAsk != nil || m.active == paneSessions && m.sessions.capturing()
+	return m.clipAsk != nil || m.active == paneSessions && m.sessions.capturing() ||
+		m.active == paneTraining && m.training.capturing()
 }
 
 // Update routes messages.
@@ -148,6 +153,10 @@ func (m app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.setStatus(msg.err.Error(), true)
 	case statusMsg:
 		return m.setStatus(msg.text, false)
+	case newSessionMsg:
+		m.active = paneSessions
+		m.sessions = m.sessions.newSession()
+		return m, nil
 	case clearStatusMsg:
 		if msg.id == m.statusID {
 			m.status = ""
@@ -163,6 +172,7 @@ func (m app) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, tea.Batch(cmd, listSessionsCmd, statusCmd(note))
 	case sessionOpenedMsg:
+		m.clearError() // the open succeeded: an earlier failure is stale
 		m.session, m.codec, m.clip, m.modelMod = msg.s, nil, nil, time.Time{}
 		m.active, m.loadingModel = paneTraining, true
 		cmd := m.broadcast(msg)
@@ -262,6 +272,10 @@ func (m app) keys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 		if key.Matches(msg, k.Quit) && msg.String() == "ctrl+c" {
 			return m.quit()
 		}
+		if key.Matches(msg, k.Help) && m.helpPage+1 < len(m.helpPages()) {
+			m.helpPage++
+			return m, nil
+		}
 		m.showHelp = false
 		return m, nil
 	}
@@ -273,14 +287,18 @@ func (m app) keys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	}
 	if m.capturing() {
 		var cmd tea.Cmd
-		m.sessions, cmd = m.sessions.Update(msg)
+		if m.active == paneTraining {
+			m.training, cmd = m.training.Update(msg)
+		} else {
+			m.sessions, cmd = m.sessions.Update(msg)
+		}
 		return m, cmd
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.quit()
 	case key.Matches(msg, k.Help):
-		m.showHelp = true
+		m.showHelp, m.helpPage = true, 0
 		return m, nil
 	case key.Matches(msg, k.NextPane):
 		m.active = (m.active + 1) % paneCount
@@ -390,6 +408,14 @@ func (m app) setStatus(text string, isErr bool) (app, tea.Cmd) {
 	return m, tea.Tick(statusTimeout, func(time.Time) tea.Msg { return clearStatusMsg{id} })
 }
 
+// clearError removes an error note from the status line; an information
+// note stays.
+func (m *app) clearError() {
+	if m.statusErr {
+		m.status, m.statusErr = "", false
+	}
+}
+
 // loadModelCmd loads the session's model.
 func (m app) loadModelCmd(s *sessions.Session) tea.Cmd {
 	load := m.opts.loadModel
@@ -470,12 +496,13 @@ func (m *app) encodeCmd() tea.Cmd {
 	}
 }
 
-// activeHelp returns the bindings shown in the footer.
-func (m app) activeHelp() []key.Binding {
-	var pane []key.Binding
+// activeHelp returns the bindings shown in the footer: the active pane's
+// (or the open prompt's) and the global ones (none while a prompt or
+// dialog takes the keys).
+func (m app) activeHelp() (pane, global []key.Binding) {
 	switch {
 	case m.capturing() && m.clipAsk != nil:
-		return []key.Binding{m.Keys.Complete, m.Keys.Submit, m.Keys.Back}
+		return []key.Binding{m.Keys.Complete, m.Keys.Submit, m.Keys.Back}, nil
 	case m.active == paneSessions:
 		pane = m.sessions.ShortHelp()
 	case m.active == paneTraining:
@@ -488,9 +515,9 @@ func (m app) activeHelp() []key.Binding {
 		pane = m.generate.ShortHelp()
 	}
 	if m.capturing() {
-		return pane
+		return pane, nil
 	}
-	return append(pane, m.Keys.Help, m.Keys.Quit)
+	return pane, m.Keys.footerKeys()
 }
 
 // View lays out the screen.
@@ -515,31 +542,61 @@ func (m app) View() string {
 	}
 	bodyH := max(3, m.Height-4)
 	if m.clipAsk != nil {
-		body = fitLines(body, m.Width, max(1, bodyH-3)) + "\n" + m.clipAsk.View()
+		body = fitLines(body, m.Width, max(1, bodyH-m.clipAsk.height())) + "\n" + m.clipAsk.View()
 	}
 	return m.headerView() + "\n" + fitLines(body, m.Width, bodyH) + "\n" + m.player.View() + "\n" + m.statusView()
 }
 
-// headerView draws the title, the tabs and the open session.
+// headerView draws the title, the tabs and the open session. On a narrow
+// terminal it drops the title, then shortens the tab labels (paneShort),
+// so every tab stays on screen; only the session name is cut.
 func (m app) headerView() string {
 	st := m.Styles
-	var b strings.Builder
-	b.WriteString(st.Title.Render("RAVE Station") + " ")
-	for i, name := range paneNames {
-		tab := fmt.Sprintf(" %d %s ", i+1, name)
-		if i == m.active {
-			b.WriteString(st.TabActive.Render("[" + tab[1:len(tab)-1] + "]"))
-		} else {
-			b.WriteString(st.TabInactive.Render(tab))
+	var tag string
+	if m.session != nil {
+		tag = "  " + st.SessionTag.Render("● "+m.session.Manifest.Name)
+	}
+	// minTag is how much of the session tag a layout must leave room for.
+	minTag := min(lipgloss.Width(tag), 12)
+	layouts := []struct {
+		title string
+		names [paneCount]string
+	}{
+		{"RAVE Station", paneNames},
+		{"RAVE", paneNames},
+		{"RAVE", paneShort},
+		{"", paneShort},
+	}
+	var line string
+	for _, l := range layouts {
+		line = m.tabs(l.names)
+		if l.title != "" {
+			line = st.Title.Render(l.title) + " " + line
+		}
+		if lipgloss.Width(line)+minTag <= m.Width {
+			break
 		}
 	}
-	if m.session != nil {
-		b.WriteString("  " + st.SessionTag.Render("● "+m.session.Manifest.Name))
-	}
-	return truncate(b.String(), m.Width)
+	return truncate(line+tag, m.Width)
 }
 
-// statusView draws the status note, or the keys of the active pane.
+// tabs draws the tab bar with the given labels.
+func (m app) tabs(names [paneCount]string) string {
+	st := m.Styles
+	var b strings.Builder
+	for i, name := range names {
+		if i == m.active {
+			b.WriteString(st.TabActive.Render(fmt.Sprintf("[%d %s]", i+1, name)))
+		} else {
+			b.WriteString(st.TabInactive.Render(fmt.Sprintf(" %d %s ", i+1, name)))
+		}
+	}
+	return b.String()
+}
+
+// statusView draws the status note, or the keys of the active pane
+// followed by the global ones. The global keys always show: when the
+// pane's keys do not fit, they end in "…" and ? lists them all.
 func (m app) statusView() string {
 	st := m.Styles
 	switch {
@@ -548,57 +605,25 @@ func (m app) statusView() string {
 	case m.status != "":
 		return truncate(st.StatusInfo.Render(m.status), m.Width)
 	}
-	return truncate(m.help.ShortHelpView(m.activeHelp()), m.Width)
+	pane, global := m.activeHelp()
+	g := m.shortHelp(global, m.Width)
+	if g == "" {
+		return m.shortHelp(pane, m.Width)
+	}
+	sep := m.help.Styles.ShortSeparator.Render(m.help.ShortSeparator)
+	if p := m.shortHelp(pane, m.Width-lipgloss.Width(g)-lipgloss.Width(sep)); p != "" {
+		g = p + sep + g
+	}
+	return truncate(g, m.Width)
 }
 
-// helpView draws the global and playback keys, then the active pane's.
-func (m app) helpView() string {
-	st, k := m.Styles, m.Keys
-	var pane helpSection
-	switch m.active {
-	case paneSessions:
-		pane = helpSection{"Sessions pane", m.sessions.FullHelp()[0]}
-	case paneTraining:
-		pane = helpSection{"Training pane", m.training.FullHelp()[0]}
-	case paneFidelity:
-		pane = helpSection{"Fidelity pane", m.fidelity.FullHelp()[0]}
-	case paneLatent:
-		pane = helpSection{"Latent pane", m.latent.FullHelp()[0]}
-	case paneGenerate:
-		pane = helpSection{"Generate pane", m.generate.FullHelp()[0]}
-	}
-	g := k.globalSections()
-	colW := max(30, m.Width/2)
-	block := func(s helpSection) []string {
-		out := []string{st.HelpTitle.Render(s.Title)}
-		for _, b := range s.Bindings {
-			h := b.Help()
-			out = append(out, truncate(st.HelpKey.Render(fmt.Sprintf("%-9s", h.Key))+" "+st.HelpDesc.Render(h.Desc), colW-2))
-		}
-		return out
-	}
-	left := append(append(block(g[0]), ""), block(g[1])...)
-	right := block(pane)
-	out := []string{st.Heading.Render("Keys") + st.Subtle.Render(" · any key closes · each pane has its own ? page · training runs on after q")}
-	for r := range max(len(left), len(right)) {
-		l, rr := "", ""
-		if r < len(left) {
-			l = left[r]
-		}
-		if r < len(right) {
-			rr = right[r]
-		}
-		out = append(out, strings.TrimRight(l+strings.Repeat(" ", max(0, colW-lipgloss.Width(l)))+rr, " "))
-	}
-	return strings.Join(out, "\n")
-}
-
-// errorView replaces the screen on a fatal error.
+// errorView replaces the screen on a fatal error: the error and the hint
+// wrapped to the width, so nothing of them is lost.
 func (m app) errorView() string {
 	st := m.Styles
-	out := st.ErrorBadge.Render("ERROR") + "\n\n" + st.Text.Render(m.fatal.err.Error())
+	out := st.ErrorBadge.Render("ERROR") + "\n\n" + paragraph(st.Text, m.fatal.err.Error(), m.Width)
 	if m.fatal.hint != "" {
-		out += "\n\n" + st.Hint.Render("---> HINT: "+m.fatal.hint)
+		out += "\n\n" + paragraph(st.Hint, "---> HINT: "+m.fatal.hint, m.Width)
 	}
 	return out + "\n\n" + st.Subtle.Render("press any key to exit")
 }

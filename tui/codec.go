@@ -12,6 +12,7 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/stream"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/tui/demo"
@@ -38,7 +39,7 @@ type Codec interface {
 type LatentEdit func(t int, z []float32)
 
 // StreamingCodec is implemented by codecs whose decoder can run buffer by
-// buffer (core/model's Streamer). With a sound device the latent pane then
+// buffer (core/stream's Streamer). With a sound device the latent pane then
 // plays track B live: the clip's latents, edited, go frame by frame through
 // a FrameDecoder while B plays, so an edit is heard within a few buffers
 // (see liveTrack). Other codecs get an offline render of the whole clip
@@ -51,7 +52,7 @@ type StreamingCodec interface {
 }
 
 // FrameDecoder decodes latent frames buffer by buffer, keeping the state of
-// its causal convolutions between calls (*model.Streamer implements it).
+// its causal convolutions between calls (*stream.Streamer implements it).
 // It is used by one goroutine at a time.
 type FrameDecoder interface {
 	// DecodeBuffer decodes frames ([frame][dim], PCA space) into
@@ -134,14 +135,14 @@ func (c *modelCodec) Decode(z [][]float32, n int) ([]float32, error) {
 	return c.m.DecodeLatentsWith(z, n, model.CodecOptions{})
 }
 
-// NewFrameDecoder implements StreamingCodec with a model.Streamer built
+// NewFrameDecoder implements StreamingCodec with a stream.Streamer built
 // from the current weights (posterior means, every PCA dimension, no noise
 // head: what Decode renders). It fails for models that cannot stream
 // (no PQMF).
 func (c *modelCodec) NewFrameDecoder(block int) (FrameDecoder, StreamDelay, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, err := model.NewStreamer(c.m, model.StreamOptions{MaxBuffer: block})
+	s, err := stream.New(c.m, stream.Options{MaxBuffer: block})
 	if err != nil {
 		return nil, StreamDelay{}, fmt.Errorf("streaming decoder: %w", err)
 	}

@@ -58,7 +58,12 @@ func fitLines(s string, w, h int) string {
 	return strings.Join(lines, "\n")
 }
 
-// truncate cuts a (possibly styled) line to w cells.
+// ellipsis ends every line cut to fit the terminal.
+const ellipsis = "…"
+
+// truncate cuts a (possibly styled) line to w cells, ending it with
+// ellipsis when it had to be cut, so a reader always sees that text is
+// missing. It is the one place where the TUI shortens text.
 func truncate(s string, w int) string {
 	if w <= 0 {
 		return ""
@@ -66,7 +71,33 @@ func truncate(s string, w int) string {
 	if lipgloss.Width(s) <= w {
 		return s
 	}
-	return ansi.Truncate(s, w, "")
+	return ansi.Truncate(s, w, ellipsis)
+}
+
+// paragraph wraps text to w cells (wrap) and renders each line in style.
+func paragraph(style lipgloss.Style, text string, w int) string {
+	lines := wrap(text, w)
+	for i, l := range lines {
+		lines[i] = style.Render(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrap breaks text into lines of at most w cells, at spaces where it can
+// and inside a word where it must; each paragraph (line of text) starts a
+// new line. It is for messages that must be read whole, such as errors.
+func wrap(text string, w int) []string {
+	w = max(w, 1)
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		para = strings.TrimRight(para, " ")
+		if para == "" {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, strings.Split(ansi.Wrap(para, w, ""), "\n")...)
+	}
+	return out
 }
 
 // fmtCount formats n with thousands separators: 1234567 → "1,234,567".

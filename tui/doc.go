@@ -6,23 +6,34 @@
 // # Panes
 //
 // The screen is a header with five tabs, the active pane, a two-line
-// playback bar and a status line. It works from 80×24 up and follows
-// resizes; every action has a key, and `?` lists them.
+// playback bar and a status line. It is laid out for 80×24 and follows
+// resizes; on a narrower terminal the header drops its title and shortens
+// the tab labels, lines break between their parts or wrap, and a line that
+// must still be cut ends in "…" (truncate, the one place that cuts). The
+// status line always ends with ? and q; every action has a key, and `?`
+// lists them, on several pages (? turns them) when the terminal is short.
 //
 //   - Sessions: every session with its state, derived from its files
 //     (empty, preprocessed, training, stage 2, trained; ▶ marks a live
 //     job), dataset length and age. n creates one: a name, then audio
 //     folders or files typed in a prompt with tab completion; preprocessing
-//     (sessions.Preprocess) runs in a goroutine with a progress bar. enter
-//     opens, r renames, d deletes after a y/n question, p adds audio.
+//     (sessions.Preprocess) runs in a goroutine with a progress bar, and
+//     the files it rejected are listed with the reason under the sessions
+//     (esc hides them). enter opens, r renames, d deletes after a y/n
+//     question, p adds audio.
 //   - Training: starts (s), stops (x) and resumes the session's detached
 //     trainer (sessions.StartTraining: `rave train --session NAME`, its own
 //     process session, output in train.log, so quitting the TUI or losing
 //     SSH never stops it). It tails metrics.jsonl and status.json: one
 //     chart for the selected loss (←/→) and a sparkline for every loss,
-//     the stage with its switch step, steps/s, ETA and the last checkpoint.
-//     F asks the trainer for stage 2 now by writing control.json
-//     ({"force_stage2": true}; see package sessions).
+//     the stage with its switch step (the newest run manifest's stage-1
+//     length, before a run the default of the preset), steps/s, ETA and
+//     the last checkpoint. F asks the trainer for stage 2 now by writing
+//     control.json ({"force_stage2": true}; see package sessions); on a
+//     stopped run it asks first, as the request waits for the next start.
+//     A trainer that exits at once shows its own message, in full. A
+//     session without a dataset (the demo) says it cannot train and offers
+//     n, a new session.
 //   - Fidelity: the variance each PCA dimension explains, the cumulative
 //     curve with a cursor on the target fidelity f (←/→ by 0.01, {/} by
 //     0.001), the dimensions f needs both exactly and by the reference's
@@ -45,7 +56,8 @@
 //     audio from render.Generate: ←/→ temperature ±0.1, ↑/↓ length ±1 s,
 //     r a new random seed, {/} seed ±1, enter generates (in a command), p
 //     plays the result as the working clip (track A), e exports it as WAV
-//     to exports/. Without a prior it says how to train one. The training
+//     to exports/. Without a prior it says how to train one (or, without
+//     a dataset to train it on, as for the demo, what to do instead). The training
 //     pane shows the prior's last step, xent and val_xent when
 //     prior/metrics.jsonl exists.
 //   - Playback bar: track A is the working clip (a few seconds of the
@@ -68,7 +80,8 @@
 // # Layout of the code
 //
 // app.go is the root model: it owns focus, routes messages, handles the
-// global and playback keys and lays the screen out. keys.go holds the one
+// global and playback keys and lays the screen out; help.go draws the keys
+// (status line and ? pages). keys.go holds the one
 // KeyMap (components test keys only with key.Matches), styles.go the one
 // Styles (every colour and every lipgloss style), msgs.go the messages
 // shared between components. Each pane has its file (sessions.go,
@@ -99,7 +112,7 @@
 //
 // The fidelity and latent panes talk to the model through Codec (whole-
 // clip encode and decode in PCA space). A codec that also implements
-// StreamingCodec hands out FrameDecoders (core/model's Streamer: cached
+// StreamingCodec hands out FrameDecoders (core/stream's Streamer: cached
 // causal convolutions, no allocation per buffer) for live playback. The
 // implementation for model files wraps core/model and does both. The model
 // is <session>/model.safetensors, reloaded when the trainer writes a new

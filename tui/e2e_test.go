@@ -116,7 +116,7 @@ func TestEndToEndTmux(t *testing.T) {
 
 	// A resize re-lays the screen out.
 	tm.run("resize-window", "-t", "e2e", "-x", "110", "-y", "30")
-	screen = tm.mustWait("q quit (training goes on)", 5*time.Second)
+	screen = tm.mustWait("→/l next loss • ? help • q quit", 5*time.Second) // all of the footer fits
 	if lines := strings.Split(screen, "\n"); len(lines) < 30 {
 		t.Errorf("after resizing to 30 rows the screen has %d lines", len(lines))
 	}

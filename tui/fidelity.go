@@ -240,9 +240,9 @@ func (p fidelityPane) View() string {
 	case p.codec == nil && p.modelErr == nil:
 		return title + "\n\n" + st.Subtle.Render("loading the model…")
 	case p.codec == nil:
-		return title + "\n\n" + st.Subtle.Render(p.noModelText())
+		return title + "\n\n" + paragraph(st.Subtle, p.noModelText(), w)
 	case len(p.info.Fidelity) == 0:
-		return title + "\n\n" + st.Subtle.Render("The model has no latent analysis yet: the trainer runs it at checkpoints (or `rave analyze`).")
+		return title + "\n\n" + paragraph(st.Subtle, "The model has no latent analysis yet: the trainer runs it at checkpoints (or `rave analyze`).", w)
 	}
 	info := p.info
 	title += st.Subtle.Render(fmt.Sprintf(" · %d dims · %.2f frames/s · model step %s", info.Dims, info.FramesPerSecond(), fmtCount(info.Step)))
@@ -273,7 +273,9 @@ func (p fidelityPane) View() string {
 	if k > shown {
 		cursor = -1
 	}
-	avail := max(4, h-len(lines)-6)
+	bottom := p.bottomLines(k, exact, pow2)
+	// Below the title: two chart labels, the marker and the bottom lines.
+	avail := max(4, h-len(lines)-3-len(bottom))
 	barH := max(2, avail*2/5)
 	cumH := max(2, avail-barH)
 
@@ -312,14 +314,27 @@ func (p fidelityPane) View() string {
 		marker += strings.Repeat(" ", at) + st.Cursor.Render(tag)
 	}
 	lines = append(lines, marker)
+	return strings.Join(append(lines, bottom...), "\n")
+}
+
+// bottomLines draws the choice of k, its bitrate and what enter does,
+// breaking between their parts on a narrow terminal.
+func (p fidelityPane) bottomLines(k, exact, pow2 int) []string {
+	st, w, info := p.Styles, p.Width, p.info
 	use := "exact"
 	if p.pow2 {
 		use = "power of two"
 	}
-	lines = append(lines,
-		st.Heading.Render(fmt.Sprintf("f = %.3f", p.f))+st.Text.Render(fmt.Sprintf(" → k = %d exact · k = %d power of two (reference export) · using %s", exact, pow2, use)),
-		st.Text.Render(fmt.Sprintf("bitrate: %d dims × %.2f frames/s × %d bits = %.2f kbit/s (%s per minute)",
-			k, info.FramesPerSecond(), bitChoices[p.bits], p.kbps(k), fmtBytes(p.kbps(k)*1000/8*60))))
+	sep := st.Text.Render(" · ")
+	lines := joinFit([]string{
+		st.Heading.Render(fmt.Sprintf("f = %.3f", p.f)) + st.Text.Render(fmt.Sprintf(" → k = %d exact", exact)),
+		st.Text.Render(fmt.Sprintf("k = %d power of two (reference export)", pow2)),
+		st.Text.Render("using " + use),
+	}, sep, w)
+	lines = append(lines, joinFit([]string{
+		st.Text.Render(fmt.Sprintf("bitrate: %d dims × %.2f frames/s × %d bits =", k, info.FramesPerSecond(), bitChoices[p.bits])),
+		st.Text.Render(fmt.Sprintf("%.2f kbit/s (%s per minute)", p.kbps(k), fmtBytes(p.kbps(k)*1000/8*60))),
+	}, " ", w)...)
 	var note string
 	switch {
 	case p.rendering:
@@ -333,11 +348,11 @@ func (p fidelityPane) View() string {
 	default:
 		note = st.Subtle.Render(fmt.Sprintf("enter plays the clip with exactly %d dims as B (a switches A/B)", k))
 	}
+	notes := []string{note}
 	if p.saved != nil {
-		note += st.Subtle.Render(" · ") + st.OK.Render(fmt.Sprintf("saved: %d dims (%s, f %.3f)", p.saved.Dims, p.saved.Rule, p.saved.Fidelity))
+		notes = append(notes, st.OK.Render(fmt.Sprintf("saved: %d dims (%s, f %.3f)", p.saved.Dims, p.saved.Rule, p.saved.Fidelity)))
 	}
-	lines = append(lines, note)
-	return strings.Join(lines, "\n")
+	return append(lines, joinFit(notes, st.Subtle.Render(" · "), w)...)
 }
 
 // fmtBytes formats a byte count (B, kB, MB).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/model"
@@ -17,6 +18,7 @@ import (
 	"github.com/ravestation/rave/core/render"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/tui/demo"
 )
 
 // The generate pane samples new audio from the open session's trained
@@ -91,6 +93,9 @@ type generatePane struct {
 	exported string
 	run      generateFunc
 	newSeed  func() uint64
+	// demo: the open session is the installed demo; noDataset: it has no
+	// dataset (from the training watcher), so no prior can be trained.
+	demo, noDataset bool
 }
 
 func newGeneratePane(c Common, run generateFunc, newSeed func() uint64) generatePane {
@@ -101,11 +106,16 @@ func newGeneratePane(c Common, run generateFunc, newSeed func() uint64) generate
 // hasPrior reports whether the open session has a trained prior.
 func (p generatePane) hasPrior() bool { return p.s != nil && !p.priorMod.IsZero() }
 
+// cannotTrainPrior reports whether the open session has no prior and no
+// dataset to train one on (the demo, or a session without audio).
+func (p generatePane) cannotTrainPrior() bool { return p.s != nil && !p.hasPrior() && p.noDataset }
+
 // Update handles the pane's messages and keys.
 func (p generatePane) Update(msg tea.Msg) (generatePane, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sessionOpenedMsg:
 		p.s, p.priorMod, p.result, p.err, p.exported, p.busy = msg.s, time.Time{}, nil, nil, "", false
+		p.demo, p.noDataset = demo.Is(msg.s), false
 		p.seq++
 	case sessionGoneMsg:
 		if p.s != nil && p.s.Manifest.Name == msg.name {
@@ -114,7 +124,7 @@ func (p generatePane) Update(msg tea.Msg) (generatePane, tea.Cmd) {
 		}
 	case trainUpdateMsg:
 		if p.s != nil {
-			p.priorMod = msg.priorMod
+			p.priorMod, p.noDataset = msg.priorMod, msg.noDataset
 		}
 	case generatedMsg:
 		if msg.seq != p.seq {
@@ -143,6 +153,9 @@ func (p generatePane) Update(msg tea.Msg) (generatePane, tea.Cmd) {
 
 func (p generatePane) handleKey(msg tea.KeyMsg) (generatePane, tea.Cmd) {
 	k := p.Keys
+	if p.cannotTrainPrior() && key.Matches(msg, k.NewSession) {
+		return p, func() tea.Msg { return newSessionMsg{} }
+	}
 	switch {
 	case key.Matches(msg, k.TempDown):
 		p.params.tempTenths = max(0, p.params.tempTenths-1)
@@ -183,6 +196,8 @@ func (p generatePane) generate() (generatePane, tea.Cmd) {
 	switch {
 	case p.s == nil:
 		return p, statusCmd("open a session first (1, then enter)")
+	case p.cannotTrainPrior():
+		return p, statusCmd(fmt.Sprintf("%s has no prior and no training audio to train one on: n makes a new session from your audio", p.s.Manifest.Name))
 	case !p.hasPrior():
 		return p, statusCmd(fmt.Sprintf("%s has no prior yet: train one with `rave prior train --session %s`", p.s.Manifest.Name, p.s.Manifest.Name))
 	case p.busy:
@@ -218,7 +233,7 @@ func generateAudio(s *sessions.Session, seconds float64, o render.GenerateOption
 
 // exportGeneratedCmd writes a generation as a 16-bit WAV file in dir.
 func exportGeneratedCmd(dir string, r *genResult) tea.Cmd {
-	path := filepath.Join(dir, fileSafe(r.params.label())+".wav")
+	path := filepath.Join(dir, wavName(r.params.label()))
 	x, rate := r.audio, r.report.SampleRate
 	return func() tea.Msg {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -229,6 +244,37 @@ func exportGeneratedCmd(dir string, r *genResult) tea.Cmd {
 		}
 		return genExportedMsg{path: path}
 	}
+}
+
+// noPriorView explains the prior and how to train one, or, for a session
+// with no audio to train it on (the demo), what to do instead. The prose
+// wraps to the pane's width.
+func (p generatePane) noPriorView() string {
+	st, w := p.Styles, p.Width
+	name := p.s.Manifest.Name
+	lines := []string{st.Heading.Render("Generate " + name), ""}
+	para := func(style lipgloss.Style, text string) { lines = append(lines, paragraph(style, text, w)) }
+	command := func(cmd string) {
+		lines = append(lines, "", truncate("    "+st.Accent.Render(cmd), w), "")
+	}
+	what := "A prior is a small autoregressive model of the latents: with it the model invents new audio in the style of its dataset."
+	switch {
+	case p.cannotTrainPrior() && p.demo:
+		para(st.Text, "The demo has no prior, and no training audio to train one on, so it cannot generate.")
+		para(st.Subtle, what+" To generate, make a session of your own: press n and give a folder of your audio, train its model (2, then s), then its prior in a shell:")
+		command("rave prior train --session NAME")
+	case p.cannotTrainPrior():
+		para(st.Text, name+" has no prior yet, and no training audio to train one on.")
+		para(st.Subtle, what+" Add audio first (1, then p), train the model (2, then s), then the prior in a shell:")
+		command("rave prior train --session " + name)
+	default:
+		para(st.Text, name+" has no prior yet.")
+		para(st.Subtle, what+" Train one in a shell:")
+		command("rave prior train --session " + name)
+		para(st.Subtle, "It runs in the background (Ctrl-C checkpoints, running it again resumes); its progress shows in Training (2), and this pane picks up "+
+			layout.PriorDir+"/"+layout.PriorFile+" as soon as it is written.")
+	}
+	return strings.Join(lines, "\n")
 }
 
 // fmtDuration formats a short wall time: "850 ms", "2.3 s", else fmtSpan.
@@ -245,6 +291,9 @@ func fmtDuration(d time.Duration) string {
 // ShortHelp implements help.KeyMap.
 func (p generatePane) ShortHelp() []key.Binding {
 	k := p.Keys
+	if p.cannotTrainPrior() {
+		return []key.Binding{k.NewSession}
+	}
 	if !p.hasPrior() {
 		return nil
 	}
@@ -267,39 +316,29 @@ func (p generatePane) View() string {
 	name := p.s.Manifest.Name
 	priorFile := layout.PriorDir + "/" + layout.PriorFile
 	if !p.hasPrior() {
-		lines := []string{
-			st.Heading.Render("Generate " + name),
-			"",
-			st.Text.Render(name + " has no prior yet."),
-			st.Subtle.Render("A prior is a small autoregressive model of the latents: with it the model"),
-			st.Subtle.Render("invents new audio in the style of its dataset. Train one in a shell:"),
-			"",
-			"    " + st.Accent.Render("rave prior train --session "+name),
-			"",
-			st.Subtle.Render("It runs in the background (Ctrl-C checkpoints, running it again resumes);"),
-			st.Subtle.Render("its progress shows in Training (2), and this pane picks up " + priorFile),
-			st.Subtle.Render("as soon as it is written."),
-		}
-		return strings.Join(lines, "\n")
+		return p.noPriorView()
 	}
 	par, k := p.params, p.Keys
 	row := func(label, value, hint string) string {
 		return st.Text.Render(fmt.Sprintf("  %-12s ", label)) + st.Selected.Render(fmt.Sprintf("%-8s", value)) + " " + st.Subtle.Render(hint)
 	}
 	pair := func(a, b key.Binding) string { return a.Help().Key + " " + b.Help().Key }
-	lines := []string{
-		st.Heading.Render("Generate "+name) + "  " + st.Subtle.Render("prior "+priorFile+" · trained "+fmtAgo(p.Now(), p.priorMod)),
+	lines := joinFit([]string{
+		st.Heading.Render("Generate "+name) + "  " + st.Subtle.Render("prior "+priorFile),
+		st.Subtle.Render("trained " + fmtAgo(p.Now(), p.priorMod)),
+	}, st.Subtle.Render(" · "), p.Width)
+	lines = append(lines,
 		"",
 		row("temperature", fmt.Sprintf("%.1f", par.temperature()), pair(k.TempDown, k.TempUp)+" ±0.1 · 0 most probable, 1 as learnt, >1 wilder"),
 		row("length", fmt.Sprintf("%d s", par.seconds), pair(k.LengthDown, k.LengthUp)+" ±1 s"),
 		row("seed", fmt.Sprint(par.seed), k.NewSeed.Help().Key+" new random · "+pair(k.SeedDown, k.SeedUp)+" ±1 · the same seed, the same audio"),
 		"",
-	}
+	)
 	switch {
 	case p.busy:
 		lines = append(lines, st.Warn.Render(fmt.Sprintf("… generating %d s (seed %d, temperature %.1f)", par.seconds, par.seed, par.temperature())))
 	case p.err != nil:
-		lines = append(lines, st.Error.Render("✗ "+firstLine(p.err)))
+		lines = append(lines, paragraph(st.Error, "✗ "+p.err.Error(), p.Width))
 	case p.result == nil:
 		lines = append(lines, st.Subtle.Render(k.Generate.Help().Key+" generates · "+k.PlayGenerated.Help().Key+" plays the result · "+k.ExportGen.Help().Key+" exports it as WAV"))
 	}
@@ -309,10 +348,15 @@ func (p generatePane) View() string {
 		if rep.FasterThanRealTime() {
 			speed = "faster than real time"
 		}
-		lines = append(lines,
-			st.OK.Render("✓ "+r.params.label())+st.Subtle.Render(fmt.Sprintf(" · %.1f s at %d Hz, %d frames × %d prior dims", rep.Seconds, rep.SampleRate, rep.Frames, rep.Dims)),
-			st.Subtle.Render(fmt.Sprintf("  took %s (%.2f× real time, %s) · %s plays it as track A · %s exports",
-				fmtDuration(rep.Elapsed), rep.RTF, speed, k.PlayGenerated.Help().Key, k.ExportGen.Help().Key)))
+		sep := st.Subtle.Render(" · ")
+		lines = append(lines, joinFit([]string{
+			st.OK.Render("✓ " + r.params.label()),
+			st.Subtle.Render(fmt.Sprintf("%.1f s at %d Hz, %d frames × %d prior dims", rep.Seconds, rep.SampleRate, rep.Frames, rep.Dims)),
+		}, sep, p.Width)...)
+		lines = append(lines, joinFit([]string{
+			st.Subtle.Render(fmt.Sprintf("  took %s (%.2f× real time, %s)", fmtDuration(rep.Elapsed), rep.RTF, speed)),
+			st.Subtle.Render(k.PlayGenerated.Help().Key + " plays it as track A · " + k.ExportGen.Help().Key + " exports"),
+		}, sep, p.Width)...)
 	}
 	if p.exported != "" {
 		lines = append(lines, st.Subtle.Render("  exported "+p.exported))

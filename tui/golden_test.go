@@ -2,10 +2,13 @@ package tui
 
 import (
 	"bytes"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/exp/teatest"
 
 	"github.com/ravestation/rave/sessions"
@@ -67,29 +70,90 @@ func goldenRun(t *testing.T, opts Options, w, h int, final []string, steps func(
 	m := s.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(app)
 	got := m.View()
 	m.release() // as Run does: tm.Quit ends the program without a quit key
+	checkFits(t, m)
 	teatest.RequireEqualOutput(t, []byte(got))
 }
 
-// paneGolden runs the app at 80×24 like goldenRun but compares only what
+// paneGolden runs the app at w×h like goldenRun but compares only what
 // view returns (one pane), so status notes that time out cannot race.
-func paneGolden(t *testing.T, opts Options, view func(app) string, steps func(s *screen)) {
+// The whole screen must still fit (checkFits).
+func paneGolden(t *testing.T, opts Options, w, h int, view func(app) string, steps func(s *screen)) {
 	t.Helper()
-	s := &screen{t: t, tm: teatest.NewTestModel(t, newModel(opts), teatest.WithInitialTermSize(80, 24))}
+	s := &screen{t: t, tm: teatest.NewTestModel(t, newModel(opts), teatest.WithInitialTermSize(w, h))}
 	steps(s)
 	if err := s.tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
 	m := s.tm.FinalModel(t, teatest.WithFinalTimeout(10*time.Second)).(app)
-	got := view(m)
+	lines := strings.Split(view(m), "\n")
+	for i, l := range lines {
+		lines[i] = truncate(l, w) // as the screen shows the pane
+	}
+	got := strings.Join(lines, "\n")
 	m.release()
+	checkFits(t, m)
 	teatest.RequireEqualOutput(t, []byte(got))
 }
+
+// checkFits fails unless m's screen has exactly m.Height lines of at most
+// m.Width cells, and every line that had to be cut says so with "…": the
+// last word of each line must be a whole word of the same screen drawn
+// where nothing is cut (1000 columns), end in "…", or be drawing (charts,
+// meters, rules) or a narrow tab label. A word sliced off at the edge
+// ("snd_p" of "snd_pcm_open:") fails.
+func checkFits(t *testing.T, m app) {
+	t.Helper()
+	narrow := m.View()
+	wide := m
+	wide.resize(1000, m.Height)
+	words := map[string]bool{}
+	uncut := wide.View()
+	if m.showHelp { // the pages break differently at another width
+		uncut += "\n" + strings.Join(wide.helpPages(), "\n")
+	}
+	for _, w := range strings.Fields(uncut) {
+		words[w] = true
+	}
+	for _, name := range paneShort {
+		words[name], words[name+"]"] = true, true
+	}
+	lines := strings.Split(narrow, "\n")
+	if len(lines) != m.Height {
+		t.Errorf("the screen has %d lines, want %d", len(lines), m.Height)
+	}
+	for i, l := range lines {
+		if w := lipgloss.Width(l); w > m.Width {
+			t.Errorf("line %d is %d cells wide, more than %d: %q", i+1, w, m.Width, l)
+		}
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		last := f[len(f)-1]
+		if words[last] || strings.HasSuffix(last, ellipsis) || strings.ContainsAny(last, drawing) {
+			continue
+		}
+		t.Errorf("line %d is cut without %q: it ends in %q, which is no whole word of the uncut screen: %q", i+1, ellipsis, last, l)
+	}
+}
+
+// drawing are the characters of charts, meters, bars and rules: a word
+// holding one is drawing, which is sized to the width rather than cut.
+const drawing = "▁▂▃▄▅▆▇█│┤─━●·░"
 
 // noCard is the playback bar's text without a sound device.
 const noCard = "✗ no sound device"
 
+// sized runs a golden scenario at 80×24 (golden name) and at 60×20
+// (name_60x20).
+func sized(t *testing.T, name string, run func(t *testing.T, w, h int)) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) { run(t, 80, 24) })
+	t.Run(name+"_60x20", func(t *testing.T) { run(t, 60, 20) })
+}
+
 func TestGolden(t *testing.T) {
-	t.Run("sessions_list", func(t *testing.T) {
+	sized(t, "sessions_list", func(t *testing.T, w, h int) {
 		withHome(t)
 		makeSession(t, "cello", 0, testNow.Add(-49*time.Hour))
 		makeSession(t, "piano", 3*3600+12*60, testNow.Add(-3*time.Hour))
@@ -100,7 +164,7 @@ func TestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer lock.Release()
-		goldenRun(t, testOptions(t, nil), 80, 24, []string{"▸ piano", noCard}, func(s *screen) {
+		goldenRun(t, testOptions(t, nil), w, h, []string{"▸ piano", noCard}, func(s *screen) {
 			s.wait("violin")
 			s.press("down")
 		})
@@ -132,6 +196,25 @@ func TestGolden(t *testing.T) {
 		})
 	})
 
+	// Preprocessing lists the files it rejected and why, named as typed
+	// (under ~, so that no temporary folder shows; the golden files are
+	// found from the working folder, which stays).
+	sized(t, "sessions_rejected", func(t *testing.T, w, h int) {
+		withHome(t)
+		home := t.TempDir()
+		t.Setenv("HOME", home)
+		writeAudioFolder(t, filepath.Join(home, "audio"))
+		paneGolden(t, testOptions(t, nil), w, h, func(m app) string { return m.sessions.View() }, func(s *screen) {
+			s.wait("No sessions yet")
+			s.press("n")
+			s.tm.Type("strings")
+			s.press("enter")
+			s.tm.Type("~/audio")
+			s.press("enter", "enter")
+			s.wait("rejected by the last preprocessing", "▸ strings")
+		})
+	})
+
 	trained := func(t *testing.T) Options {
 		withHome(t)
 		s := makeSession(t, "piano", 600, testNow.Add(-time.Hour))
@@ -141,14 +224,59 @@ func TestGolden(t *testing.T) {
 		opts.Session = "piano"
 		return opts
 	}
-	t.Run("training", func(t *testing.T) {
-		goldenRun(t, trained(t), 80, 24, []string{"feature_match", "last ckpt", "dataset chunks 9–10", noCard}, nil)
+	sized(t, "training", func(t *testing.T, w, h int) {
+		goldenRun(t, trained(t), w, h, []string{"feature_match", "last ckpt", "dataset chunks 9–10", noCard}, nil)
 	})
 
 	t.Run("training_next_loss", func(t *testing.T) {
 		goldenRun(t, trained(t), 80, 24, []string{"mss_fb (5/5", "dataset chunks 9–10", noCard}, func(s *screen) {
 			s.wait("feature_match")
 			s.press("left")
+		})
+	})
+
+	// A stopped stage-1 run shows its manifest's stage-2 step, and F asks
+	// before leaving a request for the next start.
+	sized(t, "training_stage2", func(t *testing.T, w, h int) {
+		withHome(t)
+		s := makeSession(t, "piano", 600, testNow.Add(-time.Hour))
+		s.Manifest.Preset = "small"
+		if err := s.Save(); err != nil {
+			t.Fatal(err)
+		}
+		writeStage1Run(t, s, 5000, 150_000)
+		opts := testOptions(t, nil)
+		opts.Session = "piano"
+		paneGolden(t, opts, w, h, func(m app) string { return m.training.View() }, func(sc *screen) {
+			sc.wait("stage 2 at step 150,000")
+			sc.press("F")
+			sc.wait("y request it")
+		})
+	})
+
+	// A trainer that exits at once: its own message, in full.
+	sized(t, "training_start_failed", func(t *testing.T, w, h int) {
+		withHome(t)
+		makeSession(t, "piano", 600, testNow.Add(-time.Hour))
+		opts := testOptions(t, nil)
+		opts.Session = "piano"
+		opts.Executable = failingTrainer(t)
+		paneGolden(t, opts, w, h, func(m app) string { return m.training.View() }, func(sc *screen) {
+			sc.wait("No metrics yet")
+			sc.press("s")
+			sc.wait("exited at once")
+		})
+	})
+
+	// The demo cannot train: the pane says so and offers n.
+	sized(t, "training_demo", func(t *testing.T, w, h int) {
+		withHome(t)
+		opts := testOptions(t, &fakeCodec{})
+		opts.installDemo = demo.Install
+		paneGolden(t, opts, w, h, func(m app) string { return m.training.View() }, func(s *screen) {
+			s.wait("● demo", "Fidelity demo", noCard)
+			s.press("2")
+			s.wait("no training audio")
 		})
 	})
 
@@ -159,8 +287,8 @@ func TestGolden(t *testing.T) {
 		opts.Session = "piano"
 		return opts
 	}
-	t.Run("fidelity", func(t *testing.T) {
-		goldenRun(t, withModel(t), 80, 24, []string{"f = 0.960", "× 12 bits", "dataset chunks 9–10", noCard}, func(s *screen) {
+	sized(t, "fidelity", func(t *testing.T, w, h int) {
+		goldenRun(t, withModel(t), w, h, []string{"f = 0.960", "× 12 bits", "dataset chunks 9–10", noCard}, func(s *screen) {
 			s.wait("Training piano")
 			s.press("3")
 			s.wait("enter plays")
@@ -168,8 +296,8 @@ func TestGolden(t *testing.T) {
 		})
 	})
 
-	t.Run("latent", func(t *testing.T) {
-		goldenRun(t, withModel(t), 80, 24, []string{"frozen", "B latent edit (4 dims changed)", "B holds the latest render", noCard}, func(s *screen) {
+	sized(t, "latent", func(t *testing.T, w, h int) {
+		goldenRun(t, withModel(t), w, h, []string{"frozen", "B latent edit (4 dims changed)", "B holds the latest render", noCard}, func(s *screen) {
 			s.wait("Training piano")
 			s.press("4")
 			s.wait("PCA order")
@@ -200,10 +328,21 @@ func TestGolden(t *testing.T) {
 		goldenRun(t, opts, 80, 24, []string{"w exports A/B", "dataset chunks 9–10", "No metrics yet"}, nil)
 	})
 
-	t.Run("help", func(t *testing.T) {
+	sized(t, "help", func(t *testing.T, w, h int) {
 		withHome(t)
-		goldenRun(t, testOptions(t, nil), 80, 24, []string{"Keys", noCard}, func(s *screen) {
+		goldenRun(t, testOptions(t, nil), w, h, []string{"Keys", noCard}, func(s *screen) {
 			s.wait("No sessions yet")
+			s.press("?")
+		})
+	})
+
+	// At 60×20 the help takes two pages; ? turns to the second.
+	t.Run("help_page2_60x20", func(t *testing.T) {
+		withHome(t)
+		goldenRun(t, testOptions(t, nil), 60, 20, []string{"Keys 2/2", noCard}, func(s *screen) {
+			s.wait("No sessions yet")
+			s.press("?")
+			s.wait("Keys 1/2")
 			s.press("?")
 		})
 	})
@@ -212,41 +351,54 @@ func TestGolden(t *testing.T) {
 		withHome(t)
 		opts := testOptions(t, &fakeCodec{})
 		opts.installDemo = demo.Install
-		paneGolden(t, opts, func(m app) string { return m.sessions.View() }, func(s *screen) {
+		paneGolden(t, opts, 80, 24, func(m app) string { return m.sessions.View() }, func(s *screen) {
 			s.wait("● demo", "Fidelity demo", noCard)
 			s.press("1")
 			s.wait("★ demo (piano)", "★ demo Salamander")
 		})
 	})
 
-	t.Run("generate_no_prior", func(t *testing.T) {
+	sized(t, "generate_no_prior", func(t *testing.T, w, h int) {
 		withHome(t)
 		makeSession(t, "piano", 600, testNow.Add(-time.Hour))
 		opts := testOptions(t, &fakeCodec{})
 		opts.Session = "piano"
-		goldenRun(t, opts, 80, 24, []string{"has no prior yet", "rave prior train --session piano", noCard}, func(s *screen) {
+		goldenRun(t, opts, w, h, []string{"has no prior yet", "rave prior train --session piano", noCard}, func(s *screen) {
 			s.wait("Training piano")
 			s.press("5")
 		})
 	})
 
-	t.Run("generate", func(t *testing.T) {
+	// The demo has no prior and nothing to train one on: no command that
+	// would fail, but the next step.
+	sized(t, "generate_demo", func(t *testing.T, w, h int) {
+		withHome(t)
+		opts := testOptions(t, &fakeCodec{})
+		opts.installDemo = demo.Install
+		paneGolden(t, opts, w, h, func(m app) string { return m.generate.View() }, func(s *screen) {
+			s.wait("● demo", "Fidelity demo", noCard)
+			s.press("5")
+			s.wait("The demo has no prior")
+		})
+	})
+
+	sized(t, "generate", func(t *testing.T, w, h int) {
 		withHome(t)
 		s := makeSession(t, "piano", 600, testNow.Add(-time.Hour))
 		writePrior(t, s, 240)
 		opts := testOptions(t, &fakeCodec{})
 		opts.Session = "piano"
-		paneGolden(t, opts, func(m app) string { return m.generate.View() }, func(sc *screen) {
+		paneGolden(t, opts, w, h, func(m app) string { return m.generate.View() }, func(sc *screen) {
 			sc.wait("Training piano", "prior step 4,800")
 			sc.press("5")
-			sc.wait("trained just now")
+			sc.wait("temperature")
 			sc.press("right", "up", "}", "enter")
 			sc.wait("✓ generated seed 2 t=1.1 5s")
 		})
 	})
 
 	t.Run("resize_120x32", func(t *testing.T) {
-		goldenRun(t, trained(t), 80, 24, []string{"q quit (training goes on)"}, func(s *screen) {
+		goldenRun(t, trained(t), 80, 24, []string{"q quit"}, func(s *screen) {
 			s.wait("feature_match", "dataset chunks 9–10", noCard)
 			s.tm.Send(tea.WindowSizeMsg{Width: 120, Height: 32})
 		})

@@ -328,3 +328,72 @@ func keyMsg(k string) tea.KeyMsg {
 func testdataPath(elem ...string) string {
 	return filepath.Join(append([]string{"testdata"}, elem...)...)
 }
+
+// writeAudioFolder makes folder dir with one good file (3 s of a 220 Hz
+// sine) and two that preprocessing rejects: a .wav that is not one and
+// an .m4a, a format it does not read.
+func writeAudioFolder(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 3*48000)
+	for i := range x {
+		x[i] = float32(0.3 * math.Sin(2*math.Pi*220*float64(i)/48000))
+	}
+	if err := audio.WriteWAV(filepath.Join(dir, "good.wav"), [][]float32{x}, 48000, audio.Int16); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"broken.wav": "not a wave file at all", "take.m4a": "m4a"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// writeStage1Run writes a stopped stage-1 run: metrics up to step, a
+// heartbeat at 2.5 steps/s and the run manifest of a run whose stage 1
+// lasts stage1 steps (as `rave train --stage1-steps` records it).
+func writeStage1Run(t *testing.T, s *sessions.Session, step, stage1 int64) {
+	t.Helper()
+	f, err := os.Create(s.Path(layout.MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for st := int64(100); st <= step; st += 100 {
+		x := float64(st)
+		line, _ := json.Marshal(map[string]any{"kind": "step", "step": st, "stage": 1, "losses": map[string]float64{
+			"mss_fb": 3 + 8*math.Exp(-x/2000), "kl": 0.01 + 0.05*(1-math.Exp(-x/3000)), "loud": 0.5*math.Exp(-x/4000) + 0.01}})
+		f.Write(append(line, '\n'))
+	}
+	status := map[string]any{"pid": 0, "state": "stopped", "step": step, "stage": 1, "total_steps": 300000,
+		"steps_per_sec": 2.5, "eta_s": float64(300000-step) / 2.5, "updated": testNow.Add(-time.Hour).Format(time.RFC3339)}
+	b, _ := json.Marshal(status)
+	if err := os.WriteFile(s.Path(layout.StatusFile), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(layout.Runs(s.Dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := map[string]any{"id": "20250314-120000", "state": "stopped", "start_step": 0, "end_step": step, "preset": "small",
+		"config": map[string]any{"Preset": "small", "Stage1Steps": stage1, "Steps": 300000}}
+	b, _ = json.Marshal(run)
+	if err := os.WriteFile(layout.Run(s.Dir, "20250314-120000"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failingTrainer returns a stand-in rave binary whose trainer exits at
+// once with a message longer than a terminal line, as `rave train`
+// prints it (the error, then the command's prefix and the error again).
+func failingTrainer(t *testing.T) string {
+	t.Helper()
+	exe := filepath.Join(t.TempDir(), "rave")
+	const msg = "train: the dataset has 1 chunk(s): too little audio to train (add more with `rave preprocess` on this session, then start again)"
+	script := "#!/bin/sh\necho '" + msg + "' >&2\necho 'rave train: " + msg + "' >&2\nexit 1\n"
+	if err := os.WriteFile(exe, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}

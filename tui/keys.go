@@ -143,6 +143,13 @@ func (k *KeyMap) globalSections() []helpSection {
 	}
 }
 
+// footerKeys are the global keys the footer always shows, with short
+// descriptions (the help page gives the long ones).
+func (k *KeyMap) footerKeys() []key.Binding {
+	quit := key.NewBinding(key.WithKeys(k.Quit.Keys()...), key.WithHelp(k.Quit.Help().Key, "quit"))
+	return []key.Binding{k.Help, quit}
+}
+
 // ShortHelp implements help.KeyMap with the keys shown in the footer.
 func (k *KeyMap) ShortHelp() []key.Binding {
 	return []key.Binding{k.Help, k.NextPane, k.PlayPause, k.SwitchAB, k.Quit}

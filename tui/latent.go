@@ -412,14 +412,17 @@ func (p latentPane) FullHelp() [][]key.Binding {
 func (p latentPane) View() string {
 	st, w, h := p.Styles, p.Width, p.Height
 	if len(p.z) == 0 {
-		return st.Heading.Render("Latent") + "\n\n" + st.Subtle.Render(p.waitingText())
+		return st.Heading.Render("Latent") + "\n\n" + paragraph(st.Subtle, p.waitingText(), w)
 	}
 	D, T := len(p.z), len(p.z[0])
 	f := p.frame()
-	head := st.Heading.Render("Latent") + st.Subtle.Render(fmt.Sprintf(" · %d dims (PCA order) · frame %d/%d · meters: σ from the clip mean", D, f+1, T))
+	// The edit count comes before the explanation, which a narrow
+	// terminal cuts first.
+	head := st.Heading.Render("Latent") + st.Subtle.Render(fmt.Sprintf(" · %d dims (PCA order) · frame %d/%d", D, f+1, T))
 	if n := p.edited(); n > 0 {
 		head += st.Subtle.Render(" · ") + st.Warn.Render(fmt.Sprintf("%d edited", n))
 	}
+	head += st.Subtle.Render(" · meters: σ from the clip mean")
 	lines := []string{truncate(head, w)}
 	const editW = 22
 	meterW := max(9, w-16-editW)

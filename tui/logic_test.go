@@ -2,6 +2,7 @@ package tui
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -12,12 +13,13 @@ import (
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/sessions/layout"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 	"github.com/ravestation/rave/tui/demo"
 )
 
@@ -363,12 +365,15 @@ func TestTrainingKeys(t *testing.T) {
 	if v := p.View(); !strings.Contains(v, "exited at once") || !strings.Contains(v, "rave train: no dataset") {
 		t.Errorf("the failed start is not shown with the end of train.log:\n%s", v)
 	}
-	p, cmd = p.Update(keyMsg("F"))
-	if _, ok := find[statusMsg](run(cmd)); !ok {
-		t.Fatal("F gave no status")
+	// F on the stopped session asks first (TestForceStage2AsksWhenStopped).
+	p, _ = p.Update(keyMsg("F"))
+	p, cmd = p.Update(keyMsg("y"))
+	req, ok := find[stage2RequestedMsg](run(cmd))
+	if !ok || req.running {
+		t.Fatalf("F, y: %v, want a request for the next start", run(cmd))
 	}
 	if c, err := s.ReadControl(); err != nil || !c.ForceStage2 {
-		t.Fatalf("control.json after F: %+v, %v", c, err)
+		t.Fatalf("control.json after F, y: %+v, %v", c, err)
 	}
 	_, cmd = p.Update(keyMsg("x"))
 	if st, _ := find[statusMsg](run(cmd)); !strings.Contains(st.text, "no training job") {
@@ -438,6 +443,9 @@ func TestChartHelpers(t *testing.T) {
 	}
 	if got := checkpointLabel("/x/checkpoints/ckpt-000000014000.safetensors"); got != "step 14,000" {
 		t.Errorf("checkpointLabel = %q", got)
+	}
+	if got := checkpointLabel(filepath.Join("x", layout.CheckpointDir, layout.CheckpointName(6))); got != "step 6" {
+		t.Errorf("checkpointLabel(%s) = %q, want step 6", layout.CheckpointName(6), got)
 	}
 }
 
@@ -673,10 +681,10 @@ func TestTrainingPanePriorProgress(t *testing.T) {
 	s := makeSession(t, "piano", 600, testNow)
 	m := newModel(testOptions(t, nil))
 	m, _ = update(t, m, sessionOpenedMsg{s})
-	recs := []train.MetricsRecord{
-		{Kind: train.EventStep, Step: 20, Losses: map[string]float64{"xent": 3.2}},
-		{Kind: train.EventValidation, Step: 20, Losses: map[string]float64{"val_xent": 3.4}},
-		{Kind: train.EventStep, Step: 40, Losses: map[string]float64{"xent": 2.9}},
+	recs := []runlog.MetricsRecord{
+		{Kind: runlog.EventStep, Step: 20, Losses: map[string]float64{"xent": 3.2}},
+		{Kind: runlog.EventValidation, Step: 20, Losses: map[string]float64{"val_xent": 3.4}},
+		{Kind: runlog.EventStep, Step: 40, Losses: map[string]float64{"xent": 2.9}},
 	}
 	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, priorRecords: recs})
 	if got := m.training.View(); !strings.Contains(got, "prior step 40 · xent 2.9 · val_xent 3.4") {
@@ -721,5 +729,380 @@ func TestDemoOpensOnlyWithoutOtherSessions(t *testing.T) {
 	}
 	if _, ok := demoCmd(true, install)().(demoOpenedMsg); !ok {
 		t.Fatal("Options.Demo: the demo did not open")
+	}
+}
+
+// newTestTraining returns a training pane w cells wide with no watcher,
+// with s open.
+func newTestTraining(t *testing.T, s *sessions.Session, exe string, w int) trainingPane {
+	t.Helper()
+	c := Common{Width: w, Height: 20, Styles: DefaultStyles(nil), Keys: DefaultKeyMap(), Now: func() time.Time { return testNow }}
+	p := newTrainingPane(c, exe, 0)
+	p.life = t.Context()
+	p, _ = p.Update(sessionOpenedMsg{s})
+	return p
+}
+
+// TestTrainingStage2Step checks that the planned switch to stage 2 is the
+// trainer's: the newest run manifest's Stage1Steps, else the default of
+// the preset a start would pass (200,000 for small, not the model
+// preset's 1,000,000 warmup).
+func TestTrainingStage2Step(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		preset string
+		run    int64 // Stage1Steps of a run manifest (0: no run)
+		want   string
+	}{
+		{"small_before_any_run", "small", 0, "stage 2 at step 200,000"},
+		{"tiny_before_any_run", "tiny", 0, "stage 2 at step 20,000"},
+		{"v1_before_any_run", "v1", 0, "stage 2 at step 1,000,000"},
+		{"run_manifest", "small", 150_000, "stage 2 at step 150,000 (in 16h 6m)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			withHome(t)
+			s := makeSession(t, "piano", 600, testNow)
+			s.Manifest.Preset = tc.preset
+			if err := s.Save(); err != nil {
+				t.Fatal(err)
+			}
+			if tc.run > 0 {
+				writeStage1Run(t, s, 5000, tc.run)
+			}
+			// The watcher reads the manifest; its first update carries it.
+			w := startTrainWatcher(t.Context(), s, 1, time.Hour)
+			defer w.cancel()
+			msg, ok := w.wait()().(trainUpdateMsg)
+			if !ok {
+				t.Fatal("the watcher sent nothing")
+			}
+			if msg.runStage1 != tc.run {
+				t.Errorf("watcher: runStage1 = %d, want %d", msg.runStage1, tc.run)
+			}
+			p := newTestTraining(t, s, "", 100)
+			p.gen = 1
+			p, _ = p.Update(msg)
+			if got := p.View(); !strings.Contains(got, tc.want) {
+				t.Errorf("view lacks %q:\n%s", tc.want, got)
+			}
+		})
+	}
+}
+
+// TestForceStage2AsksWhenStopped checks that F on a stopped run asks,
+// saying the switch waits for the next start, and writes the request
+// only on y; on a running job it writes it at once.
+func TestForceStage2AsksWhenStopped(t *testing.T) {
+	withHome(t)
+	s := makeSession(t, "piano", 600, testNow)
+	writeStage1Run(t, s, 5000, 200_000)
+	m := newModel(testOptions(t, nil))
+	m.training.every = 0 // no watcher: updates are sent by hand
+	m, _ = update(t, m, sessionOpenedMsg{s}, keyMsg("2"))
+	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, runStage1: 200_000})
+	control := func() bool {
+		c, err := s.ReadControl()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.ForceStage2
+	}
+
+	m, cmd := update(t, m, keyMsg("F"))
+	if cmd != nil || control() || !m.capturing() {
+		t.Fatalf("F on a stopped run: cmd %v, control %v, capturing %v; want a question and nothing written", cmd, control(), m.capturing())
+	}
+	if v := m.View(); !strings.Contains(v, "Force stage 2?") || !strings.Contains(v, "next start") || !strings.Contains(v, "y request it") {
+		t.Fatalf("the question is not shown:\n%s", v)
+	}
+	// Keys go to the question: 1 does not leave the pane, n cancels.
+	m, _ = update(t, m, keyMsg("1"))
+	if m.active != paneTraining || !m.capturing() {
+		t.Fatal("a key other than y or n left the question")
+	}
+	m, cmd = update(t, m, keyMsg("n"))
+	if st, _ := find[statusMsg](run(cmd)); control() || m.capturing() || !strings.Contains(st.text, "not requested") {
+		t.Fatalf("n: control %v, capturing %v, status %q", control(), m.capturing(), st.text)
+	}
+	// y writes the request, which then shows as pending.
+	m, _ = update(t, m, keyMsg("F"))
+	m, cmd = update(t, m, keyMsg("y"))
+	req, ok := find[stage2RequestedMsg](run(cmd))
+	if !ok || req.running || !control() {
+		t.Fatalf("y: %v, control %v", run(cmd), control())
+	}
+	m, cmd = update(t, m, req)
+	if st, _ := find[statusMsg](run(cmd)); !strings.Contains(st.text, "starts again") {
+		t.Fatalf("after the request: status %q, want when it applies", st.text)
+	}
+	if v := m.training.View(); !strings.Contains(v, "stage 2 requested: it begins when training starts again") {
+		t.Fatalf("the pending request is not shown:\n%s", v)
+	}
+	// Asked again, F says it is already requested.
+	_, cmd = update(t, m, keyMsg("F"))
+	if st, _ := find[statusMsg](run(cmd)); !strings.Contains(st.text, "already requested") {
+		t.Fatalf("second F: %q", st.text)
+	}
+
+	// A running job gets the request at once.
+	if err := os.Remove(layout.Control(s.Dir)); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, running: true, pid: 4242, runStage1: 200_000})
+	m, cmd = update(t, m, keyMsg("F"))
+	if req, ok := find[stage2RequestedMsg](run(cmd)); !ok || !req.running || !control() || m.capturing() {
+		t.Fatalf("F on a running job: %v, control %v", run(cmd), control())
+	}
+}
+
+// TestDemoCannotTrain checks that the demo, which has no dataset, says
+// so in Training and Generate instead of starting a trainer that fails,
+// and that n, the next step offered, opens the new-session prompt.
+func TestDemoCannotTrain(t *testing.T) {
+	withHome(t)
+	if _, _, err := demo.Install(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sessions.Open(demo.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A trainer that would record being started.
+	dir := t.TempDir()
+	started := filepath.Join(dir, "started")
+	exe := filepath.Join(dir, "rave")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\ntouch "+started+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t, &fakeCodec{})
+	opts.Executable = exe
+	m := newModel(opts)
+	m.training.every = 0
+	m, _ = update(t, m, sessionOpenedMsg{s}, keyMsg("2"))
+
+	// Before the watcher says anything, s finds the dataset missing.
+	m, cmd := update(t, m, keyMsg("s"))
+	job, ok := find[jobMsg](run(cmd))
+	if !ok || !job.noDataset {
+		t.Fatalf("s on the demo: %v, want a refusal for want of a dataset", run(cmd))
+	}
+	if _, err := os.Stat(started); err == nil {
+		t.Fatal("a trainer was started for the demo")
+	}
+	m, cmd = update(t, m, job)
+	if st, _ := find[statusMsg](run(cmd)); !strings.Contains(st.text, "the demo has no training audio") || !strings.Contains(st.text, "n makes a new session") {
+		t.Fatalf("status after s: %q", st.text)
+	}
+	v := oneLine(m.training.View())
+	for _, want := range []string{"no training audio", "Press n to make a new session"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("training view lacks %q:\n%s", want, v)
+		}
+	}
+	if strings.Contains(v, "exited at once") || strings.Contains(v, "stage 2 at step") {
+		t.Errorf("training view shows a start or a plan the demo cannot have:\n%s", v)
+	}
+	// F is refused the same way, writing nothing.
+	_, cmd = update(t, m, keyMsg("F"))
+	if st, _ := find[statusMsg](run(cmd)); !strings.Contains(st.text, "no training audio") {
+		t.Fatalf("F on the demo: %q", st.text)
+	}
+	if c, _ := s.ReadControl(); c.ForceStage2 {
+		t.Fatal("F on the demo wrote a request")
+	}
+
+	// Generate offers no command that would fail.
+	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, noDataset: true}, keyMsg("5"))
+	g := oneLine(m.generate.View())
+	if strings.Contains(g, "--session demo") || !strings.Contains(g, "cannot generate") || !strings.Contains(g, "press n") {
+		t.Fatalf("generate view of the demo:\n%s", g)
+	}
+
+	// n, from either pane, opens the new-session prompt in Sessions.
+	for _, pane := range []string{"2", "5"} {
+		m2, cmd := update(t, m, keyMsg(pane), keyMsg("n"))
+		msg, ok := find[newSessionMsg](run(cmd))
+		if !ok {
+			t.Fatalf("n in pane %s: %v, want a new session", pane, run(cmd))
+		}
+		m2, _ = update(t, m2, msg)
+		if m2.active != paneSessions || m2.sessions.mode != modeName {
+			t.Fatalf("after n in pane %s: pane %d, mode %d", pane, m2.active, m2.sessions.mode)
+		}
+	}
+}
+
+// oneLine joins the words of a view with single spaces, so a test can
+// find a sentence wherever the view wrapped it.
+func oneLine(view string) string { return strings.Join(strings.Fields(view), " ") }
+
+// TestTrainerErrorShownInFull checks that a trainer exiting at once
+// shows its own message whole, wrapped to the pane rather than cut, and
+// once (not again behind "rave train: ").
+func TestTrainerErrorShownInFull(t *testing.T) {
+	withHome(t)
+	s := makeSession(t, "piano", 600, testNow)
+	p := newTestTraining(t, s, failingTrainer(t), 60)
+	p, cmd := p.Update(keyMsg("s"))
+	job, ok := find[jobMsg](run(cmd))
+	if !ok || job.err == nil {
+		t.Fatalf("start: %v", run(cmd))
+	}
+	p, cmd = p.Update(job)
+	if e, _ := find[errMsg](run(cmd)); !strings.Contains(e.err.Error(), "too little audio") {
+		t.Errorf("status: %v, want the trainer's message", e.err)
+	}
+	v := p.View()
+	for i, l := range strings.Split(v, "\n") {
+		if w := lipgloss.Width(l); w > 60 {
+			t.Errorf("line %d is %d cells wide: %q", i+1, w, l)
+		}
+	}
+	text := oneLine(v)
+	const want = "rave train: train: the dataset has 1 chunk(s): too little audio to train (add more with `rave preprocess` on this session, then start again)"
+	if !strings.Contains(text, want) {
+		t.Errorf("the trainer's message is not shown whole:\n%s", v)
+	}
+	if n := strings.Count(text, "too little audio"); n != 1 {
+		t.Errorf("the message shows %d times, want once:\n%s", n, v)
+	}
+	if strings.Contains(v, "=== ") {
+		t.Errorf("the log's start banner is shown:\n%s", v)
+	}
+}
+
+// TestStaleErrorClearedOnSuccess checks that a failed rename's error
+// leaves the status line once a later rename succeeds.
+func TestStaleErrorClearedOnSuccess(t *testing.T) {
+	withHome(t)
+	makeSession(t, "cello", 0, testNow)
+	makeSession(t, "piano", 0, testNow)
+	m := newModel(testOptions(t, nil))
+	m, _ = update(t, m, listSessionsCmd())
+	rename := func(m app, to string) app {
+		t.Helper()
+		m, _ = update(t, m, keyMsg("r"))
+		m.sessions.prompt.input.SetValue(to)
+		m, cmd := update(t, m, keyMsg("enter"))
+		for _, msg := range run(cmd) {
+			var next tea.Cmd
+			m, next = update(t, m, msg)
+			for _, msg := range run(next) {
+				if _, ok := msg.(statusMsg); ok {
+					m, _ = update(t, m, msg)
+				}
+			}
+		}
+		return m
+	}
+	m = rename(m, "piano") // cello → piano: taken
+	if !m.statusErr || !strings.Contains(m.statusView(), "exists") {
+		t.Fatalf("after a refused rename the status is %q", m.statusView())
+	}
+	m = rename(m, "viola")
+	if got := m.statusView(); m.statusErr || strings.Contains(got, "exists") || !strings.Contains(got, "renamed cello to viola") {
+		t.Fatalf("after a successful rename the status is %q", got)
+	}
+}
+
+// TestPreprocessListsRejected checks that after preprocessing the
+// sessions pane names each rejected file, as typed, with its reason.
+func TestPreprocessListsRejected(t *testing.T) {
+	withHome(t)
+	t.Chdir(t.TempDir())
+	writeAudioFolder(t, "audio")
+	p := newSessionsPane(newModel(testOptions(t, nil)).Common)
+	p, _ = p.Update(keyMsg("n"))
+	p.prompt.input.SetValue("strings")
+	p, _ = p.Update(keyMsg("enter"))
+	p.prompt.input.SetValue("audio")
+	p, _ = p.Update(keyMsg("enter"))
+	p, cmd := p.Update(keyMsg("enter"))
+	var done prepDoneMsg
+	for msg := cmd(); ; {
+		if d, ok := msg.(prepDoneMsg); ok {
+			done = d
+			break
+		}
+		p, cmd = p.Update(msg)
+		msg = cmd()
+	}
+	if done.err != nil {
+		t.Fatal(done.err)
+	}
+	p, cmd = p.Update(done)
+	if st, _ := find[statusMsg](run(cmd)); !strings.Contains(st.text, "2 rejected (listed above)") {
+		t.Errorf("status %q", st.text)
+	}
+	p, _ = p.Update(listSessionsCmd())
+	v := p.View()
+	for _, want := range []string{"strings: 2 rejected", filepath.Join("audio", "broken.wav") + " — ", filepath.Join("audio", "take.m4a") + " — .m4a files are not supported"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("sessions view lacks %q:\n%s", want, v)
+		}
+	}
+	p, _ = p.Update(keyMsg("esc"))
+	if strings.Contains(p.View(), "rejected") {
+		t.Error("esc did not hide the rejected files")
+	}
+}
+
+// TestNarrowLayout checks every pane from 40 to 120 columns: the screen
+// keeps its height, no line is wider than the terminal, the five tabs
+// and the global keys (? help, q quit) always show, and what is cut ends
+// in "…".
+func TestNarrowLayout(t *testing.T) {
+	withHome(t)
+	s := makeSession(t, "a-rather-long-session-name", 600, testNow)
+	writeMetrics(t, s, 300)
+	m := newModel(testOptions(t, &fakeCodec{}))
+	m.training.every = 0
+	m, _ = update(t, m, sessionOpenedMsg{s}, clipLoadedMsg{clip: sineClip()})
+	m, _ = update(t, m, modelLoadedMsg{session: s.Manifest.Name, codec: &fakeCodec{}})
+	m, _ = update(t, m, errMsg{errors.New("a status note long enough to be cut on every terminal this test draws, " + strings.Repeat("and then some ", 6))})
+	m.status = "" // the keys line, not the note
+	for _, w := range []int{40, 50, 60, 70, 80, 100, 120} {
+		for pane := range paneCount {
+			m.active = pane
+			next, _ := m.Update(tea.WindowSizeMsg{Width: w, Height: 20})
+			m = next.(app)
+			lines := strings.Split(m.View(), "\n")
+			if len(lines) != 20 {
+				t.Errorf("%d cols, pane %d: %d lines, want 20", w, pane+1, len(lines))
+			}
+			for i, l := range lines {
+				if lw := lipgloss.Width(l); lw > w {
+					t.Errorf("%d cols, pane %d, line %d: %d cells: %q", w, pane+1, i+1, lw, l)
+				}
+			}
+			for i := range paneCount {
+				if !strings.Contains(lines[0], fmt.Sprint(i+1)+" ") {
+					t.Errorf("%d cols: tab %d is missing from %q", w, i+1, lines[0])
+				}
+			}
+			if !strings.Contains(lines[0], "[") || !strings.Contains(lines[0], "]") {
+				t.Errorf("%d cols: no active tab in %q", w, lines[0])
+			}
+			if foot := lines[len(lines)-1]; !strings.HasSuffix(foot, "? help • q quit") {
+				t.Errorf("%d cols, pane %d: the footer %q lacks the global keys", w, pane+1, foot)
+			}
+		}
+	}
+	if got := truncate("ALSA error at snd_pcm_open", 19); got != "ALSA error at snd_…" {
+		t.Errorf("truncate = %q, want the cut marked with …", got)
+	}
+}
+
+// TestWavName checks export names: one ".wav", whatever the label ends with.
+func TestWavName(t *testing.T) {
+	for _, c := range []struct{ label, want string }{
+		{"clip-A-allison_auth-incorrect.wav", "clip-A-allison_auth-incorrect.wav"},
+		{"clip-B-take 2.FLAC", "clip-B-take-2.wav"},
+		{"temp=1.5", "temp=1.5.wav"},
+		{"", "clip.wav"},
+	} {
+		if got := wavName(c.label); got != c.want {
+			t.Errorf("wavName(%q) = %q, want %q", c.label, got, c.want)
+		}
 	}
 }

@@ -6,7 +6,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/ravestation/rave/sessions"
-	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 // Messages shared between the root and the panes. Messages private to one
@@ -49,9 +49,9 @@ type sessionGoneMsg struct{ name, newName string }
 // the heartbeat and the job state. gen identifies the watcher.
 type trainUpdateMsg struct {
 	gen     int
-	records []train.MetricsRecord
+	records []runlog.MetricsRecord
 	reset   bool // the metrics file was replaced: drop earlier records
-	status  *train.Status
+	status  *runlog.Status
 	running bool
 	pid     int
 	// checkpoints counts the files in checkpoints/.
@@ -60,9 +60,16 @@ type trainUpdateMsg struct {
 	// priorRecords are new lines of prior/metrics.jsonl (priorReset: the
 	// file was replaced); priorMod is the modification time of the
 	// trained prior (zero: none).
-	priorRecords []train.MetricsRecord
+	priorRecords []runlog.MetricsRecord
 	priorReset   bool
 	priorMod     time.Time
+	// noDataset: the session has no dataset.bin, so it cannot train.
+	noDataset bool
+	// runStage1 is the stage-1 length (Config.Stage1Steps) in the newest
+	// run manifest, 0 before the first run.
+	runStage1 int64
+	// stage2Pending: control.json asks for stage 2.
+	stage2Pending bool
 }
 
 // modelLoadedMsg delivers the session's model (or why there is none).

@@ -395,8 +395,8 @@ func (pb playerBar) exportCmd() tea.Cmd {
 		return statusCmd("nothing to export yet: open a session with a dataset first")
 	}
 	dir, a, b, rate, live := pb.exportDir(), pb.a, pb.b, pb.rate, pb.live
-	nameA := "clip-A-" + fileSafe(pb.labelA) + ".wav"
-	nameB := "clip-B-" + fileSafe(pb.labelB) + ".wav"
+	nameA := wavName("clip-A-" + pb.labelA)
+	nameB := wavName("clip-B-" + pb.labelB)
 	return func() tea.Msg {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return exportedMsg{err: fmt.Errorf("export: %w", err)}
@@ -427,6 +427,18 @@ func (pb playerBar) exportCmd() tea.Cmd {
 }
 
 // fileSafe turns a label into a file-name fragment.
+// wavName returns the file name of an export labelled label: the label made
+// file-safe, without an audio extension it already carries (a clip named
+// after "take.wav" is exported as "….take.wav", not "take.wav.wav"), then
+// ".wav".
+func wavName(label string) string {
+	switch strings.ToLower(filepath.Ext(label)) {
+	case ".wav", ".wave", ".flac", ".mp3", ".ogg", ".oga", ".aif", ".aiff":
+		label = strings.TrimSuffix(label, filepath.Ext(label))
+	}
+	return fileSafe(label) + ".wav"
+}
+
 func fileSafe(s string) string {
 	var b strings.Builder
 	for _, r := range s {

@@ -58,9 +58,26 @@ func (p prompt) Update(msg tea.Msg) (prompt, tea.Cmd) {
 	return p, cmd
 }
 
-// View draws the label, the input and any completion candidates.
+// labelLines returns the label wrapped to the prompt's width.
+func (p prompt) labelLines() []string { return wrap(p.label, p.Width) }
+
+// height returns the number of lines View draws.
+func (p prompt) height() int {
+	n := len(p.labelLines()) + 1
+	if len(p.choices) > 1 {
+		n++
+	}
+	return n
+}
+
+// View draws the label (wrapped), the input and any completion
+// candidates.
 func (p prompt) View() string {
-	out := p.Styles.Heading.Render(p.label) + "\n" + p.input.View()
+	var out string
+	for _, l := range p.labelLines() {
+		out += p.Styles.Heading.Render(l) + "\n"
+	}
+	out += p.input.View()
 	if len(p.choices) > 1 {
 		shown := p.choices
 		if len(shown) > 6 {

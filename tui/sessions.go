@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -46,9 +47,16 @@ type (
 	prepDoneMsg        struct {
 		name   string
 		report *audio.DatasetReport
-		err    error
+		// rejected are the report's rejections, each path named as the
+		// user typed its input.
+		rejected []audio.Rejection
+		err      error
 	}
 )
+
+// maxRejectedShown bounds the rejected files listed under the sessions;
+// dataset.json lists them all.
+const maxRejectedShown = 5
 
 // sessionsPane is the Sessions pane.
 type sessionsPane struct {
@@ -66,6 +74,10 @@ type sessionsPane struct {
 	paths  []string // audio inputs gathered for preprocessing
 
 	prep *prepJob
+	// rejected lists what the last preprocessing of rejectedFor left out,
+	// until esc hides it or another preprocessing starts.
+	rejected    []audio.Rejection
+	rejectedFor string
 	// life ends a preprocessing job with the workstation (Options.ctx;
 	// nil: never).
 	life context.Context
@@ -149,7 +161,13 @@ func (p sessionsPane) Update(msg tea.Msg) (sessionsPane, tea.Cmd) {
 		if p.open == msg.name {
 			p.open = msg.newName
 		}
-		return p, listSessionsCmd
+		// The note replaces the status line, so an earlier failure (a
+		// refused rename, say) no longer shows after this success.
+		note := fmt.Sprintf("deleted %s", msg.name)
+		if msg.newName != "" {
+			note = fmt.Sprintf("renamed %s to %s", msg.name, msg.newName)
+		}
+		return p, tea.Batch(listSessionsCmd, statusCmd(note))
 	case prepProgressMsg:
 		if p.prep == nil {
 			return p, nil
@@ -158,6 +176,7 @@ func (p sessionsPane) Update(msg tea.Msg) (sessionsPane, tea.Cmd) {
 		return p, waitPrep(p.prep.ch)
 	case prepDoneMsg:
 		p.prep = nil
+		p.rejected, p.rejectedFor = msg.rejected, msg.name
 		return p, tea.Batch(listSessionsCmd, prepReport(msg))
 	case tea.KeyMsg:
 		return p.handleKey(msg)
@@ -212,9 +231,9 @@ func (p sessionsPane) handleKey(msg tea.KeyMsg) (sessionsPane, tea.Cmd) {
 			p.prep.cancel()
 			return p, statusCmd("cancelling preprocessing…")
 		}
+		p.rejected = nil
 	case key.Matches(msg, k.NewSession):
-		p.mode = modeName
-		p.prompt = newPrompt(p.Common, "New session name (letters, digits, - _ .):", "", false)
+		p = p.newSession()
 	case !ok:
 		return p, nil
 	case key.Matches(msg, k.Enter):
@@ -238,6 +257,13 @@ func (p sessionsPane) handleKey(msg tea.KeyMsg) (sessionsPane, tea.Cmd) {
 		p.startPaths(sel.Name)
 	}
 	return p, nil
+}
+
+// newSession asks for the name of a new session (then for its audio).
+func (p sessionsPane) newSession() sessionsPane {
+	p.mode, p.paths = modeName, nil
+	p.prompt = newPrompt(p.Common, "New session name (letters, digits, - _ .):", "", false)
+	return p
 }
 
 // startPaths asks for audio inputs for the named session.
@@ -291,29 +317,57 @@ func (p sessionsPane) submit() (sessionsPane, tea.Cmd) {
 		}
 		ctx, cancel := context.WithCancel(life)
 		p.prep = &prepJob{name: p.target, ch: make(chan tea.Msg, 8), cancel: cancel}
-		go runPreprocess(ctx, p.target, expandHome(p.paths), p.prep.ch)
+		p.rejected = nil
+		go runPreprocess(ctx, p.target, p.paths, p.prep.ch)
 		p.paths = nil
 		return p, waitPrep(p.prep.ch)
 	}
 	return p, nil
 }
 
-// runPreprocess creates (if needed) and preprocesses a session, sending
-// progress (dropped when the UI lags behind) and then prepDoneMsg.
-func runPreprocess(ctx context.Context, name string, paths []string, ch chan<- tea.Msg) {
+// runPreprocess creates (if needed) and preprocesses a session from the
+// inputs as typed, sending progress (dropped when the UI lags behind) and
+// then prepDoneMsg.
+func runPreprocess(ctx context.Context, name string, typed []string, ch chan<- tea.Msg) {
 	defer close(ch)
 	s, err := sessions.OpenOrCreate(name)
 	if err != nil {
 		ch <- prepDoneMsg{name: name, err: err}
 		return
 	}
+	paths := expandHome(typed)
 	report, err := s.Preprocess(ctx, paths, audio.DatasetOptions{}, func(pr audio.Progress) {
 		select {
 		case ch <- prepProgressMsg{pr}:
 		default:
 		}
 	})
-	ch <- prepDoneMsg{name: name, report: report, err: err}
+	done := prepDoneMsg{name: name, report: report, err: err}
+	if report != nil {
+		for _, r := range report.Rejected {
+			done.rejected = append(done.rejected, audio.Rejection{Path: typedPath(r.Path, typed, paths), Reason: r.Reason})
+		}
+	}
+	ch <- done
+}
+
+// typedPath names path (absolute, as the dataset records it) the way the
+// user typed the input holding it: that input plus the path inside it.
+// A path under no input is returned as it is.
+func typedPath(path string, typed, expanded []string) string {
+	for i, in := range expanded {
+		abs, err := filepath.Abs(in)
+		if err != nil {
+			continue
+		}
+		if path == abs {
+			return typed[i]
+		}
+		if rel, err := filepath.Rel(abs, path); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return filepath.Join(typed[i], rel)
+		}
+	}
+	return path
 }
 
 // waitPrep returns the next message of a preprocess.
@@ -336,8 +390,12 @@ func prepReport(m prepDoneMsg) tea.Cmd {
 		return errorCmd(fmt.Errorf("preprocess %s: %w", m.name, m.err))
 	}
 	r := m.report
-	text := fmt.Sprintf("%s: added %d files (%s of audio), %d rejected, %d duplicates; dataset %s in %d chunks",
-		m.name, len(r.Added), fmtSpan(r.AddedDuration), len(r.Rejected), len(r.Duplicates), fmtSpan(r.Duration), r.Chunks)
+	rejected := fmt.Sprintf("%d rejected", len(r.Rejected))
+	if len(r.Rejected) > 0 {
+		rejected += " (listed above)"
+	}
+	text := fmt.Sprintf("%s: added %d files (%s), %s, %d duplicates · dataset %s in %d chunks",
+		m.name, len(r.Added), fmtSpan(r.AddedDuration), rejected, len(r.Duplicates), fmtSpan(r.Duration), r.Chunks)
 	if len(r.Warnings) > 0 {
 		text += " — " + r.Warnings[0]
 	}
@@ -369,6 +427,9 @@ func (p sessionsPane) ShortHelp() []key.Binding {
 	case modeName, modeRename:
 		return []key.Binding{k.Submit, k.Back}
 	}
+	if len(p.rejected) > 0 && p.prep == nil {
+		return []key.Binding{k.Back, k.Enter, k.NewSession, k.AddAudio, k.Rename, k.Delete}
+	}
 	return []key.Binding{k.Enter, k.NewSession, k.AddAudio, k.Rename, k.Delete}
 }
 
@@ -387,8 +448,8 @@ func (p sessionsPane) View() string {
 		count = "1 session"
 	}
 	b.WriteString(st.Heading.Render("Sessions") + "  " + st.Subtle.Render(count) + "\n")
-	nameW := max(8, min(24, w-58))
-	header := fmt.Sprintf("  %-*s %-16s %12s %9s  %s", nameW, "NAME", "  STATE", "STEP", "DATA", "UPDATED")
+	nameW, stepW := p.columns()
+	header := fmt.Sprintf("  %-*s %-16s %*s %9s  %s", nameW, "NAME", "  STATE", stepW, "STEP", "DATA", "UPDATED")
 	b.WriteString(st.Subtle.Render(truncate(header, w)) + "\n")
 	switch {
 	case p.err != nil:
@@ -402,7 +463,7 @@ func (p sessionsPane) View() string {
 	rows := max(1, p.Height-2-p.footerLines())
 	first := max(0, min(p.cursor-rows+1, len(p.list)-rows))
 	for i := first; i < min(len(p.list), first+rows); i++ {
-		b.WriteString(p.row(p.list[i], i == p.cursor, nameW) + "\n")
+		b.WriteString(p.row(p.list[i], i == p.cursor, nameW, stepW) + "\n")
 	}
 	out := strings.TrimRight(b.String(), "\n")
 	if f := p.footer(); f != "" {
@@ -411,8 +472,19 @@ func (p sessionsPane) View() string {
 	return out
 }
 
+// columns returns the widths of the name and step columns: a narrower
+// step column below 80 cells (9 holds "3,000,000"), and the name gets what
+// the other columns leave, 8 to 24 cells.
+func (p sessionsPane) columns() (nameW, stepW int) {
+	stepW = 12
+	if p.Width < 80 {
+		stepW = 9
+	}
+	return max(8, min(24, p.Width-46-stepW)), stepW
+}
+
 // row draws one session.
-func (p sessionsPane) row(s sessions.Summary, selected bool, nameW int) string {
+func (p sessionsPane) row(s sessions.Summary, selected bool, nameW, stepW int) string {
 	st := p.Styles
 	state := string(s.State)
 	switch {
@@ -443,7 +515,7 @@ func (p sessionsPane) row(s sessions.Summary, selected bool, nameW int) string {
 	if name == p.open {
 		name += " •"
 	}
-	line := fmt.Sprintf("%-*s %-16s %12s %9s  %s", nameW, truncate(name, nameW), state, step, data, fmtAgo(p.Now(), updated))
+	line := fmt.Sprintf("%-*s %-16s %*s %9s  %s", nameW, truncate(name, nameW), state, stepW, step, data, fmtAgo(p.Now(), updated))
 	if selected {
 		return st.Selected.Render("▸ " + line)
 	}
@@ -458,17 +530,54 @@ func (p sessionsPane) footerLines() int {
 	case p.mode == modeConfirmDelete:
 		return 3
 	case p.mode != modeBrowse:
-		n := 3 + len(p.paths)
-		if len(p.prompt.choices) > 1 {
-			n++
-		}
-		return n
+		return 1 + len(p.paths) + p.prompt.height()
 	case p.prep != nil:
 		return 3
+	case len(p.rejected) > 0:
+		return 1 + len(p.rejectedLines())
 	case p.demoSelected():
-		return 2
+		return 1 + len(p.demoLines())
 	}
 	return 0
+}
+
+// rejectedLines lists the files the last preprocessing rejected: a
+// heading, then each file with its reason, wrapped (at most
+// maxReasonLines lines a file, maxRejectedShown files).
+func (p sessionsPane) rejectedLines() []string {
+	st, w := p.Styles, p.Width
+	lines := joinFit([]string{
+		st.Warn.Render(fmt.Sprintf("%s: %d rejected by the last preprocessing", p.rejectedFor, len(p.rejected))),
+		st.Subtle.Render("esc hides · all in " + layout.DatasetJSONFile),
+	}, st.Subtle.Render(" · "), w)
+	const maxReasonLines = 3
+	for _, r := range p.rejected[:min(len(p.rejected), maxRejectedShown)] {
+		wrapped := wrap(r.Path+" — "+r.Reason, max(1, w-2))
+		if len(wrapped) > maxReasonLines {
+			wrapped = append(wrapped[:maxReasonLines-1], truncate(strings.Join(wrapped[maxReasonLines-1:], " "), w-2))
+		}
+		for i, l := range wrapped {
+			mark := "  "
+			if i == 0 {
+				mark = st.Error.Render("✗ ")
+			}
+			lines = append(lines, mark+st.Text.Render(l))
+		}
+	}
+	if n := len(p.rejected) - maxRejectedShown; n > 0 {
+		lines = append(lines, st.Subtle.Render(fmt.Sprintf("  … and %d more", n)))
+	}
+	return lines
+}
+
+// demoLines credit the demo's recordings (shown while it is selected).
+func (p sessionsPane) demoLines() []string {
+	st := p.Styles
+	return joinFit([]string{
+		st.Accent.Render("★ demo ") + st.Text.Render(demo.Credit),
+		st.Subtle.Render("see " + layout.CreditsFile),
+		st.Subtle.Render("enter opens"),
+	}, st.Subtle.Render(" · "), p.Width)
 }
 
 // demoSelected reports whether the cursor is on the demo session.
@@ -507,9 +616,10 @@ func (p sessionsPane) footer() string {
 		label := fmt.Sprintf(" %3.0f%% %s %d/%d files", frac*100, stage, pr.FilesDone, pr.FilesTotal)
 		return "\n" + st.Heading.Render("Preprocessing "+p.prep.name) + st.Subtle.Render(" (esc cancels)") + "\n" +
 			progressBar(frac, max(10, w-len([]rune(label))-1), st) + st.Text.Render(label)
+	case len(p.rejected) > 0:
+		return "\n" + strings.Join(p.rejectedLines(), "\n")
 	case p.demoSelected():
-		return "\n" + truncate(st.Accent.Render("★ demo ")+st.Text.Render(demo.Credit)+
-			st.Subtle.Render(" · see "+layout.CreditsFile+" · enter opens"), w)
+		return "\n" + strings.Join(p.demoLines(), "\n")
 	}
 	return ""
 }

@@ -3,10 +3,12 @@ package tui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -14,11 +16,14 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train"
+	"github.com/ravestation/rave/train/runlog"
+	"github.com/ravestation/rave/tui/demo"
 )
 
 // The training pane starts, stops and resumes the open session's detached
@@ -31,12 +36,24 @@ import (
 // maxRecords bounds the metrics kept in memory (older ones are thinned).
 const maxRecords = 20000
 
-// jobMsg reports a start or stop of the training job.
-type jobMsg struct {
-	started *sessions.Job
-	stopped int
-	err     error
-}
+// Messages of the training pane.
+type (
+	// jobMsg reports a start or stop of the training job; noDataset
+	// reports a start refused because the session has no dataset.
+	jobMsg struct {
+		started   *sessions.Job
+		stopped   int
+		noDataset bool
+		err       error
+	}
+	// stage2RequestedMsg reports a force_stage2 request written to
+	// control.json while a job ran (running) or for its next start.
+	stage2RequestedMsg struct{ running bool }
+	// newSessionMsg asks the root to open the Sessions pane's "new
+	// session" prompt (the next step offered by a session that cannot
+	// train).
+	newSessionMsg struct{}
+)
 
 // trainingPane is the Training pane.
 type trainingPane struct {
@@ -48,10 +65,10 @@ type trainingPane struct {
 	life     context.Context
 	every    time.Duration
 	exe      string
-	records  []train.MetricsRecord
+	records  []runlog.MetricsRecord
 	terms    []string
 	term     int
-	status   *train.Status
+	status   *runlog.Status
 	running  bool
 	pid      int
 	presets  []string
@@ -64,6 +81,17 @@ type trainingPane struct {
 	jobErr error
 	// prior is the last progress of the session's prior training.
 	prior priorProgress
+	// demo: the open session is the installed demo. noDataset: the
+	// watcher found no dataset, so the session cannot train.
+	demo, noDataset bool
+	// runStage1 is the stage-1 length of the latest run (its run
+	// manifest), 0 before the first run.
+	runStage1 int64
+	// stage2Pending: control.json holds a force_stage2 request the
+	// trainer has not acted on yet.
+	stage2Pending bool
+	// confirmStage2: F on a stopped run waits for y or n.
+	confirmStage2 bool
 }
 
 // priorProgress is what the training pane shows of prior/metrics.jsonl:
@@ -77,7 +105,7 @@ type priorProgress struct {
 }
 
 // add merges metrics records of the prior trainer.
-func (pp *priorProgress) add(recs []train.MetricsRecord) {
+func (pp *priorProgress) add(recs []runlog.MetricsRecord) {
 	for _, r := range recs {
 		pp.seen = true
 		pp.step = max(pp.step, r.Step)
@@ -112,6 +140,7 @@ func (p trainingPane) Update(msg tea.Msg) (trainingPane, tea.Cmd) {
 		p.s = msg.s
 		p.records, p.terms, p.term, p.status, p.running, p.switched, p.checkpoints, p.jobErr = nil, nil, 0, nil, false, 0, 0, nil
 		p.prior = priorProgress{}
+		p.demo, p.noDataset, p.runStage1, p.stage2Pending, p.confirmStage2 = demo.Is(msg.s), false, 0, false, false
 		if i := slices.Index(p.presets, msg.s.Manifest.Preset); i >= 0 {
 			p.preset = i
 		}
@@ -134,11 +163,21 @@ func (p trainingPane) Update(msg tea.Msg) (trainingPane, tea.Cmd) {
 		if p.watch != nil {
 			return p, p.watch.wait()
 		}
+	case stage2RequestedMsg:
+		p.stage2Pending = true
+		if msg.running {
+			return p, statusCmd("stage 2 requested (" + layout.ControlFile + "): the trainer switches at its next poll")
+		}
+		return p, statusCmd("stage 2 requested: it begins as soon as training starts again (s)")
 	case jobMsg:
 		p.busy, p.jobErr = "", msg.err
 		switch {
+		case msg.noDataset:
+			p.noDataset = true
+			return p, statusCmd(p.noDatasetStatus())
 		case msg.err != nil:
-			return p, errorCmd(errors.New(firstLine(msg.err)))
+			_, detail := trainerError(msg.err)
+			return p, errorCmd(errors.New(detail[len(detail)-1]))
 		case msg.started != nil:
 			p.running, p.pid = true, msg.started.PID
 			return p, statusCmd(fmt.Sprintf("training started (pid %d); it runs on when you quit — log in %s", msg.started.PID, layout.TrainLogFile))
@@ -157,7 +196,7 @@ func (p *trainingPane) apply(msg trainUpdateMsg) {
 		p.records, p.terms, p.term, p.switched = nil, nil, 0, 0
 	}
 	for _, r := range msg.records {
-		if r.Kind != "" && r.Kind != train.EventStep && r.Kind != train.EventValidation && r.Kind != train.EventStage {
+		if r.Kind != "" && r.Kind != runlog.EventStep && r.Kind != runlog.EventValidation && r.Kind != runlog.EventStage {
 			continue
 		}
 		if r.Stage == 2 && p.switched == 0 {
@@ -176,7 +215,7 @@ func (p *trainingPane) apply(msg trainUpdateMsg) {
 	if len(p.records) > maxRecords {
 		// Thin the older half by two, keeping the recent detail.
 		half := len(p.records) / 2
-		var kept []train.MetricsRecord
+		var kept []runlog.MetricsRecord
 		for i := 0; i < half; i += 2 {
 			kept = append(kept, p.records[i])
 		}
@@ -192,10 +231,20 @@ func (p *trainingPane) apply(msg trainUpdateMsg) {
 	p.prior.add(msg.priorRecords)
 	p.running, p.pid = msg.running, msg.pid
 	p.checkpoints = msg.checkpoints
+	p.noDataset, p.runStage1, p.stage2Pending = msg.noDataset, msg.runStage1, msg.stage2Pending
+	if p.running || p.stage() == 2 {
+		p.confirmStage2 = false // the question no longer applies
+	}
 }
+
+// capturing reports whether the pane waits for an answer (y or n).
+func (p trainingPane) capturing() bool { return p.confirmStage2 }
 
 func (p trainingPane) handleKey(msg tea.KeyMsg) (trainingPane, tea.Cmd) {
 	k := p.Keys
+	if p.confirmStage2 {
+		return p.confirmKey(msg)
+	}
 	switch {
 	case key.Matches(msg, k.PrevTerm):
 		if n := len(p.terms); n > 0 {
@@ -215,6 +264,14 @@ func (p trainingPane) handleKey(msg tea.KeyMsg) (trainingPane, tea.Cmd) {
 		return p, nil
 	}
 	s := p.s
+	if p.noDataset && !p.running {
+		switch {
+		case key.Matches(msg, k.NewSession):
+			return p, func() tea.Msg { return newSessionMsg{} }
+		case key.Matches(msg, k.StartTrain, k.ForceStage2, k.Preset):
+			return p, statusCmd(p.noDatasetStatus())
+		}
+	}
 	switch {
 	case key.Matches(msg, k.Preset):
 		if p.hasRun() {
@@ -235,6 +292,9 @@ func (p trainingPane) handleKey(msg tea.KeyMsg) (trainingPane, tea.Cmd) {
 		p.busy = "starting…"
 		exe := p.exe
 		return p, func() tea.Msg {
+			if _, err := os.Stat(layout.DatasetBin(s.Dir)); errors.Is(err, os.ErrNotExist) {
+				return jobMsg{noDataset: true}
+			}
 			job, err := s.StartTraining(sessions.JobOptions{Executable: exe, Args: args})
 			return jobMsg{started: job, err: err}
 		}
@@ -248,17 +308,99 @@ func (p trainingPane) handleKey(msg tea.KeyMsg) (trainingPane, tea.Cmd) {
 			return jobMsg{stopped: pid, err: err}
 		}
 	case key.Matches(msg, k.ForceStage2):
-		if p.stage() == 2 {
-			return p, statusCmd("already in stage 2")
-		}
-		return p, func() tea.Msg {
-			if err := s.RequestStage2(); err != nil {
-				return errMsg{err}
-			}
-			return statusMsg{"stage 2 requested (" + layout.ControlFile + "): the trainer switches at its next poll"}
-		}
+		return p.forceStage2()
 	}
 	return p, nil
+}
+
+// forceStage2 handles F: a running job gets the request at once; for a
+// stopped one, which reads it only when it starts again, the pane asks
+// first rather than leave a switch waiting unseen.
+func (p trainingPane) forceStage2() (trainingPane, tea.Cmd) {
+	switch {
+	case p.stage() == 2:
+		return p, statusCmd("already in stage 2")
+	case p.stage2Pending && p.running:
+		return p, statusCmd("stage 2 is already requested: the trainer switches at its next poll")
+	case p.stage2Pending:
+		return p, statusCmd("stage 2 is already requested: it begins as soon as training starts again (s)")
+	case !p.running:
+		p.confirmStage2 = true
+		return p, nil
+	}
+	return p, requestStage2Cmd(p.s, true)
+}
+
+// confirmKey answers the stage-2 question: y requests it, n or esc
+// cancels, other keys wait.
+func (p trainingPane) confirmKey(msg tea.KeyMsg) (trainingPane, tea.Cmd) {
+	switch {
+	case key.Matches(msg, p.Keys.Yes):
+		p.confirmStage2 = false
+		return p, requestStage2Cmd(p.s, false)
+	case key.Matches(msg, p.Keys.No, p.Keys.Back):
+		p.confirmStage2 = false
+		return p, statusCmd("stage 2 not requested")
+	}
+	return p, nil
+}
+
+// requestStage2Cmd writes the force_stage2 request of s.
+func requestStage2Cmd(s *sessions.Session, running bool) tea.Cmd {
+	return func() tea.Msg {
+		if err := s.RequestStage2(); err != nil {
+			return errMsg{err}
+		}
+		return stage2RequestedMsg{running: running}
+	}
+}
+
+// noDatasetNote says why the session cannot train and what to do next.
+func (p trainingPane) noDatasetNote() string {
+	if p.demo {
+		return "The demo has no training audio: its model came trained. Press n to make a new session from a folder of your own audio."
+	}
+	name := p.s.Manifest.Name
+	return name + " has no training audio yet. Press n for a new session from a folder of audio, or 1, then p, to add audio to " + name + "."
+}
+
+// noDatasetStatus is noDatasetNote in short, for the status line.
+func (p trainingPane) noDatasetStatus() string {
+	if p.demo {
+		return "the demo has no training audio: n makes a new session from your own"
+	}
+	return p.s.Manifest.Name + " has no training audio: n makes a new session, 1 then p adds audio"
+}
+
+// trainerError splits a failed start into its first line (what failed)
+// and the trainer's own words, the end of train.log: without the
+// "=== … starting" banner, and with a line that repeats the one before
+// it behind a prefix ("rave train: " + the error) kept once. detail is
+// never empty.
+func trainerError(err error) (head string, detail []string) {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	// The session is on screen: drop the `sessions: "NAME": ` prefix.
+	head = lines[0]
+	if rest, ok := strings.CutPrefix(head, "sessions: "); ok {
+		if i := strings.Index(rest, `": `); strings.HasPrefix(rest, `"`) && i > 0 {
+			head = rest[i+3:]
+		}
+	}
+	for _, l := range lines[1:] {
+		l = strings.TrimSpace(l)
+		switch {
+		case l == "" || strings.HasPrefix(l, "=== "):
+			continue
+		case len(detail) > 0 && strings.HasSuffix(l, ": "+detail[len(detail)-1]):
+			detail[len(detail)-1] = l
+			continue
+		}
+		detail = append(detail, l)
+	}
+	if len(detail) == 0 {
+		detail = []string{head}
+	}
+	return head, detail
 }
 
 // hasRun reports whether training has begun (so a start resumes).
@@ -268,24 +410,29 @@ func (p trainingPane) hasRun() bool {
 
 // stage returns the current stage (1 before any report).
 func (p trainingPane) stage() int {
-	if p.status != nil && p.status.Stage == train.StageAdversarial || p.switched > 0 {
+	if p.status != nil && p.status.Stage == runlog.StageAdversarial || p.switched > 0 {
 		return 2
 	}
 	return 1
 }
 
 // switchStep returns the step of the stage switch and whether it is past
-// (true) or planned from the preset's warmup (false).
+// (true) or planned (false). The planned step is the trainer's: the
+// stage-1 length in the latest run's manifest, or before any run the
+// default of the preset a start would pass (train.Defaults).
 func (p trainingPane) switchStep() (int64, bool) {
 	if p.switched > 0 {
 		return p.switched, true
+	}
+	if p.runStage1 > 0 {
+		return p.runStage1, false
 	}
 	name := p.presets[p.preset]
 	if p.s != nil && p.s.Manifest.Preset != "" {
 		name = p.s.Manifest.Preset
 	}
-	if c, err := model.Preset(name); err == nil {
-		return int64(c.Warmup), false
+	if c, err := train.Defaults(name); err == nil {
+		return c.Stage1Steps, false
 	}
 	return 0, false
 }
@@ -304,6 +451,12 @@ func (p trainingPane) series(name string) []float64 {
 // ShortHelp implements help.KeyMap.
 func (p trainingPane) ShortHelp() []key.Binding {
 	k := p.Keys
+	switch {
+	case p.confirmStage2:
+		return []key.Binding{k.Yes, k.No}
+	case p.noDataset && !p.running && p.s != nil:
+		return []key.Binding{k.NewSession}
+	}
 	return []key.Binding{k.StartTrain, k.StopTrain, k.ForceStage2, k.NextTerm}
 }
 
@@ -320,76 +473,14 @@ func (p trainingPane) View() string {
 	if p.s == nil {
 		return st.Heading.Render("Training") + "\n\n" + st.Subtle.Render("No session open. Pick one in Sessions (press 1, then enter).")
 	}
-	var lines []string
-	// Line 1: session, job state, stage.
-	state := st.Subtle.Render("■ stopped")
-	switch {
-	case p.busy != "":
-		state = st.Warn.Render(p.busy)
-	case p.running:
-		state = st.OK.Render(fmt.Sprintf("▶ running (pid %d)", p.pid))
-	case p.status != nil && p.status.State == "done":
-		state = st.Accent.Render("✓ done")
-	case p.status != nil && p.status.State == "failed":
-		state = st.Error.Render("✗ failed")
-	case !p.hasRun():
-		state = st.Subtle.Render("not started · preset " + p.presets[p.preset] + " (p changes)")
-	}
-	stage := "stage 1 (VAE)"
-	if p.stage() == 2 {
-		stage = "stage 2 (adversarial)"
-	}
-	step := int64(0)
-	total := int64(0)
-	if p.status != nil {
-		step, total = p.status.Step, p.status.TotalSteps
-	} else if n := len(p.records); n > 0 {
-		step = p.records[n-1].Step
-	}
-	stepText := "step " + fmtCount(step)
-	if total > 0 {
-		stepText += " / " + fmtCount(total)
-	}
-	lines = append(lines, st.Heading.Render("Training "+p.s.Manifest.Name)+"  "+state+st.Subtle.Render(" · ")+st.Text.Render(stage)+st.Subtle.Render(" · ")+st.Text.Render(stepText))
-
-	// Line 2: speed, ETA, stage switch, checkpoint.
-	var parts []string
-	if p.status != nil && p.status.StepsPerS > 0 {
-		parts = append(parts, fmt.Sprintf("%.2f steps/s", p.status.StepsPerS), "ETA "+fmtSpan(seconds(p.status.ETASeconds)))
-	}
-	if sw, past := p.switchStep(); past {
-		parts = append(parts, "stage 2 since step "+fmtCount(sw))
-	} else if sw > 0 {
-		t := "stage 2 at step " + fmtCount(sw)
-		if p.status != nil && p.status.StepsPerS > 0 && sw > step {
-			t += " (in " + fmtSpan(seconds(float64(sw-step)/p.status.StepsPerS)) + ")"
+	lines := p.headLines()
+	if p.noDataset && !p.running && !p.hasRun() {
+		lines = append(lines, "", paragraph(st.Text, p.noDatasetNote(), w))
+		if p.demo {
+			lines = append(lines, "", paragraph(st.Subtle, "Meanwhile the demo's model plays (space), prunes (3 Fidelity) and opens up its latents (4 Latent) as it is.", w))
 		}
-		parts = append(parts, t+" · F forces it")
+		return strings.Join(lines, "\n")
 	}
-	if p.status != nil && p.status.Checkpoint != "" {
-		parts = append(parts, "last ckpt "+checkpointLabel(p.status.Checkpoint))
-	}
-	if len(parts) == 0 {
-		parts = append(parts, "no progress reported yet · s starts training")
-	}
-	lines = append(lines, st.Subtle.Render(strings.Join(parts, " · ")))
-	if p.status != nil && p.status.Message != "" {
-		lines = append(lines, st.Warn.Render(p.status.Message))
-	}
-	if l := p.priorLine(); l != "" {
-		lines = append(lines, l)
-	}
-	if p.jobErr != nil {
-		msg := strings.Split(p.jobErr.Error(), "\n")
-		for i, l := range msg[:min(len(msg), 6)] {
-			if i == 0 {
-				lines = append(lines, st.Error.Render(truncate("✗ "+l, w)))
-			} else {
-				lines = append(lines, st.Subtle.Render(truncate("  "+l, w)))
-			}
-		}
-	}
-
 	if len(p.terms) == 0 {
 		lines = append(lines, "", st.Subtle.Render("No metrics yet: curves appear here as "+layout.MetricsFile+" grows."))
 		return strings.Join(lines, "\n")
@@ -449,6 +540,159 @@ func (p trainingPane) View() string {
 	return strings.Join(lines, "\n")
 }
 
+// headLines draws the lines above the chart: the job line, the progress
+// line, the trainer's message, the prior's progress, a failed start (in
+// full) and the stage-2 question. Each breaks between its parts, or
+// wraps, rather than run off a narrow terminal; the result has one entry
+// a line, as View counts them.
+func (p trainingPane) headLines() []string {
+	st, w := p.Styles, p.Width
+	sep := st.Subtle.Render(" · ")
+	title := st.Heading.Render("Training "+p.s.Manifest.Name) + "  " + p.stateText()
+	if p.noDataset && !p.running && !p.hasRun() {
+		return joinFit([]string{title}, sep, w)
+	}
+	stage := "stage 1 (VAE)"
+	if p.stage() == 2 {
+		stage = "stage 2 (adversarial)"
+	}
+	step, total := p.step()
+	stepText := "step " + fmtCount(step)
+	if total > 0 {
+		stepText += " / " + fmtCount(total)
+	}
+	lines := joinFit([]string{title, st.Text.Render(stage), st.Text.Render(stepText)}, sep, w)
+	lines = append(lines, joinFit(p.progressParts(), sep, w)...)
+	if p.status != nil && p.status.Message != "" {
+		style := st.Warn
+		if p.status.State == "failed" {
+			style = st.Error
+		}
+		lines = append(lines, paragraph(style, p.status.Message, w))
+	}
+	if l := p.priorLine(); l != "" {
+		lines = append(lines, l)
+	}
+	lines = append(lines, p.jobErrLines()...)
+	if p.confirmStage2 {
+		at := ""
+		if sw, past := p.switchStep(); !past && sw > 0 {
+			at = " instead of at step " + fmtCount(sw)
+		}
+		q := "Force stage 2? Training is stopped: the switch waits for the next start (s) and happens then" + at + "."
+		lines = append(lines, paragraph(st.Warn, q, w),
+			st.Prompt.Render(p.Keys.Yes.Help().Key)+st.Subtle.Render(" request it · ")+st.Prompt.Render(p.Keys.No.Help().Key)+st.Subtle.Render(" cancel"))
+	}
+	return strings.Split(strings.Join(lines, "\n"), "\n")
+}
+
+// stateText names the job's state: busy, running, done, failed, stopped
+// or not started.
+func (p trainingPane) stateText() string {
+	st := p.Styles
+	switch {
+	case p.busy != "":
+		return st.Warn.Render(p.busy)
+	case p.running:
+		return st.OK.Render(fmt.Sprintf("▶ running (pid %d)", p.pid))
+	case p.status != nil && p.status.State == "done":
+		return st.Accent.Render("✓ done")
+	case p.status != nil && p.status.State == "failed":
+		return st.Error.Render("✗ failed")
+	case p.noDataset && !p.hasRun():
+		return st.Subtle.Render("no training audio")
+	case !p.hasRun():
+		return st.Subtle.Render("not started · preset " + p.presets[p.preset] + " (p changes)")
+	}
+	return st.Subtle.Render("■ stopped")
+}
+
+// step returns the last step reported and the run's total (0: unknown).
+func (p trainingPane) step() (step, total int64) {
+	if p.status != nil {
+		return p.status.Step, p.status.TotalSteps
+	}
+	if n := len(p.records); n > 0 {
+		return p.records[n-1].Step, 0
+	}
+	return 0, 0
+}
+
+// progressParts are the parts of the progress line: speed, ETA, the stage
+// switch (past, planned or requested) and the last checkpoint.
+func (p trainingPane) progressParts() []string {
+	var parts []string
+	if p.status != nil && p.status.StepsPerS > 0 {
+		parts = append(parts, fmt.Sprintf("%.2f steps/s", p.status.StepsPerS), "ETA "+fmtSpan(seconds(p.status.ETASeconds)))
+	}
+	if sw, past := p.switchStep(); past {
+		parts = append(parts, "stage 2 since step "+fmtCount(sw))
+	} else if sw > 0 {
+		t := "stage 2 at step " + fmtCount(sw)
+		if step, _ := p.step(); p.status != nil && p.status.StepsPerS > 0 && sw > step {
+			t += " (in " + fmtSpan(seconds(float64(sw-step)/p.status.StepsPerS)) + ")"
+		}
+		switch {
+		case p.stage2Pending && p.running:
+			parts = append(parts, t, "stage 2 requested: the trainer switches at its next poll")
+		case p.stage2Pending:
+			parts = append(parts, t, "stage 2 requested: it begins when training starts again")
+		default:
+			parts = append(parts, t, "F forces it")
+		}
+	}
+	if p.status != nil && p.status.Checkpoint != "" {
+		parts = append(parts, "last ckpt "+checkpointLabel(p.status.Checkpoint))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, "no progress reported yet · s starts training")
+	}
+	for i := range parts {
+		parts[i] = p.Styles.Subtle.Render(parts[i])
+	}
+	return parts
+}
+
+// jobErrLines draws a failed start or stop in full: what failed, then the
+// trainer's own words, wrapped and indented.
+func (p trainingPane) jobErrLines() []string {
+	if p.jobErr == nil {
+		return nil
+	}
+	st, w := p.Styles, p.Width
+	head, detail := trainerError(p.jobErr)
+	lines := []string{paragraph(st.Error, "✗ "+head, w)}
+	if len(detail) == 1 && detail[0] == head {
+		return lines
+	}
+	for _, d := range detail {
+		for _, l := range wrap(d, w-2) {
+			lines = append(lines, "  "+st.Text.Render(l))
+		}
+	}
+	return lines
+}
+
+// joinFit joins parts with sep into as few lines of at most w cells as it
+// can, breaking only between parts; a part wider than w alone is cut
+// (truncate).
+func joinFit(parts []string, sep string, w int) []string {
+	var lines []string
+	cur := ""
+	for _, part := range parts {
+		switch {
+		case cur == "":
+			cur = part
+		case lipgloss.Width(cur)+lipgloss.Width(sep)+lipgloss.Width(part) <= w:
+			cur += sep + part
+		default:
+			lines = append(lines, truncate(cur, w))
+			cur = part
+		}
+	}
+	return append(lines, truncate(cur, w))
+}
+
 // priorLine summarises prior training (empty when prior/metrics.jsonl
 // has no records).
 func (p trainingPane) priorLine() string {
@@ -477,6 +721,9 @@ func checkpointLabel(path string) string {
 	}
 	var step int64
 	if _, err := fmt.Sscanf(name, "ckpt-%d.safetensors", &step); err == nil {
+		return "step " + fmtCount(step)
+	}
+	if step, ok := layout.CheckpointStep(name); ok {
 		return "step " + fmtCount(step)
 	}
 	return name
@@ -519,9 +766,16 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 	var lastStatus time.Time
 	var lastModel, lastPrior time.Time
 	lastRunning, lastPID, lastCkpts := false, -1, -1
+	var last trainUpdateMsg // the dataset, run and control fields sent last
+	run := &latestRun{dir: s.Dir}
 	first := true
 	for {
 		msg := trainUpdateMsg{gen: gen}
+		msg.noDataset, msg.runStage1, msg.stage2Pending = pollSession(s, run)
+		if msg.noDataset != last.noDataset || msg.runStage1 != last.runStage1 || msg.stage2Pending != last.stage2Pending {
+			last = msg
+			first = true // send even without other news
+		}
 		recs, reset, err := tail.next()
 		msg.records, msg.reset = recs, reset
 		changed := first || len(recs) > 0 || reset || err != nil
@@ -536,7 +790,7 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 			lastPrior = msg.priorMod
 			changed = true
 		}
-		if st, err := train.ReadStatus(s.Path(layout.StatusFile)); err == nil && !st.Updated.Equal(lastStatus) {
+		if st, err := runlog.ReadStatus(s.Path(layout.StatusFile)); err == nil && !st.Updated.Equal(lastStatus) {
 			lastStatus = st.Updated
 			msg.status = &st
 			changed = true
@@ -574,6 +828,55 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 	}
 }
 
+// pollSession reads what decides whether and how the session trains:
+// whether it lacks a dataset, the newest run's stage-1 length and whether
+// control.json asks for stage 2.
+func pollSession(s *sessions.Session, run *latestRun) (noDataset bool, stage1 int64, stage2 bool) {
+	_, err := os.Stat(layout.DatasetBin(s.Dir))
+	if c, cerr := s.ReadControl(); cerr == nil {
+		stage2 = c.ForceStage2
+	}
+	return errors.Is(err, os.ErrNotExist), run.stage1(), stage2
+}
+
+// latestRun reads the stage-1 length of a session's newest run manifest
+// (runs/run-ID.json), reading the file again only when it changes.
+type latestRun struct {
+	dir  string
+	path string
+	mod  time.Time
+	s1   int64
+}
+
+// stage1 returns Config.Stage1Steps of the newest run (0: no run).
+func (r *latestRun) stage1() int64 {
+	matches, _ := filepath.Glob(layout.RunGlob(r.dir))
+	if len(matches) == 0 {
+		r.path, r.s1 = "", 0
+		return 0
+	}
+	sort.Strings(matches) // run IDs sort by start time
+	path := matches[len(matches)-1]
+	fi, err := os.Stat(path)
+	if err != nil || path == r.path && fi.ModTime().Equal(r.mod) {
+		return r.s1
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return r.s1
+	}
+	// The trainer's manifest (train.RunManifest) holds its whole
+	// configuration under "config"; only the stage-1 length is needed.
+	var m struct {
+		Config struct{ Stage1Steps int64 } `json:"config"`
+	}
+	if json.Unmarshal(b, &m) != nil {
+		return r.s1 // being written: read it at the next poll
+	}
+	r.path, r.mod, r.s1 = path, fi.ModTime(), m.Config.Stage1Steps
+	return r.s1
+}
+
 // countCheckpoints counts the files in the session's checkpoints folder.
 func countCheckpoints(s *sessions.Session) int {
 	entries, err := os.ReadDir(s.Path(layout.CheckpointDir))
@@ -592,7 +895,7 @@ type metricsTail struct {
 
 // next returns the new records; reset reports that the file shrank (it
 // was replaced) and was read again from the start.
-func (t *metricsTail) next() (recs []train.MetricsRecord, reset bool, err error) {
+func (t *metricsTail) next() (recs []runlog.MetricsRecord, reset bool, err error) {
 	f, err := os.Open(t.path)
 	if errors.Is(err, os.ErrNotExist) {
 		reset = t.off > 0
@@ -623,7 +926,7 @@ func (t *metricsTail) next() (recs []train.MetricsRecord, reset bool, err error)
 	if end < 0 {
 		return nil, reset, nil // only a partial line so far
 	}
-	recs, _, err = train.ReadMetrics(bytes.NewReader(buf[:end+1]))
+	recs, _, err = runlog.ReadMetrics(bytes.NewReader(buf[:end+1]))
 	t.off += int64(end + 1)
 	return recs, reset, err
 }

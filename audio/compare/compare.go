@@ -202,26 +202,32 @@ func Compare(in, out []float32, sr int) (Report, error) {
 		return Report{}, err
 	}
 	lin, lout := levels(in[:n], sr), levels(out[:n], sr)
-	peak := slices.Max(lin)
+	return report(pin, pout, lin, lout), nil
+}
+
+// report computes the Report of per-frame pitches and levels.
+func report[F float32 | float64](pin, pout, lin, lout []F) Report {
+	peak := float64(slices.Max(lin))
 	var rep Report
 	var hin, hout []float64
 	agree := 0
 	for k := range lin {
-		if lin[k] < peak-FloorDB {
+		li, lo, pi, po := float64(lin[k]), float64(lout[k]), float64(pin[k]), float64(pout[k])
+		if li < peak-FloorDB {
 			continue
 		}
 		rep.Frames++
-		diff := lout[k] - lin[k]
+		diff := lo - li
 		rep.LevelErrorDB += math.Abs(diff)
 		rep.LevelBiasDB += diff
-		if pin[k] == 0 {
+		if pi == 0 {
 			continue
 		}
 		rep.PitchedFrames++
-		hin = append(hin, pin[k])
-		if pout[k] > 0 {
-			hout = append(hout, pout[k])
-			if math.Abs(1200*math.Log2(pout[k]/pin[k])) <= ToleranceCents {
+		hin = append(hin, pi)
+		if po > 0 {
+			hout = append(hout, po)
+			if math.Abs(1200*math.Log2(po/pi)) <= ToleranceCents {
 				agree++
 			}
 		}
@@ -234,7 +240,7 @@ func Compare(in, out []float32, sr int) (Report, error) {
 		rep.PitchAgreement = float64(agree) / float64(rep.PitchedFrames)
 	}
 	rep.InputHz, rep.OutputHz = median(hin), median(hout)
-	return rep, nil
+	return rep
 }
 
 func median(v []float64) float64 {

@@ -187,7 +187,12 @@ func gradCases() []gradCase {
 			[]gradcheck.Input{gradcheck.In(gradcheck.Positive, 2, c.bands*c.noiseBands, c.frames), gradcheck.Const(gradcheck.Signed, 2, c.frames, c.bands, c.target)},
 			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return nf.Filter(tp, x[0], x[1]) }})
 	}
-	return cases
+	return append(cases,
+		gradCase{"reverse_half", []gradcheck.Input{gradcheck.In(gradcheck.Signed, 2, 4, 6)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return ReverseHalf(tp, x[0]) }},
+		gradCase{"interleave_flip_gain", []gradcheck.Input{gradcheck.In(gradcheck.Signed, 2, 4, 5)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return Interleave(tp, x[0], 4, true) }},
+	)
 }
 
 func TestGradients(t *testing.T) {

@@ -79,11 +79,11 @@ func (m *LoudnessMeter) Loudness(tp *core.Tape, x *core.Tensor) *core.Tensor {
 	keep := tp != nil && x.RequiresGrad()
 	var z, nyq []float32
 	if keep {
-		op.spec, op.nyq = getBuf(total*pl.n), getBuf(total)
+		op.spec, op.nyq = bufs.GetSlice(total*pl.n), bufs.GetSlice(total)
 	} else {
-		z, nyq = getBuf(cf*pl.n), getBuf(cf)
-		defer putBuf(z)
-		defer putBuf(nyq)
+		z, nyq = bufs.GetSlice(cf*pl.n), bufs.GetSlice(cf)
+		defer bufs.PutSlice(z)
+		defer bufs.PutSlice(nyq)
 	}
 	colSum := make([]float32, pl.cols(cf))
 	nb := float64(pl.bins())
@@ -96,7 +96,7 @@ func (m *LoudnessMeter) Loudness(tp *core.Tape, x *core.Tensor) *core.Tensor {
 		pl.forward(z, nyq, fr, g0, c)
 		// Σ_k2 log(S + 1e-7) per column, in parallel over column ranges.
 		l := pl.cols(c)
-		parallelFor(l, l*pl.n2*4, func(lo, hi int) {
+		split.For(l, l*pl.n2*4, func(lo, hi int) {
 			cs := colSum[lo:hi]
 			clear(cs)
 			for k2 := range pl.m2 {
@@ -146,8 +146,8 @@ func (o *loudnessOp) Backward() {
 		panic("dsp: LoudnessMeter: backward ran twice on one recording (its spectrum is released after the first)")
 	}
 	defer func() {
-		putBuf(o.spec)
-		putBuf(o.nyq)
+		bufs.PutSlice(o.spec)
+		bufs.PutSlice(o.nyq)
 		o.spec, o.nyq = nil, nil
 	}()
 	g := o.out.Grad()
@@ -158,11 +158,11 @@ func (o *loudnessOp) Backward() {
 	total := fr.total()
 	cf := pl.chunkFrames(total)
 	nb := float64(pl.bins())
-	dz, dnyq := getBuf(cf*pl.n), getBuf(cf)
-	defer putBuf(dz)
-	defer putBuf(dnyq)
+	dz, dnyq := bufs.GetSlice(cf*pl.n), bufs.GetSlice(cf)
+	defer bufs.PutSlice(dz)
+	defer bufs.PutSlice(dnyq)
 	dpad := getZeroed(fr.signals * fr.padded)
-	defer putBuf(dpad)
+	defer bufs.PutSlice(dpad)
 	for g0 := 0; g0 < total; g0 += cf {
 		c := min(cf, total-g0)
 		z, nyq := o.spec[g0*pl.n:], o.nyq[g0:]

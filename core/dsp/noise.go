@@ -116,7 +116,7 @@ func (nf *NoiseFilter) Filter(tp *core.Tape, amp, noise *core.Tensor) *core.Tens
 	m, ts := nf.Bands, nf.TargetSize
 	out := core.New(nil, b, m, f*ts)
 	ad, nd, od := amp.Data(), noise.Data(), out.Data()
-	parallelFor(b*m, b*m*f*ts*len(nf.taps), func(lo, hi int) {
+	split.For(b*m, b*m*f*ts*len(nf.taps), func(lo, hi int) {
 		ir := make([]float64, ts)
 		a := make([]float64, nf.NoiseBands)
 		for bm := lo; bm < hi; bm++ {
@@ -174,7 +174,7 @@ func (o *noiseOp) Backward() {
 	b, f := nf.check(o.amp)
 	m, nb, ts := nf.Bands, nf.NoiseBands, nf.TargetSize
 	ga, nd := o.amp.EnsureGrad(), o.noise.Data()
-	parallelFor(b*m, b*m*f*ts*len(nf.taps), func(lo, hi int) {
+	split.For(b*m, b*m*f*ts*len(nf.taps), func(lo, hi int) {
 		gk := make([]float64, nb)
 		for bm := lo; bm < hi; bm++ {
 			bi, band := bm/m, bm%m

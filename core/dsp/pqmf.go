@@ -161,7 +161,7 @@ func (p *PQMF) Analysis(tp *core.Tape, x *core.Tensor) *core.Tensor {
 	}
 	pad := (p.length + 1) / 2 // cached_conv get_padding(L+1): ⌊p/2⌋ both sides
 	u := tp.Conv1d(x, p.fwd, nil, core.ConvParams{Stride: p.bands, PadLeft: pad, PadRight: pad})
-	return reverseHalf(tp, u)
+	return ReverseHalf(tp, u)
 }
 
 // Synthesis recombines bands y (B, M, T/M) into a signal (B, 1, T), as
@@ -176,8 +176,8 @@ func (p *PQMF) Synthesis(tp *core.Tape, y *core.Tensor) *core.Tensor {
 		panic(fmt.Sprintf("dsp: PQMF.Synthesis: input %v, want (B, %d, T/%d)", s, p.bands, p.bands))
 	}
 	pad := (p.length/p.bands + 1) / 2
-	c := tp.Conv1d(reverseHalf(tp, y), p.synth, nil, core.ConvParams{PadLeft: pad, PadRight: pad})
-	return interleave(tp, c)
+	c := tp.Conv1d(ReverseHalf(tp, y), p.synth, nil, core.ConvParams{PadLeft: pad, PadRight: pad})
+	return Interleave(tp, c, 1, false)
 }
 
 // measureDelay runs an impulse through the float64 reference pair and
@@ -257,9 +257,10 @@ func referenceSynthesis(p *PQMF, u []float64) []float64 {
 // reverseHalfOp is the reverse_half sign flip; it is its own adjoint.
 type reverseHalfOp struct{ x, y *core.Tensor }
 
-// reverseHalf returns x (B, C, T) with the odd channels negated at even
-// times (rave/pqmf.py reverse_half: mask[..., 1::2, ::2] = −1).
-func reverseHalf(tp *core.Tape, x *core.Tensor) *core.Tensor {
+// ReverseHalf returns x (B, C, T) with the odd channels negated at even
+// times (rave/pqmf.py reverse_half: mask[..., 1::2, ::2] = −1), the sign
+// fix of both halves of the PQMF. It is its own adjoint.
+func ReverseHalf(tp *core.Tape, x *core.Tensor) *core.Tensor {
 	s := x.Shape()
 	y := core.New(nil, s...)
 	flipSigns(y.Data(), x.Data(), s[0]*s[1], s[1], s[2], false)
@@ -274,6 +275,13 @@ func (o *reverseHalfOp) Backward() {
 	}
 	s := o.x.Shape()
 	flipSigns(o.x.EnsureGrad(), g, s[0]*s[1], s[1], s[2], true)
+}
+
+// ReverseHalfTo writes src, rows of t samples whose channel is the row
+// index mod c (a flattened (B, c, t) tensor), with the reverse_half mask
+// into dst, which may be src: ReverseHalf without a tape.
+func ReverseHalfTo(dst, src []float32, c, t int) {
+	flipSigns(dst, src, len(src)/t, c, t, false)
 }
 
 // flipSigns writes (or adds, if accumulate) src with the reverse_half mask
@@ -295,25 +303,41 @@ func flipSigns(dst, src []float32, rows, c, t int, accumulate bool) {
 	}
 }
 
-// interleaveOp maps (B, M, F) to (B, 1, F·M) with out[M·f + q] = in[q][f].
-type interleaveOp struct{ x, y *core.Tensor }
+// interleaveOp maps (B, M, F) to (B, 1, F·M) (Interleave).
+type interleaveOp struct {
+	x, y *core.Tensor
+	gain float32
+	flip bool
+}
 
-func interleave(tp *core.Tape, x *core.Tensor) *core.Tensor {
+// Interleave maps bands x (B, M, F) to a signal (B, 1, F·M):
+// out[M·f + q] = gain·x[q][f], or gain·x[M−1−q][f] with flip (the channel
+// flip and ×M of CachedPQMF.inverse, when they are not folded into the
+// synthesis weight).
+func Interleave(tp *core.Tape, x *core.Tensor, gain float32, flip bool) *core.Tensor {
 	s := x.Shape()
 	b, m, f := s[0], s[1], s[2]
 	y := core.New(nil, b, 1, m*f)
 	xd, yd := x.Data(), y.Data()
 	for i := range b {
 		for q := range m {
-			row := xd[(i*m+q)*f:][:f]
+			row := xd[(i*m+band(q, m, flip))*f:][:f]
 			out := yd[i*m*f+q:]
 			for j, v := range row {
-				out[j*m] = v
+				out[j*m] = gain * v
 			}
 		}
 	}
-	tp.Record(&interleaveOp{x, y}, y, x)
+	tp.Record(&interleaveOp{x, y, gain, flip}, y, x)
 	return y
+}
+
+// band returns the input band of output phase q.
+func band(q, m int, flip bool) int {
+	if flip {
+		return m - 1 - q
+	}
+	return q
 }
 
 func (o *interleaveOp) Backward() {
@@ -326,10 +350,10 @@ func (o *interleaveOp) Backward() {
 	gx := o.x.EnsureGrad()
 	for i := range b {
 		for q := range m {
-			row := gx[(i*m+q)*f:][:f]
+			row := gx[(i*m+band(q, m, o.flip))*f:][:f]
 			in := g[i*m*f+q:]
 			for j := range row {
-				row[j] += in[j*m]
+				row[j] += o.gain * in[j*m]
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package dsp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/ravestation/rave/core"
 )
@@ -72,7 +73,7 @@ func MultiScaleSpectralDistance(tp *core.Tape, x, y *core.Tensor) *core.Tensor {
 // 0 (sign(0) = 0); where ‖S_x − S_y‖ = 0 the v1 linear term contributes 0
 // (torch.norm's backward at 0).
 func (d MultiScaleDistance) Distance(tp *core.Tape, x, y *core.Tensor) SpectralTerms {
-	if !sameShape(x.Shape(), y.Shape()) {
+	if !slices.Equal(x.Shape(), y.Shape()) {
 		panic(fmt.Sprintf("dsp: MultiScaleDistance: target %v and prediction %v differ in shape", x.Shape(), y.Shape()))
 	}
 	if len(d.Scales) == 0 {
@@ -128,26 +129,26 @@ func (d MultiScaleDistance) scale(n, signals, t int, x, y *core.Tensor, keepX, k
 	total := sc.fx.total()
 	cf := pl.chunkFrames(total)
 	half := n / 2
-	sc.magX = getBuf(total*half + total)
-	sc.nyqX, sc.nyqY = getBuf(total), getBuf(total)
+	sc.magX = bufs.GetSlice(total*half + total)
+	sc.nyqX, sc.nyqY = bufs.GetSlice(total), bufs.GetSlice(total)
 	if keepX {
-		sc.specX = getBuf(total * n)
+		sc.specX = bufs.GetSlice(total * n)
 	}
 	if keepY {
-		sc.specY = getBuf(total * n)
+		sc.specY = bufs.GetSlice(total * n)
 		if !keepX {
 			// The prediction's magnitudes, for its gradient (predGrad).
-			sc.magY = getBuf(total * half)
+			sc.magY = bufs.GetSlice(total * half)
 		}
 	}
 	var zx, zy []float32
 	if !keepX {
-		zx = getBuf(cf * n)
-		defer putBuf(zx)
+		zx = bufs.GetSlice(cf * n)
+		defer bufs.PutSlice(zx)
 	}
 	if !keepY {
-		zy = getBuf(cf * n)
-		defer putBuf(zy)
+		zy = bufs.GetSlice(cf * n)
+		defer bufs.PutSlice(zy)
 	}
 	eps := d.LogEpsilon
 	eps32 := float32(eps)
@@ -187,7 +188,7 @@ func (d MultiScaleDistance) scale(n, signals, t int, x, y *core.Tensor, keepX, k
 	sc.fy.release()
 	// Nyquist bins, one per frame.
 	nyqBase := chunks * rowsPerChunk
-	parallelFor(total, 32*total, func(lo, hi int) {
+	split.For(total, 32*total, func(lo, hi int) {
 		for g := lo; g < hi; g++ {
 			sx := math.Abs(float64(sc.nyqX[g]))
 			sy := math.Abs(float64(sc.nyqY[g]))
@@ -252,7 +253,7 @@ func binTerms(xr, xi, yr, yi, mag, magY []float32, eps float32) (d2, x2, lg floa
 func (sc *mssScale) release() {
 	for _, b := range [][]float32{sc.magX, sc.magY, sc.specX, sc.specY, sc.nyqX, sc.nyqY} {
 		if b != nil {
-			putBuf(b)
+			bufs.PutSlice(b)
 		}
 	}
 	sc.magX, sc.magY, sc.specX, sc.specY, sc.nyqX, sc.nyqY = nil, nil, nil, nil, nil, nil
@@ -367,17 +368,17 @@ func (o *mssOp) backwardScale(sc *mssScale, g float64) {
 	var dpadX, dpadY, dzx, dzy, dnx, dny []float32
 	if wantX {
 		dpadX = getZeroed(sc.fx.signals * sc.fx.padded)
-		defer putBuf(dpadX)
-		dzx, dnx = getBuf(cf*n), getBuf(cf)
-		defer putBuf(dzx)
-		defer putBuf(dnx)
+		defer bufs.PutSlice(dpadX)
+		dzx, dnx = bufs.GetSlice(cf*n), bufs.GetSlice(cf)
+		defer bufs.PutSlice(dzx)
+		defer bufs.PutSlice(dnx)
 	}
 	if wantY {
 		dpadY = getZeroed(sc.fy.signals * sc.fy.padded)
-		defer putBuf(dpadY)
-		dzy, dny = getBuf(cf*n), getBuf(cf)
-		defer putBuf(dzy)
-		defer putBuf(dny)
+		defer bufs.PutSlice(dpadY)
+		dzy, dny = bufs.GetSlice(cf*n), bufs.GetSlice(cf)
+		defer bufs.PutSlice(dzy)
+		defer bufs.PutSlice(dny)
 	}
 	m2 := pl.m2
 	for g0 := 0; g0 < total; g0 += cf {
@@ -440,16 +441,4 @@ func (o *mssOp) backwardScale(sc *mssScale, g float64) {
 	if wantY {
 		sc.fy.foldInto(o.y.EnsureGrad(), dpadY)
 	}
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

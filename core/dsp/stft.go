@@ -73,11 +73,11 @@ func STFTMagnitude(tp *core.Tape, x *core.Tensor, cfg STFTConfig) *core.Tensor {
 	keep := tp != nil && x.RequiresGrad()
 	var z, nyq []float32
 	if keep {
-		op.spec, op.nyq = getBuf(total*pl.n), getBuf(total)
+		op.spec, op.nyq = bufs.GetSlice(total*pl.n), bufs.GetSlice(total)
 	} else {
-		z, nyq = getBuf(cf*pl.n), getBuf(cf)
-		defer putBuf(z)
-		defer putBuf(nyq)
+		z, nyq = bufs.GetSlice(cf*pl.n), bufs.GetSlice(cf)
+		defer bufs.PutSlice(z)
+		defer bufs.PutSlice(nyq)
 	}
 	od := out.Data()
 	for g0 := 0; g0 < total; g0 += cf {
@@ -108,7 +108,7 @@ func STFTMagnitude(tp *core.Tape, x *core.Tensor, cfg STFTConfig) *core.Tensor {
 // Rows are disjoint, so fn may write per-row outputs freely.
 func (p *stftPlan) eachBinRow(z []float32, cf int, fn func(k2 int, re, im []float32)) {
 	l := p.cols(cf)
-	parallelFor(p.m2, p.m2*l*8, func(lo, hi int) {
+	split.For(p.m2, p.m2*l*8, func(lo, hi int) {
 		for k2 := lo; k2 < hi; k2++ {
 			fn(k2, z[k2*l:][:l], z[(p.m2+k2)*l:][:l])
 		}
@@ -129,8 +129,8 @@ func (o *stftOp) Backward() {
 		panic("dsp: STFTMagnitude: backward ran twice on one recording (its spectrum is released after the first)")
 	}
 	defer func() {
-		putBuf(o.spec)
-		putBuf(o.nyq)
+		bufs.PutSlice(o.spec)
+		bufs.PutSlice(o.nyq)
 		o.spec, o.nyq = nil, nil
 	}()
 	g := o.out.Grad()
@@ -141,13 +141,13 @@ func (o *stftOp) Backward() {
 	nb := pl.bins()
 	total := fr.total()
 	cf := pl.chunkFrames(total)
-	dz, dnyq := getBuf(cf*pl.n), getBuf(cf)
-	defer putBuf(dz)
-	defer putBuf(dnyq)
+	dz, dnyq := bufs.GetSlice(cf*pl.n), bufs.GetSlice(cf)
+	defer bufs.PutSlice(dz)
+	defer bufs.PutSlice(dnyq)
 	dpad := o.x.EnsureGrad()
 	if fr.pad > 0 {
 		dpad = getZeroed(fr.signals * fr.padded)
-		defer putBuf(dpad)
+		defer bufs.PutSlice(dpad)
 	}
 	for g0 := 0; g0 < total; g0 += cf {
 		c := min(cf, total-g0)

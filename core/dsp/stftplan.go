@@ -250,8 +250,8 @@ func newFraming(x []float32, signals, t, n, hop int, center bool) *framing {
 			panic(fmt.Sprintf("dsp: reflect padding %d needs signals longer than %d samples (got %d)", fr.pad, fr.pad, t))
 		}
 		fr.padded = t + 2*fr.pad
-		fr.src, fr.owned = getBuf(signals*fr.padded), true
-		parallelFor(signals, signals*fr.padded, func(lo, hi int) {
+		fr.src, fr.owned = bufs.GetSlice(signals*fr.padded), true
+		split.For(signals, signals*fr.padded, func(lo, hi int) {
 			for s := lo; s < hi; s++ {
 				reflectPad(fr.src[s*fr.padded:][:fr.padded], x[s*t:][:t], fr.pad)
 			}
@@ -267,7 +267,7 @@ func newFraming(x []float32, signals, t, n, hop int, center bool) *framing {
 // release returns the padded copy to the buffer pool.
 func (fr *framing) release() {
 	if fr.owned {
-		putBuf(fr.src)
+		bufs.PutSlice(fr.src)
 		fr.src, fr.owned = nil, false
 	}
 }
@@ -275,7 +275,7 @@ func (fr *framing) release() {
 // foldInto adds the padded-signal gradient dpad (signals × padded) to g
 // (signals × length), undoing the reflect padding.
 func (fr *framing) foldInto(g, dpad []float32) {
-	parallelFor(fr.signals, fr.signals*fr.padded, func(lo, hi int) {
+	split.For(fr.signals, fr.signals*fr.padded, func(lo, hi int) {
 		for s := lo; s < hi; s++ {
 			gs := g[s*fr.length:][:fr.length]
 			ds := dpad[s*fr.padded:][:fr.padded]
@@ -341,8 +341,8 @@ func (p *stftPlan) needsImag(k1 int) bool {
 // bins).
 func (p *stftPlan) forward(z, nyq []float32, fr *framing, g0, cf int) {
 	n, n1, n2 := p.n, p.n1, p.n2
-	u := getBuf(cf * n)
-	defer putBuf(u)
+	u := bufs.GetSlice(cf * n)
+	defer bufs.PutSlice(u)
 	p.gather(u, fr, g0, cf)
 	switch {
 	case p.useFFT:
@@ -354,12 +354,12 @@ func (p *stftPlan) forward(z, nyq []float32, fr *framing, g0, cf int) {
 		sgemm.Sgemm(false, true, n, cf, n, 1, p.a, n, u, n, 0, z, cf)
 	default:
 		w := cf * n2
-		q := getBuf(2 * p.h1 * w)
-		defer putBuf(q)
+		q := bufs.GetSlice(2 * p.h1 * w)
+		defer bufs.PutSlice(q)
 		sgemm.Sgemm(false, false, 2*p.h1, w, n1, 1, p.w1t, n1, u, w, 0, q, w)
 		p.nyquist(nyq, q, cf)
 		l := p.cols(cf)
-		parallelFor(n1, cf*n*n2, func(lo, hi int) {
+		split.For(n1, cf*n*n2, func(lo, hi int) {
 			for k1 := lo; k1 < hi; k1++ {
 				kk := min(k1, n1-k1)
 				zk := z[k1*cf:]
@@ -377,8 +377,8 @@ func (p *stftPlan) forward(z, nyq []float32, fr *framing, g0, cf int) {
 // forward writes it) and dnyq.
 func (p *stftPlan) adjoint(dpad, dz, dnyq []float32, fr *framing, g0, cf int) {
 	n, n1, n2 := p.n, p.n1, p.n2
-	du := getBuf(cf * n)
-	defer putBuf(du)
+	du := bufs.GetSlice(cf * n)
+	defer bufs.PutSlice(du)
 	switch {
 	case p.useFFT:
 		p.fftAdjoint(du, dz, cf)
@@ -387,8 +387,8 @@ func (p *stftPlan) adjoint(dpad, dz, dnyq []float32, fr *framing, g0, cf int) {
 		sgemm.Sgemm(true, false, cf, n, n, 1, dz, cf, p.a, n, 0, du, n)
 	default:
 		w, l := cf*n2, p.cols(cf)
-		dq := getBuf(2 * p.h1 * w)
-		defer putBuf(dq)
+		dq := bufs.GetSlice(2 * p.h1 * w)
+		defer bufs.PutSlice(dq)
 		// Work items are (stage-1 bin kk, block of frames): each owns the
 		// block's rows of dq for bin kk and adds the contributions of
 		// k1 = kk and of its conjugate mirror n1 − kk, in that order. With
@@ -397,7 +397,7 @@ func (p *stftPlan) adjoint(dpad, dz, dnyq []float32, fr *framing, g0, cf int) {
 		// left one thread with most of the work. The blocks depend on the
 		// chunk only, so the result does not depend on the thread count.
 		nfb := (cf + adjointFrames - 1) / adjointFrames
-		parallelFor(p.h1*nfb, cf*n*n2, func(lo, hi int) {
+		split.For(p.h1*nfb, cf*n*n2, func(lo, hi int) {
 			for it := lo; it < hi; it++ {
 				kk, f0 := it/nfb, it%nfb*adjointFrames
 				nf := min(adjointFrames, cf-f0)
@@ -425,7 +425,7 @@ func (p *stftPlan) adjoint(dpad, dz, dnyq []float32, fr *framing, g0, cf int) {
 // t = n2·t1 + t2) with the windowed frames.
 func (p *stftPlan) gather(u []float32, fr *framing, g0, cf int) {
 	n, n1, n2 := p.n, p.n1, p.n2
-	parallelFor(cf, cf*n, func(lo, hi int) {
+	split.For(cf, cf*n, func(lo, hi int) {
 		for fl := lo; fl < hi; fl++ {
 			g := g0 + fl
 			s, f := g/fr.frames, g%fr.frames
@@ -448,7 +448,7 @@ func (p *stftPlan) gather(u []float32, fr *framing, g0, cf int) {
 // even, so (−1)^t = (−1)^t2.
 func (p *stftPlan) nyquist(nyq, y0 []float32, cf int) {
 	c := float64(p.scale)
-	parallelFor(cf, cf*p.n2, func(lo, hi int) {
+	split.For(cf, cf*p.n2, func(lo, hi int) {
 		for fl := lo; fl < hi; fl++ {
 			row := y0[fl*p.n2:][:p.n2]
 			var even, odd float64
@@ -479,7 +479,7 @@ func (p *stftPlan) scatter(dpad, du, dnyq []float32, fr *framing, g0, cf int) {
 		spans = append(spans, span{s, fa, fb, blocks})
 		blocks += fb - fa + r - 1
 	}
-	parallelFor(blocks, cf*n, func(lo, hi int) {
+	split.For(blocks, cf*n, func(lo, hi int) {
 		si := 0
 		for bi := lo; bi < hi; bi++ {
 			for si+1 < len(spans) && spans[si+1].first <= bi {
@@ -513,7 +513,7 @@ func (p *stftPlan) scatter(dpad, du, dnyq []float32, fr *framing, g0, cf int) {
 func (p *stftPlan) fftForward(z, u []float32, cf int) {
 	n, m2 := p.n, p.m2
 	c := float64(p.scale)
-	parallelFor(cf, cf*n*8, func(lo, hi int) {
+	split.For(cf, cf*n*8, func(lo, hi int) {
 		w := p.ffts.Get().(*fftWork)
 		defer p.ffts.Put(w)
 		for fl := lo; fl < hi; fl++ {
@@ -535,7 +535,7 @@ func (p *stftPlan) fftForward(z, u []float32, cf int) {
 func (p *stftPlan) fftAdjoint(du, dz []float32, cf int) {
 	n, m2 := p.n, p.m2
 	c := float64(p.scale)
-	parallelFor(cf, cf*n*8, func(lo, hi int) {
+	split.For(cf, cf*n*8, func(lo, hi int) {
 		w := p.ffts.Get().(*fftWork)
 		defer p.ffts.Put(w)
 		for fl := lo; fl < hi; fl++ {

@@ -6,15 +6,15 @@ import (
 	"testing"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/modeltest"
 )
 
-func sine(n int, f, sr float64) []float32 {
-	x := make([]float32, n)
-	for i := range x {
-		x[i] = float32(0.4*math.Sin(2*math.Pi*f*float64(i)/sr) + 0.1*math.Sin(2*math.Pi*3.1*f*float64(i)/sr))
-	}
-	return x
-}
+// sine and relDiff are core/internal/modeltest's test signal and
+// relative difference.
+var (
+	sine    = modeltest.Sine
+	relDiff = modeltest.RelDiff
+)
 
 // TestCodecChunking checks that chunked encoding and decoding (margins
 // covering the receptive field) equal a single pass, and that lengths are
@@ -106,39 +106,7 @@ func TestCodecPCA(t *testing.T) {
 // setRandomPCA fills latent_pca with a random orthogonal matrix (Gram–
 // Schmidt) and latent_mean with small values.
 func setRandomPCA(m *Model, rng *rand.Rand) {
-	D := m.Config.LatentSize
-	q := make([][]float64, D)
-	for i := range q {
-		v := make([]float64, D)
-		for j := range v {
-			v[j] = rng.NormFloat64()
-		}
-		for _, u := range q[:i] {
-			var dot float64
-			for j := range v {
-				dot += v[j] * u[j]
-			}
-			for j := range v {
-				v[j] -= dot * u[j]
-			}
-		}
-		var nrm float64
-		for _, a := range v {
-			nrm += a * a
-		}
-		nrm = math.Sqrt(nrm)
-		for j := range v {
-			v[j] /= nrm
-		}
-		q[i] = v
-	}
-	pca := m.Buffer(bufLatentPCA).Data()
-	for i := range D {
-		for j := range D {
-			pca[i*D+j] = float32(q[i][j])
-		}
-		m.Buffer(bufLatentMean).Data()[i] = float32(0.1 * rng.NormFloat64())
-	}
+	modeltest.RandomPCA(m.Buffer(bufLatentPCA).Data(), m.Buffer(bufLatentMean).Data(), rng)
 }
 
 // TestAnalyzeLatents builds latents with a known covariance (two strong

@@ -89,22 +89,6 @@ func TestConfigJSON(t *testing.T) {
 	}
 }
 
-// TestBench runs Bench briefly on the tiny preset.
-func TestBench(t *testing.T) {
-	if testing.Short() {
-		t.Skip("timing")
-	}
-	cfg, _ := Preset("tiny")
-	r, err := Bench(cfg, 0.5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.RealTimeFactor <= 0 || r.TotalMs <= 0 || r.EncoderParams == 0 || r.DecoderParams == 0 || r.DiscriminatorParams == 0 || r.PeakHeapBytes == 0 || r.Runs < 3 {
-		t.Errorf("Bench = %+v", r)
-	}
-	t.Logf("%+v", r)
-}
-
 // TestNewDeterministic checks that New with the same seed gives the same
 // parameters.
 func TestNewDeterministic(t *testing.T) {

@@ -67,3 +67,20 @@ func (d *Discriminator) Forward(tp *core.Tape, x *core.Tensor) [][]*core.Tensor 
 	}
 	return feats
 }
+
+// DiscriminatorParamCount returns the number of trainable parameters of
+// the discriminator of cfg (weight-norm gains included) without
+// allocating it.
+func DiscriminatorParamCount(cfg Config) int {
+	ps := core.NewParamSet()
+	newDiscriminator(ps, &cacheGen{}, cfg)
+	n := 0
+	for _, p := range ps.Params() {
+		k := 1
+		for _, d := range p.Shape() {
+			k *= d
+		}
+		n += k
+	}
+	return n
+}

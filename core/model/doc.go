@@ -1,8 +1,12 @@
 // Package model is RAVE v1 (Caillon & Esling 2021, acids-ircam/RAVE tag v1)
 // on the core engine: configuration and presets, the PQMF-wrapped
 // variational encoder, the generator with its waveform, loudness and noise
-// heads, the multi-scale MelGAN discriminator, the v1 losses, model files,
-// import of reference weights, whole-signal encode/decode and benchmarks.
+// heads, the multi-scale MelGAN discriminator, the v1 losses, model files
+// and whole-signal encode/decode. Layers is a read-only view of the layers
+// for code that runs them with kernels of its own (core/stream). Reading
+// the reference's files is core/interop's job, streaming core/stream's,
+// .rvz compression core/compress's, choosing latent dimensions
+// core/latent's and timing core/bench's.
 //
 // # Architecture (rave-spec.md §3.1, §3.3, §4.1, §4.2, §5.1)
 //
@@ -60,88 +64,9 @@
 // back, latents are in the latent-PCA space (CodecOptions.Raw for the raw
 // space), and long signals are processed in chunks whose margins cover the
 // receptive field, so the result equals a single pass.
-// DecodeLatentsFidelity keeps the first k PCA dimensions (Fidelity: k
-// given, or from a fidelity share by the reference's power-of-two rule or
-// the exact one) and fills the rest with N(0,1) noise or zeros.
-//
-// # Streaming (stream*.go)
-//
-// NewStreamer runs the model buffer by buffer with the reference's cached
-// convolutions (rave-spec.md §9.1): each convolution caches its padding's
-// worth of past input and pads nothing on the right, strided ones add
-// cached_conv's stride-alignment delay, transposed ones keep their
-// overlap, and residual and head branches are delayed to line up. Outputs
-// are the offline outputs delayed by a latency computed from the layer
-// list (StreamLatency; StreamLatencyOf without a model), exactly after a
-// warm-up. State is preallocated and a buffer allocates nothing. Layers
-// with few frames per buffer (at most 32 output columns) stream their
-// weights through core/internal/panel, packed once in the precision
-// StreamOptions.Weights selects: WeightsFloat32 (exact, the default),
-// WeightsHalf or WeightsInt8 (per-output-channel scales; the products
-// round their input columns to int16 and run on AVX512-VNNI). Wider
-// layers (the last decoder stages, the first encoder conv, the heads) are
-// float32 GEMMs, except with WeightsInt8, where the stride-1 ones are
-// bfloat16 products (sgemm.BF16Matrix, VDPBF16PS, rows read from the
-// cache by offsets, no im2col); the PQMF stays float32 always.
-//
-// Every layer splits its work into a fixed number of parts (activation
-// and cache, column preparation, product by ranges of rows or columns,
-// overlap-add) run on one pool of persistent goroutines (stream_par.go):
-// the caller and the workers claim parts through an atomic counter, the
-// steps of a layer are chained without returning to the caller, idle
-// workers poll briefly (no clock reads) and then park. The split does not
-// depend on GOMAXPROCS, so neither does the output (TestStreamThreads).
-//
-// Speed and error of v1 streaming (StreamBenchModel, `rave bench --preset
-// v1 --seconds 5`), measured on the 2-core Zen 4 development machine
-// between the runs of another engineer's tests: median ms per buffer over
-// the runs that had the machine to themselves (in brackets: runs during
-// which another process took a core) and × real time of the best; SNR of
-// the output against float32 weights':
-//
-//	weights  MB read  2048 (42.7 ms)          4096 (85.3 ms)           8192 (170.7 ms)          SNR, random v1 / demo
-//	f32      70.3     4.2–5.2 (10.1×)         6.5–7.4 (13.2×)          10.0–10.6 (17.1×)        —
-//	f16      36.0     2.9–4.1 (14.9×)         4.2–5.2 (20.5×)          7.4–9.6 (23.0×)          113.5 / 75.4 dB
-//	int8     18.1     1.45–1.66 [1.9–2.6]     2.4–2.6 [3.4–4.3]        4.1–4.5 [5.1–7.2]        87.1 / 46.9 dB
-//	                  (29.4×)                 (35.6×)                  (42.0×)
-//
-// The largest int8 buffer time at 2048 was 1.8–2.8 ms in the quiet runs
-// (5 ms with another process). `go test -run '^$' -bench 'Stream/v1/2048'
-// -count 5 ./core/model/` (mean per buffer, outliers included) gave f32
-// 4.2–5.1 ms, f16 3.0–4.0, int8 1.6–2.9 over two runs of five. With one thread
-// (GOMAXPROCS=1) int8 takes 2.7–3.0 ms at 2048: two threads give 1.6–1.9×
-// (before the streaming pool, 1.2–1.4×). At 2048 samples most layers have
-// one to four frames, so the time is the int8 weights' 18 MB read per
-// buffer plus v1's ~106 M multiply-adds (VPDPWSSD, 32 per instruction).
-// bfloat16 for the wide layers costs WeightsInt8 1 dB on a random model
-// (88.1 → 87.1) and nothing on the demo (46.7 → 46.9 dB); for WeightsHalf
-// it would take ~0.5 ms off at 2048 but bring the demo's SNR from 75.4 to
-// 55.4 dB, so half-precision streams keep those layers in float32. "demo"
-// is the embedded small model on its clip (TestStreamWeightsDemo); a
-// random initialisation overstates the SNR. `small` streams 2048-sample
-// buffers in 0.9–1.0 ms with float32 weights, `tiny` 512 in 0.12 ms.
-// Latency (model only, host buffer excluded):
-//
-//	preset  padding  encoder          decoder (noise head off / on)  Process (off / on)
-//	v1      centred  4 frames = 8192  18816 / 19712                  27008 (562.7 ms) / 27904 (581.3 ms)
-//	v1      causal   1 frame  = 2048   1488 /  2176                   3536 (73.7 ms) /   4224 (88.0 ms)
-//	small   as v1
-//	tiny    centred  5 frames = 2560   4992 /  5888                   7552 (157.3 ms) /  8448 (176.0 ms)
-//	tiny    causal   1 frame  = 512     464 /  1664                    976 (20.3 ms) /   2176 (45.3 ms)
-//
-// rave-spec.md §9.4 sums the delays without the stride alignment that
-// makes the streamed latents line up with the offline ones (28,240 for
-// v1 centred, 1,616 for v1 no_latency); here the analysis PQMF's delay is
-// rounded up to whole latent frames by the encoder's alignment, which is
-// what an exact match with the offline model costs.
-//
-// # Compression (compress.go, core/rvz)
-//
-// Compress writes the quantised PCA latents of a signal as an .rvz file
-// (core/rvz: header, per-dimension uniform quantiser, bit-packed codes,
-// CRC-32s) tied to the model by Hash; Decompress refuses another model's
-// files; CompressSweep tabulates bitrate against the multiscale spectral
-// distance of the round trip.
+// DecodeLatentsFidelity keeps the first k PCA dimensions (latent.Fidelity:
+// k given, or from a fidelity share by the reference's power-of-two rule
+// or the exact one) and fills the rest with N(0,1) noise or zeros.
 //
 // # Presets (16-band PQMF, 48 kHz, noise head on, hinge loss; counts
 // without / with the weight-norm gains)
@@ -167,16 +92,15 @@
 // metadata format "rave-station-model", format_version "1", the config
 // JSON, step, stage and the latent analysis. Load refuses other formats and
 // versions, and missing, unknown or mis-shaped tensors (naming the tensor
-// and both shapes). Import reads reference state dicts (.npz, .safetensors)
-// and PyTorch-Lightning checkpoints (.ckpt: zip + pickle, weights under
-// state_dict, hyper-parameters under hyper_parameters, else inferred from
-// the tensor shapes) and fills absent buffers with their defaults.
+// and both shapes). Blank and FillBuffers serve core/interop, which fills
+// a model by tensor name from the reference's files. Hash is the model's
+// identity in .rvz files (core/compress).
 //
 // # Conventions
 //
 // Tensors are (B, C, T) row-major float32. Programmer errors (wrong shapes)
 // panic with a "model: " prefix; file and data problems return wrapped
 // errors. Every random draw takes an explicit *rand.Rand. The core/dsp
-// wiring (PQMF design, noise filter, spectral and loudness distances) is
-// confined to dsp.go.
+// wiring (PQMF design and sign/interleave ops, noise filter, spectral and
+// loudness distances, A-weighting) is in dsp.go and pqmf.go.
 package model

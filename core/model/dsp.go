@@ -84,30 +84,7 @@ func meanOf(x []float32) float64 {
 	return s / float64(max(len(x), 1))
 }
 
-// noiseBasis returns the noise synthesiser's map from the nb amplitudes of
-// one band and frame to its impulse response, ir = phi·a with phi
-// (target × nb), read off dsp.NoiseFilter by filtering a unit impulse with
-// one-hot amplitudes, and the rows of phi that are not zero (the streaming
-// decoder's noise head).
-func noiseBasis(nb, target int) (phi []float32, taps []int) {
-	nf := dsp.NewNoiseFilter(1, nb, target)
-	phi = make([]float32, target*nb)
-	impulse := core.Zeros(1, 1, 1, target)
-	impulse.Data()[0] = 1
-	for k := range nb {
-		amp := core.Zeros(1, nb, 1)
-		amp.Data()[k] = 1
-		for i, v := range nf.Filter(nil, amp, impulse).Data() {
-			phi[i*nb+k] = v
-		}
-	}
-	for i := range target {
-		for k := range nb {
-			if phi[i*nb+k] != 0 {
-				taps = append(taps, i)
-				break
-			}
-		}
-	}
-	return phi, taps
-}
+// aWeighting returns the loudness module's A-weighting table in dB (the
+// loudness.a_weight buffer, nFFT/2+1 values) for sample rate sr, with the
+// constants of librosa ≥ 0.9 that the reference fixture was made with.
+func aWeighting(nFFT int, sr float64) []float32 { return dsp.LoudnessAWeight(sr, nFFT) }

@@ -12,11 +12,11 @@ package model
 import (
 	"fmt"
 	"math"
-	"math/bits"
 	"runtime"
-	"sync"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/isa"
+	"github.com/ravestation/rave/core/internal/par"
 	"github.com/ravestation/rave/core/internal/sgemm"
 )
 
@@ -66,53 +66,12 @@ func (a act) apply(dst, src []float32, c int) {
 	}
 }
 
-// pool recycles float32 buffers by power-of-two size class.
-var pool [48]sync.Pool
-
-func getBuf(n int) []float32 {
-	if n == 0 {
-		return nil
-	}
-	cls := bits.Len(uint(n - 1))
-	if p, ok := pool[cls].Get().(*[]float32); ok {
-		return (*p)[:n]
-	}
-	return make([]float32, n, 1<<cls)
-}
-
-func putBuf(b []float32) {
-	c := cap(b)
-	if c == 0 || c&(c-1) != 0 {
-		return
-	}
-	b = b[:c]
-	pool[bits.Len(uint(c-1))].Put(&b)
-}
-
-// parallel calls fn on disjoint ranges covering [0, n) on up to
-// GOMAXPROCS goroutines when work is large enough.
-func parallel(n, work int, fn func(lo, hi int)) {
-	w := min(runtime.GOMAXPROCS(0), n)
-	if w <= 1 || work < 1<<15 {
-		if n > 0 {
-			fn(0, n)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for i := range w {
-		lo, hi := n*i/w, n*(i+1)/w
-		if lo == hi {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
-}
+// split is the threshold of the package's parallel loops and bufs
+// recycles float32 buffers by power-of-two size class (core/internal/par).
+var (
+	split = par.Split{MinWork: 1 << 15}
+	bufs  par.Classes
+)
 
 // convGeom is a Conv1d's geometry.
 type convGeom struct {
@@ -128,9 +87,9 @@ func (g convGeom) outLen(t int) int {
 // col[c·K+j][t] = a(x[c0+c][t·stride + j·dil − padL]), zero outside.
 func im2colAct(col, x []float32, T, c0, C, Tout int, g convGeom, a act) {
 	span := T + g.padL + g.padR
-	parallel(C, C*g.k*Tout, func(lo, hi int) {
-		row := getBuf(span)
-		defer putBuf(row)
+	split.For(C, C*g.k*Tout, func(lo, hi int) {
+		row := bufs.Get(span)
+		defer bufs.Put(row)
 		for c := lo; c < hi; c++ {
 			clear(row[:g.padL])
 			clear(row[g.padL+T:])
@@ -164,10 +123,14 @@ func conv1dInfer(out, x, w, bias []float32, B, T int, g convGeom, a act, accumul
 	Cg, Og := g.cin/g.groups, g.cout/g.groups
 	KK := Cg * g.k
 	direct := g.k == 1 && g.stride == 1 && a.scale == nil && !a.leaky && g.padL == 0 && g.padR == 0
+	if !direct && g.groups == 1 && useChunked {
+		conv1dPhased(out, x, w, bias, B, T, Tout, chunkCols(KK, Tout), g, a, accumulate)
+		return
+	}
 	var col []float32
 	if !direct {
-		col = getBuf(KK * Tout)
-		defer putBuf(col)
+		col = bufs.Get(KK * Tout)
+		defer bufs.Put(col)
 	}
 	beta := float32(0)
 	if accumulate {
@@ -192,13 +155,131 @@ func conv1dInfer(out, x, w, bias []float32, B, T int, g convGeom, a act, accumul
 	}
 }
 
+// useChunked selects conv1dChunked for long convolutions (a variable for
+// tests and benchmarks).
+var useChunked = true
+
+// chunkBytes is the size of the im2col block one worker builds and
+// multiplies at a time: half of a core's L2 cache (within 128 KiB – 1 MiB),
+// so that the block stays there with the GEMM's packed panels.
+var chunkBytes = min(max(isa.L2Bytes()/2, 128<<10), 1<<20)
+
+// chunkCols returns the number of output columns per im2col block for a
+// GEMM of depth kk over tout columns, or 0 when blocks do not pay: when
+// fewer than four blocks per worker would share the layer, or when a block
+// narrower than 128 columns would repack the weights too often.
+func chunkCols(kk, tout int) int {
+	nc := chunkBytes / 4 / kk &^ 15
+	if nc < 128 || tout < 4*runtime.GOMAXPROCS(0)*nc {
+		return 0
+	}
+	return nc
+}
+
+// conv1dPhased is conv1dInfer for one group. The input is first activated, zero-padded and split into its stride
+// phases once (P[c][ph][v] = x̃[c][v·stride + ph]), so that each row of the
+// im2col matrix, x̃[c][t·stride + j·dil] over t, is a contiguous run of P.
+// With nc = 0 the whole im2col matrix is copied from P and multiplied by
+// one parallel GEMM. Otherwise every worker takes blocks of about nc
+// columns, copies the block's
+// im2col rows into a buffer that stays in its L2 cache and multiplies it
+// on its own (SgemmSerial), adding the bias while the block is warm.
+// The products are those of conv1dInfer's one large GEMM, element by
+// element (sgemm never splits K), so the result does not depend on the
+// block size or the number of workers.
+func conv1dPhased(out, x, w, bias []float32, B, T, Tout, nc int, g convGeom, a act, accumulate bool) {
+	s, KK := g.stride, g.cin*g.k
+	Lp := g.padL + T + g.padR
+	Lph := (Lp + s - 1) / s // length of one phase
+	xp := bufs.Get(g.cin * s * Lph)
+	defer bufs.Put(xp)
+	offs := make([]int, KK) // im2col row r = (c, j) starts at xp[offs[r]]
+	for c := range g.cin {
+		for j := range g.k {
+			d := j * g.dil
+			offs[c*g.k+j] = (c*s+d%s)*Lph + d/s
+		}
+	}
+	beta := float32(0)
+	if accumulate {
+		beta = 1
+	}
+	blocks := 0
+	var col []float32
+	if nc > 0 {
+		blocks = (Tout + nc - 1) / nc
+	} else {
+		col = bufs.Get(KK * Tout)
+		defer bufs.Put(col)
+	}
+	for b := range B {
+		xb := x[b*g.cin*T : (b+1)*g.cin*T]
+		yb := out[b*g.cout*Tout : (b+1)*g.cout*Tout]
+		split.For(g.cin, g.cin*T, func(lo, hi int) {
+			var tmp []float32
+			if s > 1 {
+				tmp = bufs.Get(s * Lph)
+				defer bufs.Put(tmp)
+			}
+			for c := lo; c < hi; c++ {
+				row := xp[c*s*Lph : (c+1)*s*Lph]
+				if s > 1 {
+					row, tmp = tmp, row
+				}
+				clear(row[:g.padL])
+				a.apply(row[g.padL:g.padL+T], xb[c*T:(c+1)*T], c)
+				clear(row[g.padL+T:])
+				if s > 1 {
+					row, tmp = tmp, row
+					for ph := range s {
+						dst := row[ph*Lph : (ph+1)*Lph]
+						for v := range dst {
+							dst[v] = tmp[v*s+ph]
+						}
+					}
+				}
+			}
+		})
+		if nc == 0 {
+			split.For(KK, KK*Tout, func(lo, hi int) {
+				for r := lo; r < hi; r++ {
+					copy(col[r*Tout:(r+1)*Tout], xp[offs[r]:offs[r]+Tout])
+				}
+			})
+			sgemm.Sgemm(false, false, g.cout, Tout, KK, 1, w, KK, col, Tout, beta, yb, Tout)
+			addBias(yb, bias, g.cout, Tout)
+			continue
+		}
+		par.Blocks(blocks, func(next func() int) {
+			col := bufs.Get(KK * nc)
+			defer bufs.Put(col)
+			for i := next(); i >= 0; i = next() {
+				t0, t1 := Tout*i/blocks, Tout*(i+1)/blocks
+				n := t1 - t0
+				for r, o := range offs {
+					copy(col[r*n:(r+1)*n], xp[o+t0:o+t1])
+				}
+				sgemm.SgemmSerial(false, false, g.cout, n, KK, 1, w, KK, col, n, beta, yb[t0:], Tout)
+				if bias != nil {
+					for o, v := range bias {
+						row := yb[o*Tout+t0 : o*Tout+t1]
+						for k := range row {
+							row[k] += v
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
 // addBias adds bias[c] to row c of y (C rows of n), in parallel; a nil
 // bias adds nothing.
 func addBias(y, bias []float32, C, n int) {
 	if bias == nil {
 		return
 	}
-	parallel(C, C*n, func(lo, hi int) {
+	split.For(C, C*n, func(lo, hi int) {
 		for c := lo; c < hi; c++ {
 			v := bias[c]
 			row := y[c*n : (c+1)*n]
@@ -220,17 +301,17 @@ func conv1dBF16(out, x, bias []float32, B, T int, g convGeom, a act, accumulate 
 	Lph := (Lp + s - 1) / s // length of one phase
 	Tout := g.outLen(T)
 	Cg, Og := g.cin/g.groups, g.cout/g.groups
-	xp := getBuf(g.cin * s * Lph)
+	xp := bufs.Get(g.cin * s * Lph)
 	offs := make([]int, Cg*g.k)
-	defer putBuf(xp)
+	defer bufs.Put(xp)
 	for b := range B {
 		xb := x[b*g.cin*T : (b+1)*g.cin*T]
 		yb := out[b*g.cout*Tout : (b+1)*g.cout*Tout]
-		parallel(g.cin, g.cin*T, func(lo, hi int) {
+		split.For(g.cin, g.cin*T, func(lo, hi int) {
 			var tmp []float32
 			if s > 1 {
-				tmp = getBuf(s * Lph)
-				defer putBuf(tmp)
+				tmp = bufs.Get(s * Lph)
+				defer bufs.Put(tmp)
 			}
 			for c := lo; c < hi; c++ {
 				row := xp[c*s*Lph : (c+1)*s*Lph]
@@ -270,13 +351,13 @@ func conv1dBF16(out, x, bias []float32, B, T int, g convGeom, a act, accumulate 
 // Cin) in bfloat16 and is used instead of w.
 func convTranspose1dInfer(out, x, w, bias []float32, B, Cin, T, Cout, K, stride, pad int, a act, bw *sgemm.BF16Matrix) {
 	Tout := (T-1)*stride - 2*pad + K
-	xa := getBuf(Cin * T)
-	col := getBuf(Cout * K * T)
-	defer putBuf(xa)
-	defer putBuf(col)
+	xa := bufs.Get(Cin * T)
+	col := bufs.Get(Cout * K * T)
+	defer bufs.Put(xa)
+	defer bufs.Put(col)
 	for b := range B {
 		xb := x[b*Cin*T : (b+1)*Cin*T]
-		parallel(Cin, Cin*T, func(lo, hi int) {
+		split.For(Cin, Cin*T, func(lo, hi int) {
 			for c := lo; c < hi; c++ {
 				a.apply(xa[c*T:(c+1)*T], xb[c*T:(c+1)*T], c)
 			}
@@ -288,7 +369,7 @@ func convTranspose1dInfer(out, x, w, bias []float32, B, Cin, T, Cout, K, stride,
 			sgemm.Sgemm(true, false, Cout*K, T, Cin, 1, w, Cout*K, xa, T, 0, col, T)
 		}
 		yb := out[b*Cout*Tout : (b+1)*Cout*Tout]
-		parallel(Cout, Cout*K*T, func(lo, hi int) {
+		split.For(Cout, Cout*K*T, func(lo, hi int) {
 			for o := lo; o < hi; o++ {
 				y := yb[o*Tout : (o+1)*Tout]
 				v := float32(0)
@@ -342,6 +423,14 @@ func (c *conv) infer(x *core.Tensor, a act, acc *core.Tensor) *core.Tensor {
 		var bw *sgemm.BF16Matrix
 		if bf := c.bfloat16(); bf != nil {
 			bw = bf.t
+		} else if upWinoUsable(s[2], c.tpar.Stride) {
+			if c.wino == nil {
+				c.wino = upWinoWeights(w, s[0], s[1], c.tpar.Stride)
+			}
+			for b := range B {
+				convTransposeWinograd(y.Data()[b*s[1]*Tout:(b+1)*s[1]*Tout], x.Data()[b*s[0]*T:(b+1)*s[0]*T], c.wino, bias, s[0], s[1], T, c.tpar.Stride, c.tpar.Padding, a)
+			}
+			return y
 		}
 		convTranspose1dInfer(y.Data(), x.Data(), w, bias, B, s[0], T, s[1], s[2], c.tpar.Stride, c.tpar.Padding, a, bw)
 		return y
@@ -368,6 +457,18 @@ func (c *conv) infer(x *core.Tensor, a act, acc *core.Tensor) *core.Tensor {
 	var bw []*sgemm.BF16Matrix
 	if bf := c.bfloat16(); bf != nil {
 		bw = bf.groups
+	} else if stridedWinoUsable(g) {
+		if c.wino == nil {
+			c.wino = stridedWinoWeights(w, g)
+		}
+		y := acc
+		if y == nil {
+			y = pooledTensor(B, g.cout, Tout)
+		}
+		for b := range B {
+			convStridedWinograd(y.Data()[b*g.cout*Tout:(b+1)*g.cout*Tout], x.Data()[b*g.cin*T:(b+1)*g.cin*T], c.wino, bias, T, g, a, acc != nil)
+		}
+		return y
 	}
 	if acc != nil {
 		conv1dInfer(acc.Data(), x.Data(), w, bias, B, T, g, a, true, bw)
@@ -427,7 +528,7 @@ func pooledTensor(shape ...int) *core.Tensor {
 	for _, d := range shape {
 		n *= d
 	}
-	return core.New(getBuf(n), shape...)
+	return core.New(bufs.Get(n), shape...)
 }
 
 // release returns a pooled tensor's buffer for reuse; t must not be used
@@ -435,7 +536,7 @@ func pooledTensor(shape ...int) *core.Tensor {
 func release(ts ...*core.Tensor) {
 	for _, t := range ts {
 		if t != nil {
-			putBuf(t.Data())
+			bufs.Put(t.Data())
 		}
 	}
 }
@@ -502,8 +603,8 @@ func (d *Decoder) headsInfer(h *core.Tensor) *core.Tensor {
 		release(wave)
 		return y
 	}
-	out := getBuf(B * (M + 1) * T)
-	defer putBuf(out)
+	out := bufs.Get(B * (M + 1) * T)
+	defer bufs.Put(out)
 	var bw []*sgemm.BF16Matrix
 	if d.wave.gen.bf16 {
 		if d.headsBF == nil {
@@ -522,7 +623,7 @@ func (d *Decoder) headsInfer(h *core.Tensor) *core.Tensor {
 // combineHeads writes y = tanh(wave)·(2σ(loud)^2.3 + 1e-7), loud broadcast
 // over the M bands.
 func combineHeads(y, wave, loud []float32, B, M, T int) {
-	parallel(B*T, B*T*M*8, func(lo, hi int) {
+	split.For(B*T, B*T*M*8, func(lo, hi int) {
 		amp := make([]float32, hi-lo)
 		for i := lo; i < hi; i++ {
 			s := 1 / (1 + math.Exp(-float64(loud[i])))

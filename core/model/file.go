@@ -1,8 +1,11 @@
 package model
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -149,8 +152,8 @@ func copyTensor(t *core.Tensor, tf *core.TensorFile, path string) error {
 	if err != nil {
 		return err
 	}
-	if !sameShape(shape, t.Shape()) {
-		return shapeError(path, t.Name, shape, t.Shape())
+	if err := CheckShape(path, t.Name, shape, t.Shape()); err != nil {
+		return err
 	}
 	src, err := tf.Tensor(t.Name)
 	if err != nil {
@@ -160,11 +163,18 @@ func copyTensor(t *core.Tensor, tf *core.TensorFile, path string) error {
 	return nil
 }
 
-func shapeError(path, name string, got, want []int) error {
-	return fmt.Errorf("model: %s: tensor %q has shape %v, the model expects %v", path, name, fmtShape(got), fmtShape(want))
+// CheckShape returns an error naming the tensor and both shapes unless a
+// tensor of shape got can fill one of shape want: equal shapes, or a
+// scalar and a one-element vector. src names the file.
+func CheckShape(src, name string, got, want []int) error {
+	if slices.Equal(got, want) || len(got) == 0 && slices.Equal(want, []int{1}) || len(want) == 0 && slices.Equal(got, []int{1}) {
+		return nil
+	}
+	return fmt.Errorf("model: %s: tensor %q has shape %v, the model expects %v", src, name, FormatShape(got), FormatShape(want))
 }
 
-func fmtShape(s []int) string {
+// FormatShape writes a shape as "(2, 3, 5)".
+func FormatShape(s []int) string {
 	parts := make([]string, len(s))
 	for i, d := range s {
 		parts[i] = strconv.Itoa(d)
@@ -172,19 +182,32 @@ func fmtShape(s []int) string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-// sameShape compares shapes, treating a scalar and a one-element vector as
-// equal.
-func sameShape(a, b []int) bool {
-	if len(a) == 0 && len(b) == 1 && b[0] == 1 || len(b) == 0 && len(a) == 1 && a[0] == 1 {
-		return true
-	}
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+// Hash returns the SHA-256 identity of what determines the model's
+// encodings and decodings: the configuration JSON (without the preset
+// name), then for every encoder, decoder and buffer tensor in state-dict
+// order its name, shape and float32 little-endian values. The
+// discriminator and the counters (saved_step, BatchNorm
+// num_batches_tracked) are left out, so a model file with or without its
+// discriminator, saved at any step, hashes the same. .rvz files carry it.
+func (m *Model) Hash() [32]byte {
+	h := sha256.New()
+	cfg := m.Config
+	cfg.Preset = ""
+	h.Write([]byte(cfg.JSON()))
+	var buf []byte
+	for _, t := range m.Tensors() {
+		if strings.HasPrefix(t.Name, "discriminator.") || t.Name == bufSavedStep || strings.HasSuffix(t.Name, ".num_batches_tracked") {
+			continue
 		}
+		buf = append(buf[:0], t.Name...)
+		buf = append(buf, 0)
+		for _, d := range t.Shape() {
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(d))
+		}
+		h.Write(buf)
+		core.HashFloat32s(h, t.Data())
 	}
-	return true
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
 }

@@ -95,3 +95,30 @@ func (m *Model) Stage1DetLoss(tp *core.Tape, x *core.Tensor) (*core.Tensor, Stag
 	loss := tp.Add(dist, tp.Scale(kl, float32(beta)))
 	return loss, Stage1Terms{Distances: d, KL: float64(kl.Item()), Beta: beta, Total: float64(loss.Item())}
 }
+
+// distanceMinSub is the shortest signal, in samples per band, the v1
+// distance accepts: its largest STFT (2048) reflect-pads 1024 samples.
+const distanceMinSub = 1025
+
+// AudioDistance returns the model's v1 reconstruction distance between
+// signals x and y of equal length: its full-band multiscale spectral term
+// (between the PQMF round trips of each) and every term (Distance). Both
+// are zero-padded to a multiple of the compression ratio, and to at least
+// 1025 samples per PQMF band (about 0.35 s at 48 kHz) which the largest
+// STFT scale needs.
+func (m *Model) AudioDistance(x, y []float32) (float64, Distances) {
+	if len(x) != len(y) {
+		panic(fmt.Sprintf("model: AudioDistance: %d and %d samples", len(x), len(y)))
+	}
+	r := m.Config.CompressionRatio()
+	n := max(len(x), distanceMinSub*max(m.Config.DataSize, 1))
+	n = ceilDiv(n, r) * r
+	xt, yt := core.Zeros(1, 1, n), core.Zeros(1, 1, n)
+	copy(xt.Data(), x)
+	copy(yt.Data(), y)
+	_, d := m.Distance(nil, m.Analysis(nil, xt), m.Analysis(nil, yt))
+	if m.bank() == nil {
+		return d.MultiBand, d
+	}
+	return d.FullBand, d
+}

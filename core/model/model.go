@@ -72,7 +72,7 @@ func New(cfg Config, rng *rand.Rand) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := m.fillDefaultBuffers(nil); err != nil {
+	if err := m.FillBuffers(nil); err != nil {
 		return nil, err
 	}
 	m.Init(rng)
@@ -96,6 +96,21 @@ func newEmpty(cfg Config) (*Model, error) {
 	m.Decoder = newDecoder(m.Dec, m.gen, cfg)
 	m.Dec.Alloc()
 	m.declareBuffers()
+	return m, nil
+}
+
+// Blank returns a model of cfg with every parameter zero and the buffers
+// at their trivial values, with a discriminator if disc is set: a model
+// whose tensors are then filled by name (core/interop's import, through
+// Tensors and Buffers), and whose other buffers FillBuffers sets.
+func Blank(cfg Config, disc bool) (*Model, error) {
+	m, err := newEmpty(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if disc {
+		m.allocDiscriminator()
+	}
 	return m, nil
 }
 
@@ -217,7 +232,7 @@ func (m *Model) declareBuffers() {
 	m.addBuffer(bufFidelity, L)
 	m.addBuffer(bufSavedStep)
 	if c.DataSize > 1 {
-		n, taps := pqmfSizes(c.DataSize, c.PQMFAttenuation())
+		n, taps := PQMFSizes(c.DataSize, c.PQMFAttenuation())
 		m.addBuffer(bufPQMFHK, c.DataSize, taps)
 		m.addBuffer(bufPQMFH, n)
 		m.addBuffer(bufPQMFFwd, c.DataSize, 1, taps+1)
@@ -236,11 +251,11 @@ func (m *Model) declareBuffers() {
 	}
 }
 
-// fillDefaultBuffers sets the buffers not listed in keep to their values
-// for a fresh model: identity PCA, zero mean and fidelity, designed PQMF
-// filters, loudness tables, BatchNorm (0, 1) statistics, noise target
-// size.
-func (m *Model) fillDefaultBuffers(keep map[string]bool) error {
+// FillBuffers sets the buffers not listed in keep to their values for a
+// fresh model: identity PCA, zero mean and fidelity, loudness tables,
+// BatchNorm (0, 1) statistics, noise target size, and PQMF filters:
+// designed, or derived from the kept kernels or prototype (pqmf.h).
+func (m *Model) FillBuffers(keep map[string]bool) error {
 	c := m.Config
 	set := func(name string, f func(t *core.Tensor)) {
 		if t := m.byName[name]; t != nil && !keep[name] {

@@ -52,7 +52,7 @@ func WeightNorm(tp *core.Tape, g, v *core.Tensor) *core.Tensor {
 func weightNormTo(dst, g, v []float32, rows int) []float64 {
 	n := len(v) / rows
 	norms := make([]float64, rows)
-	parallel(rows, 2*len(v), func(lo, hi int) {
+	split.For(rows, 2*len(v), func(lo, hi int) {
 		for o := lo; o < hi; o++ {
 			row := v[o*n : (o+1)*n]
 			nrm := math.Sqrt(dot64(row, row))
@@ -102,7 +102,7 @@ func (o *weightNormOp) Backward() {
 	if o.v.RequiresGrad() {
 		dv = o.v.EnsureGrad()
 	}
-	parallel(rows, 3*len(v), func(lo, hi int) {
+	split.For(rows, 3*len(v), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			vr, gr := v[r*n:(r+1)*n], gw[r*n:(r+1)*n]
 			dot := dot64(gr, vr)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/dsp"
 	gc "github.com/ravestation/rave/core/internal/gradcheck"
 )
 
@@ -49,9 +50,9 @@ func TestGradients(t *testing.T) {
 		{"repeat_time", []gc.Input{gc.In(gc.Signed, 2, 1, 5)},
 			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return repeatTime(tp, x[0], 3) }},
 		{"reverse_half", []gc.Input{gc.In(gc.Signed, 2, 4, 6)},
-			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return reverseHalf(tp, x[0]) }},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return dsp.ReverseHalf(tp, x[0]) }},
 		{"interleave", []gc.Input{gc.In(gc.Signed, 2, 4, 5)},
-			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return interleave(tp, x[0], 4) }},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return dsp.Interleave(tp, x[0], 4, true) }},
 		{"hinge_discriminator/active", []gc.Input{gc.In(gc.Signed, 2, 1, 5), gc.In(gc.Signed, 2, 1, 3), gc.In(gc.Signed, 2, 1, 5), gc.In(gc.Signed, 2, 1, 3)},
 			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
 				// |scores| ≤ 0.9: both hinges active everywhere.

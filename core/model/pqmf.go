@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/dsp"
 	"github.com/ravestation/rave/core/internal/sgemm"
 )
 
@@ -37,10 +38,10 @@ func (m *Model) bank() *pqmfBank {
 	return m.pqmf
 }
 
-// pqmfSizes returns the prototype length N and padded length L of the
+// PQMFSizes returns the prototype length N and padded length L of the
 // bank for M bands and attenuation A dB (rave-spec.md §2.2 table), designing
 // the prototype when the pair is not tabulated.
-func pqmfSizes(bands int, att float64) (n, taps int) {
+func PQMFSizes(bands int, att float64) (n, taps int) {
 	type key struct {
 		m int
 		a float64
@@ -77,7 +78,7 @@ func (p *pqmfBank) Analysis(tp *core.Tape, x *core.Tensor) *core.Tensor {
 		return p.analysisInfer(x, l)
 	}
 	u := tp.Conv1d(x, p.fwd, nil, core.ConvParams{Stride: p.bands, PadLeft: l, PadRight: r})
-	return reverseHalf(tp, u)
+	return dsp.ReverseHalf(tp, u)
 }
 
 // Synthesis merges bands y (B, M, T) back into audio (B, 1, T·M).
@@ -88,7 +89,7 @@ func (p *pqmfBank) Synthesis(tp *core.Tape, y *core.Tensor) *core.Tensor {
 	if tp == nil && fastInference {
 		B, M, T := y.Dim(0), y.Dim(1), y.Dim(2)
 		flipped := pooledTensor(B, M, T)
-		reverseHalfTo(flipped.Data(), y.Data(), M, T, false)
+		dsp.ReverseHalfTo(flipped.Data(), y.Data(), M, T)
 		u := pooledTensor(B, M, T)
 		var bw []*sgemm.BF16Matrix
 		if p.gen != nil && p.gen.bf16 {
@@ -98,12 +99,12 @@ func (p *pqmfBank) Synthesis(tp *core.Tape, y *core.Tensor) *core.Tensor {
 			bw = []*sgemm.BF16Matrix{p.invBF}
 		}
 		conv1dInfer(u.Data(), flipped.Data(), p.inv.Data(), nil, B, T, convGeom{cin: M, cout: M, k: k, stride: 1, dil: 1, groups: 1, padL: l, padR: r}, act{}, false, bw)
-		out := interleave(nil, u, float32(p.bands))
+		out := dsp.Interleave(nil, u, float32(p.bands), true)
 		release(flipped, u)
 		return out
 	}
-	u := tp.Conv1d(reverseHalf(tp, y), p.inv, nil, core.ConvParams{PadLeft: l, PadRight: r})
-	return interleave(tp, u, float32(p.bands))
+	u := tp.Conv1d(dsp.ReverseHalf(tp, y), p.inv, nil, core.ConvParams{PadLeft: l, PadRight: r})
+	return dsp.Interleave(tp, u, float32(p.bands), true)
 }
 
 // analysisInfer is the analysis without a tape, as a stride-1 convolution
@@ -133,7 +134,7 @@ func (p *pqmfBank) analysisInfer(x *core.Tensor, padL int) *core.Tensor {
 	X := pooledTensor(B, M, n)
 	xd, Xd := x.Data(), X.Data()
 	clear(Xd)
-	parallel(B*M, B*T, func(lo, hi int) {
+	split.For(B*M, B*T, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			b, ph := r/M, r%M
 			row := Xd[r*n : (r+1)*n]
@@ -154,85 +155,8 @@ func (p *pqmfBank) analysisInfer(x *core.Tensor, padL int) *core.Tensor {
 	}
 	conv1dInfer(u.Data(), Xd, p.poly, nil, B, n, convGeom{cin: M, cout: M, k: Q, stride: 1, dil: 1, groups: 1}, act{}, false, bw)
 	release(X)
-	reverseHalfTo(u.Data(), u.Data(), M, Tsub, false)
+	dsp.ReverseHalfTo(u.Data(), u.Data(), M, Tsub)
 	return u
-}
-
-// reverseHalfOp negates odd bands at even frames (its own inverse).
-type reverseHalfOp struct{ x, y *core.Tensor }
-
-func reverseHalf(tp *core.Tape, x *core.Tensor) *core.Tensor {
-	y := core.New(nil, x.Shape()...)
-	reverseHalfTo(y.Data(), x.Data(), x.Dim(1), x.Dim(2), false)
-	tp.Record(&reverseHalfOp{x: x, y: y}, y, x)
-	return y
-}
-
-// reverseHalfTo writes (or adds) x with odd bands negated at even frames
-// into dst; x is (B, C, T) flattened.
-func reverseHalfTo(dst, x []float32, C, T int, accumulate bool) {
-	for row := range len(x) / T {
-		src, d := x[row*T:(row+1)*T], dst[row*T:(row+1)*T]
-		odd := (row%C)%2 == 1
-		for t, v := range src {
-			if odd && t%2 == 0 {
-				v = -v
-			}
-			if accumulate {
-				d[t] += v
-			} else {
-				d[t] = v
-			}
-		}
-	}
-}
-
-func (o *reverseHalfOp) Backward() {
-	if g := o.y.Grad(); g != nil && o.x.RequiresGrad() {
-		reverseHalfTo(o.x.EnsureGrad(), g, o.x.Dim(1), o.x.Dim(2), true)
-	}
-}
-
-// interleaveOp maps (B, M, T) to (B, 1, T·M) with out[M·t + q] =
-// gain·in[M−1−q][t] (channel flip, then interleave).
-type interleaveOp struct {
-	x, y *core.Tensor
-	gain float32
-}
-
-func interleave(tp *core.Tape, x *core.Tensor, gain float32) *core.Tensor {
-	B, M, T := x.Dim(0), x.Dim(1), x.Dim(2)
-	y := core.New(nil, B, 1, T*M)
-	xd, yd := x.Data(), y.Data()
-	for b := range B {
-		for q := range M {
-			src := xd[(b*M+M-1-q)*T:][:T]
-			dst := yd[b*T*M:]
-			for t, v := range src {
-				dst[M*t+q] = gain * v
-			}
-		}
-	}
-	tp.Record(&interleaveOp{x: x, y: y, gain: gain}, y, x)
-	return y
-}
-
-func (o *interleaveOp) Backward() {
-	gy := o.y.Grad()
-	if gy == nil || !o.x.RequiresGrad() {
-		return
-	}
-	gx := o.x.EnsureGrad()
-	B, M, T := o.x.Dim(0), o.x.Dim(1), o.x.Dim(2)
-	for b := range B {
-		for q := range M {
-			dst := gx[(b*M+M-1-q)*T:][:T]
-			src := gy[b*T*M:]
-			for t := range dst {
-				dst[t] += o.gain * src[M*t+q]
-			}
-		}
-	}
 }
 
 // deriveFromPrototype fills the PQMF buffers not in keep from the

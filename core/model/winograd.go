@@ -67,10 +67,11 @@ func winoUsable(g convGeom) bool {
 }
 
 // winoMinChannels is the narrowest layer worth the transforms: below it the
-// GEMMs over Cin are too thin to gain on the direct im2col GEMM over 3·Cin
-// (measured on the v1 residual stacks: a tie at 64 channels, 25–45 %
-// faster from 128 up).
-const winoMinChannels = 128
+// GEMMs over Cin are too thin to gain on the direct GEMM over 3·Cin. With
+// the direct path's im2col (measured on v1's last residual stack, 64
+// channels, AVX2 path, one thread) the transforms win there too: 5.4 ms
+// against 9.1 ms per undilated layer, 7.7 against 9.0 dilated.
+const winoMinChannels = 64
 
 // conv3Winograd computes out (Cout, T) (+)= conv(a(x)) for one batch element
 // x (Cin, T), kernel 3, dilation dil, left padding padL (total padding
@@ -87,18 +88,18 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act
 	tiles := nb * dil
 	n := 4*nb + 2            // samples of a phase the tiles read
 	span := nb*4*dil + 2*dil // padded input length covering every tile
-	v := getBuf(6 * cin * tiles)
-	m := getBuf(6 * cout * tiles)
-	defer putBuf(v)
-	defer putBuf(m)
+	v := bufs.Get(6 * cin * tiles)
+	m := bufs.Get(6 * cout * tiles)
+	defer bufs.Put(v)
+	defer bufs.Put(m)
 
-	parallel(cin, cin*T*8, func(lo, hi int) {
-		row := getBuf(span + winoSlack)
-		defer putBuf(row)
+	split.For(cin, cin*T*8, func(lo, hi int) {
+		row := bufs.Get(span + winoSlack)
+		defer bufs.Put(row)
 		pr := row
 		if dil > 1 {
-			pr = getBuf(n + winoSlack)
-			defer putBuf(pr)
+			pr = bufs.Get(n + winoSlack)
+			defer bufs.Put(pr)
 		}
 		clear(pr[n:])
 		for c := lo; c < hi; c++ {
@@ -127,11 +128,11 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act
 		}
 		sgemm.Sgemm(false, false, cout, tiles, cin, 1, u[k*cout*cin:], cin, v[k*cin*tiles:], tiles, 0, m[k*cout*tiles:], tiles)
 	}
-	parallel(cout, cout*T*8, func(lo, hi int) {
+	split.For(cout, cout*T*8, func(lo, hi int) {
 		var tmp []float32
 		if dil > 1 {
-			tmp = getBuf(4 * nb)
-			defer putBuf(tmp)
+			tmp = bufs.Get(4 * nb)
+			defer bufs.Put(tmp)
 		}
 		for o := lo; o < hi; o++ {
 			y := out[o*T : (o+1)*T]

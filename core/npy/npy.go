@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/ravestation/rave/core"
 )
 
 var magic = []byte("\x93NUMPY")
@@ -53,17 +55,15 @@ func Write(w io.Writer, rows [][]float32) error {
 	return bw.Flush()
 }
 
-// WriteFile writes rows to path.
+// WriteFile writes rows to path atomically (a temporary file in the same
+// folder, renamed over path once whole), so a failed write leaves what was
+// at path untouched.
 func WriteFile(path string, rows [][]float32) error {
-	f, err := os.Create(path)
+	err := core.WriteFileAtomic(path, func(f *os.File) error { return Write(f, rows) })
 	if err != nil {
 		return fmt.Errorf("npy: %w", err)
 	}
-	if err := Write(f, rows); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return nil
 }
 
 var (

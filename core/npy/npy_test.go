@@ -3,6 +3,8 @@ package npy
 import (
 	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -53,6 +55,36 @@ func TestRejectsBadFiles(t *testing.T) {
 		if _, err := Read(bytes.NewReader(data)); !errors.Is(err, ErrFormat) {
 			t.Errorf("%s: err = %v, want ErrFormat", name, err)
 		}
+	}
+}
+
+// TestWriteFileFailureKeepsTheOldFile checks that a failed WriteFile
+// leaves the file at its path as it was (the write is atomic).
+func TestWriteFileFailureKeepsTheOldFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "z.npy")
+	if err := os.WriteFile(path, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, [][]float32{{1, 2}, {3}}); err == nil {
+		t.Fatal("WriteFile of ragged rows = nil, want an error")
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
+		t.Errorf("after a failed WriteFile the file holds %q (%v), want %q", b, err, "keep me")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("after a failed WriteFile the folder holds %d entries, want 1", len(entries))
+	}
+	if err := WriteFile(path, [][]float32{{1, 2}, {3, 4}}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, err := Read(f); err != nil || len(got) != 2 || got[1][1] != 4 {
+		t.Errorf("Read after WriteFile = %v, %v", got, err)
 	}
 }
 

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/compress"
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/rvz"
@@ -25,8 +25,8 @@ type CompressOptions struct {
 	NoiseFill bool
 }
 
-func (o CompressOptions) fidelity() model.Fidelity {
-	f := model.Fidelity{Dims: o.Dims, F: o.Fidelity, Fill: latent.FillZero}
+func (o CompressOptions) fidelity() latent.Fidelity {
+	f := latent.Fidelity{Dims: o.Dims, F: o.Fidelity, Fill: latent.FillZero}
 	if o.NoiseFill {
 		f.Fill = latent.FillNoise
 	}
@@ -37,12 +37,12 @@ func (o CompressOptions) fidelity() model.Fidelity {
 // to mono) into quantised PCA latents and writes them as a .rvz file
 // atomically. The report has the bitrate and the spectral distance of the
 // round trip.
-func CompressFile(m *model.Model, in, out string, o CompressOptions) (model.CompressReport, error) {
+func CompressFile(m *model.Model, in, out string, o CompressOptions) (compress.Report, error) {
 	x, _, _, err := LoadAudio(in, m.Config.SR)
 	if err != nil {
-		return model.CompressReport{}, err
+		return compress.Report{}, err
 	}
-	f, rep, err := model.Compress(m, x, m.Config.SR, model.CompressOptions{Fidelity: o.fidelity(), Bits: o.Bits})
+	f, rep, err := compress.Compress(m, x, m.Config.SR, compress.Options{Fidelity: o.fidelity(), Bits: o.Bits})
 	if err != nil {
 		return rep, err
 	}
@@ -59,7 +59,9 @@ func CompressFile(m *model.Model, in, out string, o CompressOptions) (model.Comp
 
 // DecompressFile decodes a .rvz file with the model that wrote it (a
 // different model is refused naming both hashes) to a WAV file at the
-// model's rate and the original length.
+// model's rate and the original length: compress.Decompress's audio up to
+// float32 rounding, decoded and written a chunk at a time (see
+// chunked.go), so only the latents are held whole.
 func DecompressFile(m *model.Model, in, out string) error {
 	b, err := os.ReadFile(in)
 	if err != nil {
@@ -72,19 +74,27 @@ func DecompressFile(m *model.Model, in, out string) error {
 	if err := rvz.CheckModel(f, m.Hash()); err != nil {
 		return fmt.Errorf("render: %s: %w", in, err)
 	}
-	y, err := model.Decompress(m, f)
+	z, err := rvzLatents(m, f)
 	if err != nil {
 		return err
 	}
-	return audio.WriteWAV(out, [][]float32{y}, m.Config.SR, audio.Float32)
+	read := func(a, b int) ([][]float32, error) {
+		rows := make([][]float32, len(z))
+		for d, row := range z {
+			rows[d] = row[a:b]
+		}
+		return rows, nil
+	}
+	o := Options{Deterministic: true}
+	return decodeToWAV(m, newCodec(m, o, 0), read, f.Frames(), int(f.Length), out, o, "decompress")
 }
 
 // CompressSweep measures bitrate against spectral distance for an audio
 // file over every combination of kept dimensions and code widths.
-func CompressSweep(m *model.Model, in string, dims, bits []int) ([]model.SweepPoint, error) {
+func CompressSweep(m *model.Model, in string, dims, bits []int) ([]compress.SweepPoint, error) {
 	x, _, _, err := LoadAudio(in, m.Config.SR)
 	if err != nil {
 		return nil, err
 	}
-	return model.CompressSweep(m, x, m.Config.SR, dims, bits, latent.FillZero)
+	return compress.Sweep(m, x, m.Config.SR, dims, bits, latent.FillZero)
 }

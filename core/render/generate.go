@@ -15,9 +15,11 @@ import (
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/compress"
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/prior"
+	"github.com/ravestation/rave/core/stream"
 )
 
 // Salts of the random streams drawn from GenerateOptions.Seed.
@@ -57,8 +59,8 @@ type GenerateOptions struct {
 	Streaming bool
 	// StreamWeights is the storage of the streaming decoder's weights
 	// (Streaming and Generator only): float32 (the zero value, exact),
-	// half or int8, faster for a small error (see model.StreamOptions).
-	StreamWeights model.WeightPrecision
+	// half or int8, faster for a small error (see stream.Options).
+	StreamWeights stream.WeightPrecision
 }
 
 // GenerateReport describes a Generate run. Real-time factors are
@@ -236,7 +238,7 @@ func PriorHash(p *prior.Prior) [32]byte {
 // PriorCompressOptions configures CompressWithPrior.
 type PriorCompressOptions struct {
 	// Compare also compresses with the fixed quantiser of .rvz files
-	// (model.Compress) at log2(Classes) = 5 bits per value and reports its
+	// (compress.Compress) at log2(Classes) = 5 bits per value and reports its
 	// bitrate and distance.
 	Compare bool
 }
@@ -266,7 +268,7 @@ type PriorCompressReport struct {
 	// input and its round trip.
 	Distance float64 `json:"distance"`
 	// RVZKbps and RVZDistance are the latent bitrate and distance of
-	// model.Compress at the same bits per value (with Compare).
+	// compress.Compress at the same bits per value (with Compare).
 	RVZKbps     float64 `json:"rvz_kbps,omitempty"`
 	RVZDistance float64 `json:"rvz_distance,omitempty"`
 	// Elapsed is the time taken (the round trip included).
@@ -330,12 +332,12 @@ func CompressWithPrior(m *model.Model, p *prior.Prior, x []float32, o PriorCompr
 	rep.Distance = SpectralDistance(m, x, y)
 	if o.Compare {
 		bitsInt := int(math.Ceil(perValue))
-		f, rr, err := model.Compress(m, x, c.SR, model.CompressOptions{Fidelity: model.Fidelity{Dims: k, Fill: latent.FillZero}, Bits: bitsInt, NoDistance: true})
+		f, rr, err := compress.Compress(m, x, c.SR, compress.Options{Fidelity: latent.Fidelity{Dims: k, Fill: latent.FillZero}, Bits: bitsInt, NoDistance: true})
 		if err != nil {
 			return nil, rep, err
 		}
 		rep.RVZKbps = rr.LatentKbps
-		yr, err := model.Decompress(m, f)
+		yr, err := compress.Decompress(m, f)
 		if err != nil {
 			return nil, rep, err
 		}

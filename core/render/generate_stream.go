@@ -9,11 +9,12 @@ import (
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/prior"
+	"github.com/ravestation/rave/core/stream"
 )
 
 // Generator produces audio from a prior live, block by block: it samples
 // latent frames one at a time with the prior's cached sampler and decodes
-// them with the model's streaming decoder (model.Streamer), so the cost of
+// them with the model's streaming decoder (stream.Streamer), so the cost of
 // a block does not grow with what came before and the output can be
 // played while it is made. Its frames are those Generate samples with the
 // same options; its audio is Generate's offline decoding up to float32
@@ -22,7 +23,7 @@ import (
 // decoder pads with zeros). A Generator is not safe for concurrent use.
 type Generator struct {
 	p      *prior.Prior
-	st     *model.Streamer
+	st     *stream.Streamer
 	s      *prior.Sampler
 	rng    *rand.Rand
 	temp   float64
@@ -57,13 +58,13 @@ func NewGenerator(m *model.Model, p *prior.Prior, opts GenerateOptions) (*Genera
 	case opts.Temperature < 0 || math.IsNaN(opts.Temperature):
 		return nil, fmt.Errorf("render: generate: temperature %v", opts.Temperature)
 	}
-	so := model.StreamOptions{Fidelity: model.Fidelity{Dims: k, Fill: latent.FillZero}, Weights: opts.StreamWeights}
+	so := stream.Options{Fidelity: latent.Fidelity{Dims: k, Fill: latent.FillZero}, Weights: opts.StreamWeights}
 	if !opts.Deterministic {
 		so.Fidelity.Fill = latent.FillNoise
 		so.RNG = rand.New(rand.NewPCG(opts.Seed, saltDecode))
 		so.Noise = useNoise(c)
 	}
-	st, err := model.NewStreamer(m, so)
+	st, err := stream.New(m, so)
 	if err != nil {
 		return nil, err
 	}

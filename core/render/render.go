@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/ravestation/rave/audio"
@@ -32,6 +32,14 @@ type Options struct {
 	// MatchLoudness scales the output so its short-term loudness follows
 	// the input's (timbre transfer).
 	MatchLoudness bool
+	// ChunkFrames is the number of latent frames the file functions encode
+	// or decode at a time (0: 128, 5.5 s at 48 kHz with 2048 samples per
+	// frame; a signal of at most two chunks is one); see chunked.go. It
+	// changes neither the output (beyond float32 rounding) nor the random
+	// draws.
+	ChunkFrames int
+	// Progress, if not nil, reports the progress of the file functions.
+	Progress *Progress
 }
 
 // dims returns the number of PCA dimensions the options keep for m (0:
@@ -57,19 +65,6 @@ func (o Options) dims(m *model.Model) (int, error) {
 	return 0, nil
 }
 
-func (o Options) codec(m *model.Model) (model.CodecOptions, error) {
-	k, err := o.dims(m)
-	if err != nil {
-		return model.CodecOptions{}, err
-	}
-	c := model.CodecOptions{Raw: o.Raw, Dims: k}
-	if !o.Deterministic {
-		c.Sample, c.Noise = true, m.Config.UseNoise
-		c.RNG = rand.New(rand.NewPCG(o.Seed, 0x52415645))
-	}
-	return c, nil
-}
-
 // LoadAudio decodes a file to mono at the model's sample rate and returns
 // it with the file's own rate and length.
 func LoadAudio(path string, rate int) (x []float32, srcRate, srcLen int, err error) {
@@ -85,55 +80,161 @@ func LoadAudio(path string, rate int) (x []float32, srcRate, srcLen int, err err
 	return x, buf.SampleRate, len(mono), nil
 }
 
+// EncodeReport describes an EncodeFile run.
+type EncodeReport struct {
+	// Dims and Frames are the shape of the latents written.
+	Dims, Frames int
+}
+
 // EncodeFile encodes an audio file to latents (dims × frames) and writes
-// them as .npy to out.
-func EncodeFile(m *model.Model, in, out string, o Options) ([][]float32, error) {
-	x, _, _, err := LoadAudio(in, m.Config.SR)
+// them as .npy to out, atomically. It reads the input and writes the
+// latents a chunk at a time (see chunked.go), so its memory does not grow
+// with the input's length (except for formats decoded whole, see
+// audio.FileStream).
+func EncodeFile(m *model.Model, in, out string, o Options) (EncodeReport, error) {
+	k, err := o.dims(m)
+	if err != nil {
+		return EncodeReport{}, err
+	}
+	src, err := openInput(in, m.Config.SR)
+	if err != nil {
+		return EncodeReport{}, err
+	}
+	defer src.Close()
+	r := m.Config.CompressionRatio()
+	p := newPlan(m, m.ChunkContext(), src.n, (src.n+r-1)/r, o.ChunkFrames)
+	cd := newCodec(m, o, k)
+	dims := m.Config.EncoderLatent()
+	if k > 0 {
+		dims = k
+	}
+	x := &samples{src: src.Read, n: src.n}
+	o.Progress.begin("encode", int64(src.n), m.Config.SR)
+	err = core.WriteFileAtomic(out, func(f *os.File) error {
+		w, err := npy.NewColumnWriter(f, dims, p.frames)
+		if err != nil {
+			return err
+		}
+		for f0 := 0; f0 < p.frames; f0 += p.chunk {
+			f1 := min(p.frames, f0+p.chunk)
+			z, err := encodeChunk(p, cd, x, f0, f1)
+			if err != nil {
+				return err
+			}
+			if err := w.Write(z); err != nil {
+				return err
+			}
+			na, _ := p.encodeSpan(f1, f1+1)
+			x.drop(na * r)
+			o.Progress.update(int64(min(f1*r, p.n)))
+		}
+		return nil
+	})
+	if err != nil {
+		o.Progress.abandon()
+		return EncodeReport{}, err
+	}
+	o.Progress.finish()
+	return EncodeReport{Dims: dims, Frames: p.frames}, nil
+}
+
+// encodeChunk returns the latents of frames [f0, f1), reading the input
+// as far as their context needs (the caller drops what it no longer
+// needs).
+func encodeChunk(p plan, cd *codec, x *samples, f0, f1 int) ([][]float32, error) {
+	a, b := p.encodeSpan(f0, f1)
+	hi := min(b*p.r, p.n)
+	if err := x.fill(hi); err != nil {
+		return nil, err
+	}
+	z, err := cd.encode(x.span(a*p.r, hi), a, b-a)
 	if err != nil {
 		return nil, err
 	}
-	c, err := o.codec(m)
-	if err != nil {
-		return nil, err
-	}
-	c.Noise = false
-	z, err := m.EncodeAudioWith(x, c)
-	if err != nil {
-		return nil, err
-	}
-	if err := npy.WriteFile(out, z); err != nil {
-		return nil, err
+	for d := range z {
+		z[d] = z[d][f0-a : f1-a]
 	}
 	return z, nil
 }
 
 // DecodeFile decodes latents from a .npy file (dims × frames; fewer dims
 // than the model's are completed as the options say) to a WAV file at the
-// model's sample rate.
+// model's sample rate. It reads the latents and writes the audio a chunk
+// at a time (see chunked.go).
 func DecodeFile(m *model.Model, in, out string, o Options) error {
-	z, err := npy.ReadFile(in)
+	f, err := os.Open(in)
 	if err != nil {
-		return err
+		return fmt.Errorf("render: %w", err)
 	}
-	if len(z) == 0 || len(z[0]) == 0 {
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("render: %w", err)
+	}
+	zr, err := npy.NewColumnReader(f, fi.Size())
+	if err != nil {
+		return fmt.Errorf("render: %s: %w", in, err)
+	}
+	if zr.Rows() == 0 || zr.Cols() == 0 {
 		return fmt.Errorf("render: %s holds no latent frames", in)
 	}
-	if len(z) > m.Config.LatentSize {
-		return fmt.Errorf("render: %s has %d latent dimensions, the model %d (is it (dims, frames)? transpose it)", in, len(z), m.Config.LatentSize)
+	if zr.Rows() > m.Config.LatentSize {
+		return fmt.Errorf("render: %s has %d latent dimensions, the model %d (is it (dims, frames)? transpose it)", in, zr.Rows(), m.Config.LatentSize)
 	}
-	c, err := o.codec(m)
+	k, err := o.dims(m)
 	if err != nil {
 		return err
 	}
-	if c.Dims > 0 && c.Dims < len(z) {
-		z = z[:c.Dims]
+	dims := zr.Rows()
+	if k > 0 && k < dims {
+		dims = k
 	}
-	c.Dims = 0
-	y, err := m.DecodeLatentsWith(z, 0, c)
+	rows := make([][]float32, zr.Rows())
+	read := func(a, b int) ([][]float32, error) {
+		for d := range rows {
+			rows[d] = make([]float32, b-a)
+		}
+		return rows[:dims], zr.ReadCols(rows, a)
+	}
+	r := m.Config.CompressionRatio()
+	return decodeToWAV(m, newCodec(m, o, 0), read, zr.Cols(), zr.Cols()*r, out, o, "decode")
+}
+
+// decodeToWAV decodes latents chunk by chunk to n samples (at most
+// frames·ratio) of a WAV file at the model's rate; read returns the
+// latents of frames [a, b).
+func decodeToWAV(m *model.Model, cd *codec, read func(a, b int) ([][]float32, error), frames, n int, out string, o Options, label string) error {
+	r := m.Config.CompressionRatio()
+	p := newPlan(m, m.ChunkContext(), n, frames, o.ChunkFrames)
+	sink, err := newWAVSink(out, m.Config.SR, m.Config.SR, n, n)
 	if err != nil {
 		return err
 	}
-	return audio.WriteWAV(out, [][]float32{y}, m.Config.SR, audio.Float32)
+	o.Progress.begin(label, int64(n), m.Config.SR)
+	for f0 := 0; f0 < p.frames && f0*r < n; f0 += p.chunk {
+		f1 := min(p.frames, f0+p.chunk)
+		a, b := p.decodeSpan(f0, f1)
+		z, err := read(a, b)
+		var y []float32
+		if err == nil {
+			y, err = cd.decode(z, a)
+		}
+		if err == nil {
+			err = sink.write(y[(f0-a)*r : min(f1*r, n)-a*r])
+		}
+		if err != nil {
+			sink.abort()
+			o.Progress.abandon()
+			return err
+		}
+		o.Progress.update(int64(min(f1*r, n)))
+	}
+	if err := sink.close(); err != nil {
+		o.Progress.abandon()
+		return err
+	}
+	o.Progress.finish()
+	return nil
 }
 
 // Report describes a File run.
@@ -142,63 +243,122 @@ type Report struct {
 	Samples           int
 	Seconds           float64
 	Dims              int
-	Elapsed           time.Duration
+	// Elapsed is the time the render took, its measurement (Distance,
+	// Match) left out.
+	Elapsed time.Duration
 	// Distance is the full-band multiscale spectral distance (rave-spec
 	// §6.1) between input and output at the model's rate; lower is closer.
 	Distance float64
 	// Match compares pitch and level of output and input (nil for a clip
 	// shorter than one pitch-analysis window, about 73 ms).
 	Match *compare.Report
+	// Measured is the length in seconds of the excerpts Distance and Match
+	// were measured on: the whole signal up to about 5 minutes, then
+	// about 5 minutes of evenly spread 5.5 s blocks (see stats).
+	Measured float64
 }
 
 // File encodes and decodes an audio file through the model and
 // writes the result at the input's sample rate and length: reconstruction
 // for audio like the training data, timbre transfer for any other sound.
+// It reads, renders and writes a chunk at a time (see chunked.go), so its
+// memory does not grow with the input's length (except for formats
+// decoded whole, see audio.FileStream); the output is that of a single
+// pass over the whole signal up to float32 rounding. The report measures
+// at most about five minutes of it (Report.Measured).
 func File(m *model.Model, in, out string, o Options) (Report, error) {
+	return renderFile(m, in, out, o, m.ChunkContext())
+}
+
+// renderFile is File with a given chunk context (tests shrink it).
+func renderFile(m *model.Model, in, out string, o Options, ctx model.ChunkContext) (rep Report, err error) {
 	start := time.Now()
-	x, srcRate, srcLen, err := LoadAudio(in, m.Config.SR)
+	k, err := o.dims(m)
 	if err != nil {
 		return Report{}, err
 	}
-	c, err := o.codec(m)
+	src, err := openInput(in, m.Config.SR)
 	if err != nil {
 		return Report{}, err
 	}
-	z, err := m.EncodeAudioWith(x, c)
+	defer src.Close()
+	c := m.Config
+	r := c.CompressionRatio()
+	p := newPlan(m, ctx, src.n, (src.n+r-1)/r, o.ChunkFrames)
+	cd := newCodec(m, o, k)
+	st, err := newStats(m, src.n)
 	if err != nil {
 		return Report{}, err
 	}
-	y, err := m.DecodeLatentsWith(z, len(x), c)
+	sink, err := newWAVSink(out, c.SR, src.srcRate, src.n, src.srcLen)
 	if err != nil {
 		return Report{}, err
 	}
+	defer func() {
+		if err != nil {
+			sink.abort()
+			o.Progress.abandon()
+		}
+	}()
+	var match *loudnessMatcher
 	if o.MatchLoudness {
-		MatchLoudness(y, x, m.Config.SR/50)
+		match = newLoudnessMatcher(c.SR/50, src.n)
 	}
-	elapsed := time.Since(start)
-	dist := SpectralDistance(m, x, y)
-	var match *compare.Report
-	switch r, err := compare.Compare(x, y, m.Config.SR); {
-	case err == nil:
-		match = &r
-	case !errors.Is(err, compare.ErrTooShort):
+	x := &samples{src: src.Read, n: src.n}
+	var z latents
+	dims := 0
+	// emit passes the rendered samples on: loudness matching (which holds
+	// back about half a frame), the measurements, the file.
+	var ybuf []float32
+	rendered, emitted := 0, 0
+	emit := func(y []float32) error {
+		lo := rendered
+		rendered += len(y)
+		if match != nil {
+			ybuf = match.push(ybuf[:0], y, x.span(lo, rendered))
+			y = ybuf
+		}
+		st.add(x.span(emitted, emitted+len(y)), y)
+		emitted += len(y)
+		return sink.write(y)
+	}
+	o.Progress.begin("render", int64(src.n), c.SR)
+	for f0 := 0; f0 < p.frames; f0 += p.chunk {
+		f1 := min(p.frames, f0+p.chunk)
+		a, b := p.decodeSpan(f0, f1)
+		for z.end() < b {
+			e0 := z.end()
+			zc, err := encodeChunk(p, cd, x, e0, min(p.frames, e0+p.chunk))
+			if err != nil {
+				return Report{}, err
+			}
+			z.push(zc)
+			dims = len(zc)
+		}
+		y, err := cd.decode(z.span(a, b), a)
+		if err != nil {
+			return Report{}, err
+		}
+		if err := emit(y[(f0-a)*r : min(f1*r, p.n)-a*r]); err != nil {
+			return Report{}, err
+		}
+		o.Progress.update(int64(min(f1*r, p.n)))
+		na, _ := p.decodeSpan(f1, f1+1)
+		z.drop(na)
+		ea, _ := p.encodeSpan(z.end(), z.end()+1)
+		x.drop(min(emitted, ea*r))
+	}
+	if err := sink.close(); err != nil {
 		return Report{}, err
 	}
-	y, err = audio.Resample(y, m.Config.SR, srcRate)
+	o.Progress.finish()
+	dist, cmp, measured, err := st.finish()
 	if err != nil {
 		return Report{}, err
 	}
-	switch {
-	case len(y) > srcLen:
-		y = y[:srcLen]
-	case len(y) < srcLen:
-		y = append(y, make([]float32, srcLen-len(y))...)
-	}
-	if err := audio.WriteWAV(out, [][]float32{y}, srcRate, audio.Float32); err != nil {
-		return Report{}, err
-	}
-	return Report{InRate: srcRate, ModelRate: m.Config.SR, Samples: srcLen, Seconds: float64(srcLen) / float64(srcRate),
-		Dims: len(z), Elapsed: elapsed, Distance: dist, Match: match}, nil
+	return Report{InRate: src.srcRate, ModelRate: c.SR, Samples: src.srcLen, Seconds: float64(src.srcLen) / float64(src.srcRate),
+		Dims: dims, Elapsed: time.Since(start) - st.took, Distance: dist, Match: cmp,
+		Measured: float64(measured) / float64(c.SR)}, nil
 }
 
 // MatchLoudness scales y in place so that its RMS envelope, measured over

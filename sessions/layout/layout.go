@@ -35,6 +35,7 @@ package layout
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -188,6 +189,16 @@ func CheckpointName(step int64) string { return fmt.Sprintf("%s%012d", checkpoin
 
 // IsCheckpointName reports whether name is that of a checkpoint folder.
 func IsCheckpointName(name string) bool { return strings.HasPrefix(name, checkpointPrefix) }
+
+// CheckpointStep returns the step a checkpoint folder's name carries, and
+// false when name is not a checkpoint folder's.
+func CheckpointStep(name string) (int64, bool) {
+	if !IsCheckpointName(name) {
+		return 0, false
+	}
+	step, err := strconv.ParseInt(strings.TrimPrefix(name, checkpointPrefix), 10, 64)
+	return step, err == nil && step >= 0
+}
 
 // Prior returns the session's prior folder.
 func Prior(dir string) string { return filepath.Join(dir, PriorDir) }

@@ -218,6 +218,12 @@ func TestPaths(t *testing.T) {
 			t.Errorf("got %s, want %s", tt.got, tt.want)
 		}
 	}
+	if step, ok := CheckpointStep(CheckpointName(1200)); !ok || step != 1200 {
+		t.Errorf("CheckpointStep(%q) = %d, %v; want 1200, true", CheckpointName(1200), step, ok)
+	}
+	if _, ok := CheckpointStep(CheckpointName(7) + "x"); ok {
+		t.Error("CheckpointStep accepts a name with trailing text")
+	}
 	if !IsCheckpointName(CheckpointName(7)) || IsCheckpointName(".tmp-step-000000000007") {
 		t.Error("IsCheckpointName does not tell checkpoint folders from others")
 	}

@@ -51,24 +51,15 @@
 // MADD4 adds the products of the broadcast rows Y10–Y13 by the column
 // pairs p0 (columns 0, 1) and p1 (2, 3) to the accumulators Y0–Y7.
 #define MADD4(p0, p1) \
-	VFMADD231PS p0, Y10, Y0; \
-	VFMADD231PS p1, Y10, Y1; \
-	VFMADD231PS p0, Y11, Y2; \
-	VFMADD231PS p1, Y11, Y3; \
-	VFMADD231PS p0, Y12, Y4; \
-	VFMADD231PS p1, Y12, Y5; \
-	VFMADD231PS p0, Y13, Y6; \
-	VFMADD231PS p1, Y13, Y7
+	VFMADD231PS p0, Y10, Y0; VFMADD231PS p1, Y10, Y1; VFMADD231PS p0, Y11, Y2; VFMADD231PS p1, Y11, Y3; \
+	VFMADD231PS p0, Y12, Y4; VFMADD231PS p1, Y12, Y5; VFMADD231PS p0, Y13, Y6; VFMADD231PS p1, Y13, Y7
 
 // SQUAD is the step of sdot4x4avx2 for columns off/4 … off/4+3 of a
 // chunk: a row's 4 floats are 64 bytes apart.
 #define SQUAD(off, p0, p0x, p1, p1x) \
 	PAIRF(off, p0, p0x); \
 	PAIRF2(off, p1, p1x); \
-	VBROADCASTF128 off(R8), Y10; \
-	VBROADCASTF128 64+off(R8), Y11; \
-	VBROADCASTF128 128+off(R8), Y12; \
-	VBROADCASTF128 192+off(R8), Y13; \
+	VBROADCASTF128 off(R8), Y10; VBROADCASTF128 64+off(R8), Y11; VBROADCASTF128 128+off(R8), Y12; VBROADCASTF128 192+off(R8), Y13; \
 	MADD4(p0, p1)
 
 // SUM2ROWS stores the 8 sums of rows r (accumulators a0, a1) and r+1 (b0,
@@ -76,35 +67,24 @@
 // 4 lanes of each half are added by two VHADDPS, then the low halves
 // (columns 0, 2) and high halves (1, 3) interleaved.
 #define SUM2ROWS(a0, a1, b0, b1, off) \
-	VHADDPS      a1, a0, Y10; \
-	VHADDPS      b1, b0, Y11; \
-	VHADDPS      Y11, Y10, Y10; \
+	VHADDPS a1, a0, Y10; VHADDPS b1, b0, Y11; VHADDPS Y11, Y10, Y10; \
 	VEXTRACTF128 $1, Y10, X11; \
 	VUNPCKLPS    X11, X10, X12; \
 	VUNPCKHPS    X11, X10, X11; \
-	VMOVUPS      X12, off(BX); \
-	VMOVUPS      X11, 16+off(BX)
+	VMOVUPS X12, off(BX); VMOVUPS X11, 16+off(BX)
 
 // SUM4 stores the sums of the 8 lanes of y0–y3 at (BX) (Y8 scratch):
 // out[r] = Σ lanes of y_r.
 #define SUM4(y0, y1, y2, y3, x0) \
-	VHADDPS      y1, y0, y0; \
-	VHADDPS      y3, y2, y2; \
-	VHADDPS      y2, y0, y0; \
+	VHADDPS y1, y0, y0; VHADDPS y3, y2, y2; VHADDPS y2, y0, y0; \
 	VEXTRACTF128 $1, y0, X8; \
 	VADDPS       X8, x0, x0; \
 	VMOVUPS      x0, (BX)
 
 // ZERO8 clears the accumulators Y0–Y7.
 #define ZERO8 \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VXORPS Y4, Y4, Y4; \
-	VXORPS Y5, Y5, Y5; \
-	VXORPS Y6, Y6, Y6; \
-	VXORPS Y7, Y7, Y7
+	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; VXORPS Y5, Y5, Y5; VXORPS Y6, Y6, Y6; VXORPS Y7, Y7, Y7
 
 // func sdot4x4avx2(k int, a *float32, b0, b1, b2, b3 *float32, out *float32)
 //
@@ -112,31 +92,20 @@
 // a a packed group (per 16 columns: 16 floats of row 0, of row 1, of row
 // 2, of row 3). R8 walks a (256 bytes per chunk), AX the columns (64).
 TEXT ·sdot4x4avx2(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), R8
-	MOVQ b0+16(FP), R12
-	MOVQ b1+24(FP), R13
-	MOVQ b2+32(FP), SI
-	MOVQ b3+40(FP), DI
-	MOVQ out+48(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ b1+24(FP), R13
+	MOVQ b2+32(FP), SI; MOVQ b3+40(FP), DI; MOVQ out+48(FP), BX
 	XORQ AX, AX
 	ZERO8
-	SHRQ $4, CX
-	JZ   s44sum
+	SHRQ $4, CX; JZ s44sum
 
 s44loop:
-	PREFETCHT0 PF(R8)
-	PREFETCHT0 PF+64(R8)
-	PREFETCHT0 PF+128(R8)
-	PREFETCHT0 PF+192(R8)
+	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8); PREFETCHT0 PF+128(R8); PREFETCHT0 PF+192(R8)
 	SQUAD(0, Y8, X8, Y9, X9)
 	SQUAD(16, Y14, X14, Y15, X15)
 	SQUAD(32, Y8, X8, Y9, X9)
 	SQUAD(48, Y14, X14, Y15, X15)
-	ADDQ $256, R8
-	ADDQ $64, AX
-	DECQ CX
-	JNZ  s44loop
+	ADDQ $256, R8; ADDQ $64, AX
+	DECQ CX; JNZ s44loop
 
 s44sum:
 	SUM2ROWS(Y0, Y1, Y2, Y3, 0)
@@ -148,10 +117,7 @@ s44sum:
 // column's 8 floats in yb (columns 0–7 of the chunk at boff=0, 8–15 at
 // boff=32) to a0–a3, the weights as FMA memory operands.
 #define SROW1(off, boff, yb, a0, a1, a2, a3) \
-	VFMADD231PS off+boff(R8), yb, a0; \
-	VFMADD231PS off+boff+64(R8), yb, a1; \
-	VFMADD231PS off+boff+128(R8), yb, a2; \
-	VFMADD231PS off+boff+192(R8), yb, a3
+	VFMADD231PS off+boff(R8), yb, a0; VFMADD231PS off+boff+64(R8), yb, a1; VFMADD231PS off+boff+128(R8), yb, a2; VFMADD231PS off+boff+192(R8), yb, a3
 
 // func sdot4x1avx2(k int, a *float32, b0 *float32, out *float32)
 //
@@ -162,43 +128,28 @@ s44sum:
 // No software prefetch: measured on Zen 5, the hardware prefetchers
 // alone stream faster here.
 TEXT ·sdot4x1avx2(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), R8
-	MOVQ b0+16(FP), R12
-	MOVQ out+24(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ out+24(FP), BX
 	ZERO8
 	SHRQ $4, CX
-	CMPQ CX, $2
-	JLT  s41tail
+	CMPQ CX, $2; JLT s41tail
 
 s41loop2:
-	VMOVUPS (R12), Y8
-	VMOVUPS 32(R12), Y9
-	VMOVUPS 64(R12), Y10
-	VMOVUPS 96(R12), Y11
+	VMOVUPS (R12), Y8; VMOVUPS 32(R12), Y9; VMOVUPS 64(R12), Y10; VMOVUPS 96(R12), Y11
 	SROW1(0, 0, Y8, Y0, Y1, Y2, Y3)
 	SROW1(256, 0, Y10, Y4, Y5, Y6, Y7)
 	SROW1(0, 32, Y9, Y0, Y1, Y2, Y3)
 	SROW1(256, 32, Y11, Y4, Y5, Y6, Y7)
-	ADDQ $512, R8
-	ADDQ $128, R12
+	ADDQ $512, R8; ADDQ $128, R12
 	SUBQ $2, CX
-	CMPQ CX, $2
-	JGE  s41loop2
+	CMPQ CX, $2; JGE s41loop2
 
 s41tail:
-	TESTQ   CX, CX
-	JZ      s41sum
-	VMOVUPS (R12), Y8
-	VMOVUPS 32(R12), Y9
-	SROW1(0, 0, Y8, Y0, Y1, Y2, Y3)
-	SROW1(0, 32, Y9, Y4, Y5, Y6, Y7)
+	TESTQ CX, CX; JZ s41sum
+	VMOVUPS (R12), Y8; VMOVUPS 32(R12), Y9
+	SROW1(0, 0, Y8, Y0, Y1, Y2, Y3); SROW1(0, 32, Y9, Y4, Y5, Y6, Y7)
 
 s41sum:
-	VADDPS Y4, Y0, Y0
-	VADDPS Y5, Y1, Y1
-	VADDPS Y6, Y2, Y2
-	VADDPS Y7, Y3, Y3
+	VADDPS Y4, Y0, Y0; VADDPS Y5, Y1, Y1; VADDPS Y6, Y2, Y2; VADDPS Y7, Y3, Y3
 	SUM4(Y0, Y1, Y2, Y3, X0)
 	VZEROUPPER
 	RET
@@ -206,10 +157,7 @@ s41sum:
 // BDUP broadcasts the 4 floats at off(+AX) of each column (R12, R13, SI,
 // DI) to both halves of Y8–Y11.
 #define BDUP(off) \
-	VBROADCASTF128 off(R12)(AX*1), Y8; \
-	VBROADCASTF128 off(R13)(AX*1), Y9; \
-	VBROADCASTF128 off(SI)(AX*1), Y10; \
-	VBROADCASTF128 off(DI)(AX*1), Y11
+	VBROADCASTF128 off(R12)(AX*1), Y8; VBROADCASTF128 off(R13)(AX*1), Y9; VBROADCASTF128 off(SI)(AX*1), Y10; VBROADCASTF128 off(DI)(AX*1), Y11
 
 // HPAIR sets ya to the 4 halves at aq of row r (at ar) and of row r+1
 // (32 bytes on), as 8 floats: the low 8 bytes of the 16 at ar+aq and the
@@ -222,10 +170,7 @@ s41sum:
 // FMAPAIR adds the products of the row pair ya by the 4 broadcast columns
 // Y8–Y11 to the accumulators a0–a3.
 #define FMAPAIR(ya, a0, a1, a2, a3) \
-	VFMADD231PS Y8, ya, a0; \
-	VFMADD231PS Y9, ya, a1; \
-	VFMADD231PS Y10, ya, a2; \
-	VFMADD231PS Y11, ya, a3
+	VFMADD231PS Y8, ya, a0; VFMADD231PS Y9, ya, a1; VFMADD231PS Y10, ya, a2; VFMADD231PS Y11, ya, a3
 
 // HQUAD is the step of hdot4x4avx2 for columns boff/4 … boff/4+3 of a
 // chunk (aq = boff/2 bytes into a row of halves): rows 0 and 1 into
@@ -241,9 +186,7 @@ s41sum:
 // low 4 lanes of c_j: row r, column j; the high 4: row r+1) at off(BX) as
 // out[4r … 4r+7]: three VHADDPS leave them in that order.
 #define SUMPAIR(c0, c1, c2, c3, off) \
-	VHADDPS c1, c0, c0; \
-	VHADDPS c3, c2, c2; \
-	VHADDPS c2, c0, c0; \
+	VHADDPS c1, c0, c0; VHADDPS c3, c2, c2; VHADDPS c2, c0, c0; \
 	VMOVUPS c0, off(BX)
 
 // func hdot4x4avx2(k int, a *uint16, b0, b1, b2, b3 *float32, out *float32)
@@ -252,29 +195,20 @@ s41sum:
 // (per 16 columns: 16 halves of row 0, of row 1, of row 2, of row 3).
 // R8 walks a (128 bytes per chunk), AX the columns (64).
 TEXT ·hdot4x4avx2(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), R8
-	MOVQ b0+16(FP), R12
-	MOVQ b1+24(FP), R13
-	MOVQ b2+32(FP), SI
-	MOVQ b3+40(FP), DI
-	MOVQ out+48(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ b1+24(FP), R13
+	MOVQ b2+32(FP), SI; MOVQ b3+40(FP), DI; MOVQ out+48(FP), BX
 	XORQ AX, AX
 	ZERO8
-	SHRQ $4, CX
-	JZ   h44sum
+	SHRQ $4, CX; JZ h44sum
 
 h44loop:
-	PREFETCHT0 PF(R8)
-	PREFETCHT0 PF+64(R8)
+	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8)
 	HQUAD(0, 0)
 	HQUAD(16, 8)
 	HQUAD(32, 16)
 	HQUAD(48, 24)
-	ADDQ $128, R8
-	ADDQ $64, AX
-	DECQ CX
-	JNZ  h44loop
+	ADDQ $128, R8; ADDQ $64, AX
+	DECQ CX; JNZ h44loop
 
 h44sum:
 	SUMPAIR(Y0, Y1, Y2, Y3, 0)
@@ -287,43 +221,21 @@ h44sum:
 // out[r] = Σ_q a_r[q]·b0[q] as sdot4x1avx2, for a in half precision: each
 // 8 halves converted by one VCVTPH2PS (rows 32 bytes apart).
 TEXT ·hdot4x1avx2(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), R8
-	MOVQ b0+16(FP), R12
-	MOVQ out+24(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ out+24(FP), BX
 	ZERO8
-	SHRQ $4, CX
-	JZ   h41sum
+	SHRQ $4, CX; JZ h41sum
 
 h41loop:
-	VMOVUPS     (R12), Y8
-	VMOVUPS     32(R12), Y9
-	VCVTPH2PS   (R8), Y10
-	VCVTPH2PS   16(R8), Y11
-	VCVTPH2PS   32(R8), Y12
-	VCVTPH2PS   48(R8), Y13
-	VFMADD231PS Y8, Y10, Y0
-	VFMADD231PS Y9, Y11, Y4
-	VFMADD231PS Y8, Y12, Y1
-	VFMADD231PS Y9, Y13, Y5
-	VCVTPH2PS   64(R8), Y10
-	VCVTPH2PS   80(R8), Y11
-	VCVTPH2PS   96(R8), Y12
-	VCVTPH2PS   112(R8), Y13
-	VFMADD231PS Y8, Y10, Y2
-	VFMADD231PS Y9, Y11, Y6
-	VFMADD231PS Y8, Y12, Y3
-	VFMADD231PS Y9, Y13, Y7
-	ADDQ $128, R8
-	ADDQ $64, R12
-	DECQ CX
-	JNZ  h41loop
+	VMOVUPS (R12), Y8; VMOVUPS 32(R12), Y9
+	VCVTPH2PS (R8), Y10; VCVTPH2PS 16(R8), Y11; VCVTPH2PS 32(R8), Y12; VCVTPH2PS 48(R8), Y13
+	VFMADD231PS Y8, Y10, Y0; VFMADD231PS Y9, Y11, Y4; VFMADD231PS Y8, Y12, Y1; VFMADD231PS Y9, Y13, Y5
+	VCVTPH2PS 64(R8), Y10; VCVTPH2PS 80(R8), Y11; VCVTPH2PS 96(R8), Y12; VCVTPH2PS 112(R8), Y13
+	VFMADD231PS Y8, Y10, Y2; VFMADD231PS Y9, Y11, Y6; VFMADD231PS Y8, Y12, Y3; VFMADD231PS Y9, Y13, Y7
+	ADDQ $128, R8; ADDQ $64, R12
+	DECQ CX; JNZ h41loop
 
 h41sum:
-	VADDPS Y4, Y0, Y0
-	VADDPS Y5, Y1, Y1
-	VADDPS Y6, Y2, Y2
-	VADDPS Y7, Y3, Y3
+	VADDPS Y4, Y0, Y0; VADDPS Y5, Y1, Y1; VADDPS Y6, Y2, Y2; VADDPS Y7, Y3, Y3
 	SUM4(Y0, Y1, Y2, Y3, X0)
 	VZEROUPPER
 	RET
@@ -345,36 +257,23 @@ h41sum:
 // the middle of its two copies (codes 8–15, 0–7), multiply yz. The column
 // is loaded once for the four rows; VPMADDWD sums the products in pairs.
 #define ICOLN(m0, m1, a0, a1) \
-	VMOVDQU  m0, Y12; \
-	VMOVDQU  m1, Y13; \
-	VPMADDWD Y12, Y9, Y14; \
-	VPMADDWD Y13, Y8, Y15; \
-	VPADDD   Y14, a0, a0; \
-	VPADDD   Y15, a0, a0; \
-	VPMADDWD Y12, Y11, Y14; \
-	VPMADDWD Y13, Y10, Y15; \
-	VPADDD   Y14, a1, a1; \
-	VPADDD   Y15, a1, a1
+	VMOVDQU m0, Y12; VMOVDQU m1, Y13; \
+	VPMADDWD Y12, Y9, Y14; VPMADDWD Y13, Y8, Y15; \
+	VPADDD Y14, a0, a0; VPADDD Y15, a0, a0; \
+	VPMADDWD Y12, Y11, Y14; VPMADDWD Y13, Y10, Y15; \
+	VPADDD Y14, a1, a1; VPADDD Y15, a1, a1
 
 // ISUMPAIR is SUMPAIR for int32 accumulators: the exact sums, then
 // converted to float32.
 #define ISUMPAIR(c0, c1, c2, c3, off) \
-	VPHADDD   c1, c0, c0; \
-	VPHADDD   c3, c2, c2; \
-	VPHADDD   c2, c0, c0; \
+	VPHADDD c1, c0, c0; VPHADDD c3, c2, c2; VPHADDD c2, c0, c0; \
 	VCVTDQ2PS c0, c0; \
 	VMOVUPS   c0, off(BX)
 
 // IZERO8 clears the int32 accumulators Y0–Y7.
 #define IZERO8 \
-	VPXOR Y0, Y0, Y0; \
-	VPXOR Y1, Y1, Y1; \
-	VPXOR Y2, Y2, Y2; \
-	VPXOR Y3, Y3, Y3; \
-	VPXOR Y4, Y4, Y4; \
-	VPXOR Y5, Y5, Y5; \
-	VPXOR Y6, Y6, Y6; \
-	VPXOR Y7, Y7, Y7
+	VPXOR Y0, Y0, Y0; VPXOR Y1, Y1, Y1; VPXOR Y2, Y2, Y2; VPXOR Y3, Y3, Y3; \
+	VPXOR Y4, Y4, Y4; VPXOR Y5, Y5, Y5; VPXOR Y6, Y6, Y6; VPXOR Y7, Y7, Y7
 
 // func idot4x4avx2(k int, a *int8, b0, b1, b2, b3 *int16, out *float32)
 //
@@ -384,17 +283,11 @@ h41sum:
 // columns), each 16 words of b stored twice (32 words, 64 bytes per
 // chunk). R8 walks a (64 bytes per chunk), AX the columns (64 bytes).
 TEXT ·idot4x4avx2(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), R8
-	MOVQ b0+16(FP), R12
-	MOVQ b1+24(FP), R13
-	MOVQ b2+32(FP), SI
-	MOVQ b3+40(FP), DI
-	MOVQ out+48(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ b1+24(FP), R13
+	MOVQ b2+32(FP), SI; MOVQ b3+40(FP), DI; MOVQ out+48(FP), BX
 	XORQ AX, AX
 	IZERO8
-	SHRQ $4, CX
-	JZ   i44sum
+	SHRQ $4, CX; JZ i44sum
 
 i44loop:
 	PREFETCHT0 PF(R8)
@@ -404,10 +297,8 @@ i44loop:
 	ICOLN((R13)(AX*1), 16(R13)(AX*1), Y1, Y5)
 	ICOLN((SI)(AX*1), 16(SI)(AX*1), Y2, Y6)
 	ICOLN((DI)(AX*1), 16(DI)(AX*1), Y3, Y7)
-	ADDQ $64, R8
-	ADDQ $64, AX
-	DECQ CX
-	JNZ  i44loop
+	ADDQ $64, R8; ADDQ $64, AX
+	DECQ CX; JNZ i44loop
 
 i44sum:
 	ISUMPAIR(Y0, Y1, Y2, Y3, 0)
@@ -421,15 +312,11 @@ i44sum:
 // off + 4) times the columns' (Y10: qs, both halves), in that order, as
 // Matrix.store computes them; Y8, Y9 scratch.
 #define ISCALE2(c0, c1, c2, c3, off) \
-	VPHADDD      c1, c0, c0; \
-	VPHADDD      c3, c2, c2; \
-	VPHADDD      c2, c0, c0; \
+	VPHADDD c1, c0, c0; VPHADDD c3, c2, c2; VPHADDD c2, c0, c0; \
 	VCVTDQ2PS    c0, c0; \
-	VBROADCASTSS off(AX), Y8; \
-	VBROADCASTSS off+4(AX), Y9; \
+	VBROADCASTSS off(AX), Y8; VBROADCASTSS off+4(AX), Y9; \
 	VBLENDPS     $0xf0, Y9, Y8, Y8; \
-	VMULPS       Y8, c0, c0; \
-	VMULPS       Y10, c0, c0
+	VMULPS Y8, c0, c0; VMULPS Y10, c0, c0
 
 // func idot4x4nAVX2(k int, a *int8, aw *int16, b *int16, bs int, n4 int, c *float32, ldc int, rs *float32, qs *float32, beta float32)
 //
@@ -448,27 +335,20 @@ i44sum:
 // column, R10 its place in C, R11 in qs, SI the blocks left; BX is ldc in
 // bytes.
 TEXT ·idot4x4nAVX2(SB), NOSPLIT, $0-84
-	MOVQ b+24(FP), DI
-	MOVQ bs+32(FP), DX
+	MOVQ b+24(FP), DI; MOVQ bs+32(FP), DX
 	SHLQ $1, DX
 	LEAQ (DX)(DX*2), R9
-	MOVQ n4+40(FP), SI
-	MOVQ c+48(FP), R10
-	MOVQ ldc+56(FP), BX
+	MOVQ n4+40(FP), SI; MOVQ c+48(FP), R10; MOVQ ldc+56(FP), BX
 	SHLQ $2, BX
 	MOVQ qs+72(FP), R11
-	TESTQ SI, SI
-	JZ    i4ndone
+	TESTQ SI, SI; JZ i4ndone
 
 i4nblock:
-	MOVQ  DI, R12
-	MOVQ  k+0(FP), CX
+	MOVQ DI, R12; MOVQ k+0(FP), CX
 	IZERO8
-	SHRQ  $4, CX
-	JZ    i4nstore
+	SHRQ $4, CX; JZ i4nstore
 	MOVQ  aw+16(FP), R8
-	TESTQ R8, R8
-	JNZ   i4nwloop
+	TESTQ R8, R8; JNZ i4nwloop
 	MOVQ  a+8(FP), R8
 
 i4nloop:
@@ -479,27 +359,19 @@ i4nloop:
 	ICOLN((R12)(DX*1), 16(R12)(DX*1), Y1, Y5)
 	ICOLN((R12)(DX*2), 16(R12)(DX*2), Y2, Y6)
 	ICOLN((R12)(R9*1), 16(R12)(R9*1), Y3, Y7)
-	ADDQ $64, R8
-	ADDQ $64, R12
-	DECQ CX
-	JNZ  i4nloop
+	ADDQ $64, R8; ADDQ $64, R12
+	DECQ CX; JNZ i4nloop
 	JMP  i4nstore
 
 i4nwloop:
-	PREFETCHT0 PF(R8)
-	PREFETCHT0 PF+64(R8)
-	VMOVDQU    (R8), Y8
-	VMOVDQU    32(R8), Y9
-	VMOVDQU    64(R8), Y10
-	VMOVDQU    96(R8), Y11
+	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8)
+	VMOVDQU (R8), Y8; VMOVDQU 32(R8), Y9; VMOVDQU 64(R8), Y10; VMOVDQU 96(R8), Y11
 	ICOLN((R12), 16(R12), Y0, Y4)
 	ICOLN((R12)(DX*1), 16(R12)(DX*1), Y1, Y5)
 	ICOLN((R12)(DX*2), 16(R12)(DX*2), Y2, Y6)
 	ICOLN((R12)(R9*1), 16(R12)(R9*1), Y3, Y7)
-	ADDQ $128, R8
-	ADDQ $64, R12
-	DECQ CX
-	JNZ  i4nwloop
+	ADDQ $128, R8; ADDQ $64, R12
+	DECQ CX; JNZ i4nwloop
 
 i4nstore:
 	MOVQ           rs+64(FP), AX
@@ -525,11 +397,9 @@ i4nput:
 	VEXTRACTF128 $1, Y0, (R10)(BX*1)
 	VMOVUPS      X4, (R13)
 	VEXTRACTF128 $1, Y4, (R13)(BX*1)
-	ADDQ         $16, R10
-	ADDQ         $16, R11
+	ADDQ $16, R10; ADDQ $16, R11
 	LEAQ         (DI)(DX*4), DI
-	DECQ         SI
-	JNZ          i4nblock
+	DECQ SI; JNZ i4nblock
 
 i4ndone:
 	VZEROUPPER
@@ -539,60 +409,40 @@ i4ndone:
 // off(R8), widened to words, by the column's 16 words in yb to acc0–acc3
 // (Y10, Y11 scratch).
 #define IROW1(off, yb, acc0, acc1, acc2, acc3) \
-	VPMOVSXBW off(R8), Y10; \
-	VPMOVSXBW 16+off(R8), Y11; \
-	VPMADDWD  yb, Y10, Y10; \
-	VPMADDWD  yb, Y11, Y11; \
-	VPADDD    Y10, acc0, acc0; \
-	VPADDD    Y11, acc1, acc1; \
-	VPMOVSXBW 32+off(R8), Y10; \
-	VPMOVSXBW 48+off(R8), Y11; \
-	VPMADDWD  yb, Y10, Y10; \
-	VPMADDWD  yb, Y11, Y11; \
-	VPADDD    Y10, acc2, acc2; \
-	VPADDD    Y11, acc3, acc3
+	VPMOVSXBW off(R8), Y10; VPMOVSXBW 16+off(R8), Y11; \
+	VPMADDWD yb, Y10, Y10; VPMADDWD yb, Y11, Y11; \
+	VPADDD Y10, acc0, acc0; VPADDD Y11, acc1, acc1; \
+	VPMOVSXBW 32+off(R8), Y10; VPMOVSXBW 48+off(R8), Y11; \
+	VPMADDWD yb, Y10, Y10; VPMADDWD yb, Y11, Y11; \
+	VPADDD Y10, acc2, acc2; VPADDD Y11, acc3, acc3
 
 // func idot4x1avx2(k int, a *int8, b0 *int16, out *float32)
 //
 // out[r] = float32(Σ_q a_r[q]·b0[q]) as idot4x4avx2: two chunks per
 // iteration into separate accumulators (Y0–Y3, Y4–Y7), then one.
 TEXT ·idot4x1avx2(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), R8
-	MOVQ b0+16(FP), R12
-	MOVQ out+24(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ out+24(FP), BX
 	IZERO8
 	SHRQ $4, CX
-	CMPQ CX, $2
-	JLT  i41tail
+	CMPQ CX, $2; JLT i41tail
 
 i41loop2:
-	PREFETCHT0 PF(R8)
-	PREFETCHT0 PF+64(R8)
-	VMOVDQU    (R12), Y8
-	VMOVDQU    64(R12), Y9
+	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8)
+	VMOVDQU (R12), Y8; VMOVDQU 64(R12), Y9
 	IROW1(0, Y8, Y0, Y1, Y2, Y3)
 	IROW1(64, Y9, Y4, Y5, Y6, Y7)
-	ADDQ $128, R8
-	ADDQ $128, R12
+	ADDQ $128, R8; ADDQ $128, R12
 	SUBQ $2, CX
-	CMPQ CX, $2
-	JGE  i41loop2
+	CMPQ CX, $2; JGE i41loop2
 
 i41tail:
-	TESTQ CX, CX
-	JZ    i41sum
+	TESTQ CX, CX; JZ i41sum
 	VMOVDQU (R12), Y8
 	IROW1(0, Y8, Y0, Y1, Y2, Y3)
 
 i41sum:
-	VPADDD       Y4, Y0, Y0
-	VPADDD       Y5, Y1, Y1
-	VPADDD       Y6, Y2, Y2
-	VPADDD       Y7, Y3, Y3
-	VPHADDD      Y1, Y0, Y0
-	VPHADDD      Y3, Y2, Y2
-	VPHADDD      Y2, Y0, Y0
+	VPADDD Y4, Y0, Y0; VPADDD Y5, Y1, Y1; VPADDD Y6, Y2, Y2; VPADDD Y7, Y3, Y3
+	VPHADDD Y1, Y0, Y0; VPHADDD Y3, Y2, Y2; VPHADDD Y2, Y0, Y0
 	VEXTRACTI128 $1, Y0, X1
 	VPADDD       X1, X0, X0
 	VCVTDQ2PS    X0, X0
@@ -606,33 +456,24 @@ i41sum:
 // bits of the largest magnitude, ≥ 0x7f800000 when a value is ±Inf or NaN
 // (as signed integers the masked bits order as the magnitudes).
 TEXT ·absBitsAVX2(SB), NOSPLIT, $0-20
-	MOVQ         n+0(FP), CX
-	MOVQ         x+8(FP), SI
-	VPXOR        Y0, Y0, Y0
-	VPXOR        Y1, Y1, Y1
+	MOVQ n+0(FP), CX; MOVQ x+8(FP), SI
+	VPXOR Y0, Y0, Y0; VPXOR Y1, Y1, Y1
 	MOVL         $0x7fffffff, AX
 	VMOVD        AX, X2
 	VPBROADCASTD X2, Y2
-	SHRQ         $4, CX
-	JZ           abdone
+	SHRQ $4, CX; JZ abdone
 
 abloop:
-	VPAND   (SI), Y2, Y3
-	VPAND   32(SI), Y2, Y4
-	VPMAXSD Y3, Y0, Y0
-	VPMAXSD Y4, Y1, Y1
+	VPAND (SI), Y2, Y3; VPAND 32(SI), Y2, Y4
+	VPMAXSD Y3, Y0, Y0; VPMAXSD Y4, Y1, Y1
 	ADDQ    $64, SI
-	DECQ    CX
-	JNZ     abloop
+	DECQ CX; JNZ abloop
 
 abdone:
-	VPMAXSD      Y1, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPMAXSD      X1, X0, X0
-	VPSHUFD      $0x4e, X0, X1
-	VPMAXSD      X1, X0, X0
-	VPSHUFD      $0xb1, X0, X1
-	VPMAXSD      X1, X0, X0
+	VPMAXSD Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1; VPMAXSD X1, X0, X0
+	VPSHUFD $0x4e, X0, X1; VPMAXSD X1, X0, X0
+	VPSHUFD $0xb1, X0, X1; VPMAXSD X1, X0, X0
 	VMOVD        X0, AX
 	MOVL         AX, ret+16(FP)
 	VZEROUPPER
@@ -647,26 +488,19 @@ abdone:
 // of 16: each 16 codes twice, 64 bytes. VPACKSSDW packs within 128-bit
 // lanes (codes 0–3, 8–11 | 4–7, 12–15); VPERMQ puts them in order.
 TEXT ·quant16AVX2(SB), NOSPLIT, $0-32
-	MOVQ         n+0(FP), CX
-	MOVQ         x+8(FP), SI
+	MOVQ n+0(FP), CX; MOVQ x+8(FP), SI
 	VBROADCASTSS inv+16(FP), Y1
 	MOVQ         q+24(FP), DI
-	SHRQ         $4, CX
-	JZ           qdone
+	SHRQ $4, CX; JZ qdone
 
 qloop:
-	VMULPS    (SI), Y1, Y2
-	VMULPS    32(SI), Y1, Y3
-	VCVTPS2DQ Y2, Y2
-	VCVTPS2DQ Y3, Y3
+	VMULPS (SI), Y1, Y2; VMULPS 32(SI), Y1, Y3
+	VCVTPS2DQ Y2, Y2; VCVTPS2DQ Y3, Y3
 	VPACKSSDW Y3, Y2, Y2
 	VPERMQ    $0xd8, Y2, Y2
-	VMOVDQU   Y2, (DI)
-	VMOVDQU   Y2, 32(DI)
-	ADDQ      $64, SI
-	ADDQ      $64, DI
-	DECQ      CX
-	JNZ       qloop
+	VMOVDQU Y2, (DI); VMOVDQU Y2, 32(DI)
+	ADDQ $64, SI; ADDQ $64, DI
+	DECQ CX; JNZ qloop
 
 qdone:
 	VZEROUPPER
@@ -681,29 +515,15 @@ qdone:
 // SI and R10 walk rows 0 and 4 of src, DI and R11 rows t and t+4 of dst;
 // AX, R8 are lds and 3·lds in bytes, BX, R9 ldd and 3·ldd.
 TEXT ·transpose8AVX2(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ ldd+8(FP), BX
-	MOVQ src+16(FP), SI
-	MOVQ lds+24(FP), AX
+	MOVQ dst+0(FP), DI; MOVQ ldd+8(FP), BX; MOVQ src+16(FP), SI; MOVQ lds+24(FP), AX
 	MOVQ nb+32(FP), CX
-	SHLQ $2, AX
-	SHLQ $2, BX
-	LEAQ (AX)(AX*2), R8
-	LEAQ (BX)(BX*2), R9
-	LEAQ (SI)(AX*4), R10
-	LEAQ (DI)(BX*4), R11
-	TESTQ CX, CX
-	JZ    trdone
+	SHLQ $2, AX; SHLQ $2, BX
+	LEAQ (AX)(AX*2), R8; LEAQ (BX)(BX*2), R9; LEAQ (SI)(AX*4), R10; LEAQ (DI)(BX*4), R11
+	TESTQ CX, CX; JZ trdone
 
 trloop:
-	VMOVUPS    (SI), Y0
-	VMOVUPS    (SI)(AX*1), Y1
-	VMOVUPS    (SI)(AX*2), Y2
-	VMOVUPS    (SI)(R8*1), Y3
-	VMOVUPS    (R10), Y4
-	VMOVUPS    (R10)(AX*1), Y5
-	VMOVUPS    (R10)(AX*2), Y6
-	VMOVUPS    (R10)(R8*1), Y7
+	VMOVUPS (SI), Y0; VMOVUPS (SI)(AX*1), Y1; VMOVUPS (SI)(AX*2), Y2; VMOVUPS (SI)(R8*1), Y3
+	VMOVUPS (R10), Y4; VMOVUPS (R10)(AX*1), Y5; VMOVUPS (R10)(AX*2), Y6; VMOVUPS (R10)(R8*1), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y10
@@ -712,36 +532,15 @@ trloop:
 	VUNPCKHPS  Y5, Y4, Y13
 	VUNPCKLPS  Y7, Y6, Y14
 	VUNPCKHPS  Y7, Y6, Y15
-	VSHUFPS    $0x44, Y10, Y8, Y0
-	VSHUFPS    $0xee, Y10, Y8, Y1
-	VSHUFPS    $0x44, Y11, Y9, Y2
-	VSHUFPS    $0xee, Y11, Y9, Y3
-	VSHUFPS    $0x44, Y14, Y12, Y4
-	VSHUFPS    $0xee, Y14, Y12, Y5
-	VSHUFPS    $0x44, Y15, Y13, Y6
-	VSHUFPS    $0xee, Y15, Y13, Y7
-	VPERM2F128 $0x20, Y4, Y0, Y8
-	VPERM2F128 $0x20, Y5, Y1, Y9
-	VPERM2F128 $0x20, Y6, Y2, Y10
-	VPERM2F128 $0x20, Y7, Y3, Y11
-	VPERM2F128 $0x31, Y4, Y0, Y12
-	VPERM2F128 $0x31, Y5, Y1, Y13
-	VPERM2F128 $0x31, Y6, Y2, Y14
-	VPERM2F128 $0x31, Y7, Y3, Y15
-	VMOVUPS    Y8, (DI)
-	VMOVUPS    Y9, (DI)(BX*1)
-	VMOVUPS    Y10, (DI)(BX*2)
-	VMOVUPS    Y11, (DI)(R9*1)
-	VMOVUPS    Y12, (R11)
-	VMOVUPS    Y13, (R11)(BX*1)
-	VMOVUPS    Y14, (R11)(BX*2)
-	VMOVUPS    Y15, (R11)(R9*1)
-	ADDQ       $32, SI
-	ADDQ       $32, R10
-	LEAQ       (DI)(BX*8), DI
-	LEAQ       (R11)(BX*8), R11
-	DECQ       CX
-	JNZ        trloop
+	VSHUFPS $0x44, Y10, Y8, Y0; VSHUFPS $0xee, Y10, Y8, Y1; VSHUFPS $0x44, Y11, Y9, Y2; VSHUFPS $0xee, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4; VSHUFPS $0xee, Y14, Y12, Y5; VSHUFPS $0x44, Y15, Y13, Y6; VSHUFPS $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8; VPERM2F128 $0x20, Y5, Y1, Y9; VPERM2F128 $0x20, Y6, Y2, Y10; VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12; VPERM2F128 $0x31, Y5, Y1, Y13; VPERM2F128 $0x31, Y6, Y2, Y14; VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS Y8, (DI); VMOVUPS Y9, (DI)(BX*1); VMOVUPS Y10, (DI)(BX*2); VMOVUPS Y11, (DI)(R9*1)
+	VMOVUPS Y12, (R11); VMOVUPS Y13, (R11)(BX*1); VMOVUPS Y14, (R11)(BX*2); VMOVUPS Y15, (R11)(R9*1)
+	ADDQ $32, SI; ADDQ $32, R10
+	LEAQ (DI)(BX*8), DI; LEAQ (R11)(BX*8), R11
+	DECQ CX; JNZ trloop
 
 trdone:
 	VZEROUPPER

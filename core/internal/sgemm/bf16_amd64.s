@@ -299,8 +299,7 @@
 #define DP_23_25_31 BYTE $0x62; BYTE $0x82; BYTE $0x36; BYTE $0x40; BYTE $0x52; BYTE $0xff
 
 #define BSTEP(ao, bo) \
-	VMOVUPS bo(BX), Z24; \
-	VMOVUPS bo+64(BX), Z25; \
+	VMOVUPS bo(BX), Z24; VMOVUPS bo+64(BX), Z25; \
 	VPBROADCASTD ao+0(AX), Z26; \
 	DP_0_24_26; DP_1_25_26; \
 	VPBROADCASTD ao+4(AX), Z27; \
@@ -332,50 +331,26 @@
 // kp ≥ 1 pairs: a holds 12 pairs per p, b 32 pairs per p. The sum is added
 // to C when acc != 0, stored otherwise.
 TEXT ·bdot12x32(SB), NOSPLIT, $0-48
-	MOVQ kp+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DI
+	MOVQ kp+0(FP), CX; MOVQ a+8(FP), AX; MOVQ b+16(FP), BX; MOVQ c+24(FP), DI
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
 	MOVQ acc+40(FP), R9
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	VPXORD Z0, Z0, Z0; VPXORD Z1, Z1, Z1; VPXORD Z2, Z2, Z2; VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4; VPXORD Z5, Z5, Z5; VPXORD Z6, Z6, Z6; VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8; VPXORD Z9, Z9, Z9; VPXORD Z10, Z10, Z10; VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12; VPXORD Z13, Z13, Z13; VPXORD Z14, Z14, Z14; VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16; VPXORD Z17, Z17, Z17; VPXORD Z18, Z18, Z18; VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20; VPXORD Z21, Z21, Z21; VPXORD Z22, Z22, Z22; VPXORD Z23, Z23, Z23
 	MOVQ CX, DX
-	SHRQ $1, DX
-	JZ   bdot_tail
+	SHRQ $1, DX; JZ bdot_tail
 
 bdot_loop2:
 	PREFETCHT0 512(BX)
 	BSTEP(0, 0)
 	PREFETCHT0 576(BX)
 	BSTEP(48, 128)
-	ADDQ $96, AX
-	ADDQ $256, BX
-	DECQ DX
-	JNZ  bdot_loop2
+	ADDQ $96, AX; ADDQ $256, BX
+	DECQ DX; JNZ bdot_loop2
 
 bdot_tail:
 	ANDQ $1, CX
@@ -383,106 +358,69 @@ bdot_tail:
 	BSTEP(0, 0)
 
 bdot_store:
-	TESTQ R9, R9
-	JZ    bdot_set
-	VADDPS (DI), Z0, Z0
-	VADDPS 64(DI), Z1, Z1
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
+	TESTQ R9, R9; JZ bdot_set
+	VADDPS (DI), Z0, Z0; VADDPS 64(DI), Z1, Z1
+	VMOVUPS Z0, (DI); VMOVUPS Z1, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z2, Z2
-	VADDPS 64(DI), Z3, Z3
-	VMOVUPS Z2, (DI)
-	VMOVUPS Z3, 64(DI)
+	VADDPS (DI), Z2, Z2; VADDPS 64(DI), Z3, Z3
+	VMOVUPS Z2, (DI); VMOVUPS Z3, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z4, Z4
-	VADDPS 64(DI), Z5, Z5
-	VMOVUPS Z4, (DI)
-	VMOVUPS Z5, 64(DI)
+	VADDPS (DI), Z4, Z4; VADDPS 64(DI), Z5, Z5
+	VMOVUPS Z4, (DI); VMOVUPS Z5, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z6, Z6
-	VADDPS 64(DI), Z7, Z7
-	VMOVUPS Z6, (DI)
-	VMOVUPS Z7, 64(DI)
+	VADDPS (DI), Z6, Z6; VADDPS 64(DI), Z7, Z7
+	VMOVUPS Z6, (DI); VMOVUPS Z7, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z8, Z8
-	VADDPS 64(DI), Z9, Z9
-	VMOVUPS Z8, (DI)
-	VMOVUPS Z9, 64(DI)
+	VADDPS (DI), Z8, Z8; VADDPS 64(DI), Z9, Z9
+	VMOVUPS Z8, (DI); VMOVUPS Z9, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z10, Z10
-	VADDPS 64(DI), Z11, Z11
-	VMOVUPS Z10, (DI)
-	VMOVUPS Z11, 64(DI)
+	VADDPS (DI), Z10, Z10; VADDPS 64(DI), Z11, Z11
+	VMOVUPS Z10, (DI); VMOVUPS Z11, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z12, Z12
-	VADDPS 64(DI), Z13, Z13
-	VMOVUPS Z12, (DI)
-	VMOVUPS Z13, 64(DI)
+	VADDPS (DI), Z12, Z12; VADDPS 64(DI), Z13, Z13
+	VMOVUPS Z12, (DI); VMOVUPS Z13, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z14, Z14
-	VADDPS 64(DI), Z15, Z15
-	VMOVUPS Z14, (DI)
-	VMOVUPS Z15, 64(DI)
+	VADDPS (DI), Z14, Z14; VADDPS 64(DI), Z15, Z15
+	VMOVUPS Z14, (DI); VMOVUPS Z15, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z16, Z16
-	VADDPS 64(DI), Z17, Z17
-	VMOVUPS Z16, (DI)
-	VMOVUPS Z17, 64(DI)
+	VADDPS (DI), Z16, Z16; VADDPS 64(DI), Z17, Z17
+	VMOVUPS Z16, (DI); VMOVUPS Z17, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z18, Z18
-	VADDPS 64(DI), Z19, Z19
-	VMOVUPS Z18, (DI)
-	VMOVUPS Z19, 64(DI)
+	VADDPS (DI), Z18, Z18; VADDPS 64(DI), Z19, Z19
+	VMOVUPS Z18, (DI); VMOVUPS Z19, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z20, Z20
-	VADDPS 64(DI), Z21, Z21
-	VMOVUPS Z20, (DI)
-	VMOVUPS Z21, 64(DI)
+	VADDPS (DI), Z20, Z20; VADDPS 64(DI), Z21, Z21
+	VMOVUPS Z20, (DI); VMOVUPS Z21, 64(DI)
 	ADDQ R8, DI
-	VADDPS (DI), Z22, Z22
-	VADDPS 64(DI), Z23, Z23
-	VMOVUPS Z22, (DI)
-	VMOVUPS Z23, 64(DI)
+	VADDPS (DI), Z22, Z22; VADDPS 64(DI), Z23, Z23
+	VMOVUPS Z22, (DI); VMOVUPS Z23, 64(DI)
 	VZEROUPPER
 	RET
 
 bdot_set:
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z0, (DI); VMOVUPS Z1, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z2, (DI)
-	VMOVUPS Z3, 64(DI)
+	VMOVUPS Z2, (DI); VMOVUPS Z3, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z4, (DI)
-	VMOVUPS Z5, 64(DI)
+	VMOVUPS Z4, (DI); VMOVUPS Z5, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z6, (DI)
-	VMOVUPS Z7, 64(DI)
+	VMOVUPS Z6, (DI); VMOVUPS Z7, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z8, (DI)
-	VMOVUPS Z9, 64(DI)
+	VMOVUPS Z8, (DI); VMOVUPS Z9, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z10, (DI)
-	VMOVUPS Z11, 64(DI)
+	VMOVUPS Z10, (DI); VMOVUPS Z11, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z12, (DI)
-	VMOVUPS Z13, 64(DI)
+	VMOVUPS Z12, (DI); VMOVUPS Z13, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z14, (DI)
-	VMOVUPS Z15, 64(DI)
+	VMOVUPS Z14, (DI); VMOVUPS Z15, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z16, (DI)
-	VMOVUPS Z17, 64(DI)
+	VMOVUPS Z16, (DI); VMOVUPS Z17, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z18, (DI)
-	VMOVUPS Z19, 64(DI)
+	VMOVUPS Z18, (DI); VMOVUPS Z19, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z20, (DI)
-	VMOVUPS Z21, 64(DI)
+	VMOVUPS Z20, (DI); VMOVUPS Z21, 64(DI)
 	ADDQ R8, DI
-	VMOVUPS Z22, (DI)
-	VMOVUPS Z23, 64(DI)
+	VMOVUPS Z22, (DI); VMOVUPS Z23, 64(DI)
 	VZEROUPPER
 	RET
 
@@ -512,48 +450,31 @@ GLOBL bfInterleave<>(SB), RODATA|NOPTR, $64
 // where r0 and r1 start at base + offs[2p] and base + offs[2p+1] (floats);
 // when odd != 0 the last pair has no second row (its high half is zero).
 TEXT ·packBF16(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ base+8(FP), SI
-	MOVQ offs+16(FP), BX
-	MOVQ kp+24(FP), CX
+	MOVQ dst+0(FP), DI; MOVQ base+8(FP), SI; MOVQ offs+16(FP), BX; MOVQ kp+24(FP), CX
 	MOVQ odd+32(FP), R9
 	VMOVDQU64 bfInterleave<>(SB), Z7
 	VPXORD Z6, Z6, Z6
-	TESTQ R9, R9
-	JZ   pack_loop
-	DECQ CX
-	JZ   pack_last
+	TESTQ R9, R9; JZ pack_loop
+	DECQ CX; JZ pack_last
 
 pack_loop:
-	MOVQ (BX), AX
-	MOVQ 8(BX), DX
-	VMOVUPS (SI)(AX*4), Z0
-	VMOVUPS 64(SI)(AX*4), Z1
-	VMOVUPS (SI)(DX*4), Z2
-	VMOVUPS 64(SI)(DX*4), Z3
+	MOVQ (BX), AX; MOVQ 8(BX), DX
+	VMOVUPS (SI)(AX*4), Z0; VMOVUPS 64(SI)(AX*4), Z1; VMOVUPS (SI)(DX*4), Z2; VMOVUPS 64(SI)(DX*4), Z3
 	CVT2_4_2_0
 	CVT2_5_3_1
-	VPERMW Z4, Z7, Z4
-	VPERMW Z5, Z7, Z5
-	VMOVDQU32 Z4, (DI)
-	VMOVDQU32 Z5, 64(DI)
-	ADDQ $16, BX
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  pack_loop
-	TESTQ R9, R9
-	JZ   pack_done
+	VPERMW Z4, Z7, Z4; VPERMW Z5, Z7, Z5
+	VMOVDQU32 Z4, (DI); VMOVDQU32 Z5, 64(DI)
+	ADDQ $16, BX; ADDQ $128, DI
+	DECQ CX; JNZ pack_loop
+	TESTQ R9, R9; JZ pack_done
 
 pack_last:
 	MOVQ (BX), AX
-	VMOVUPS (SI)(AX*4), Z0
-	VMOVUPS 64(SI)(AX*4), Z1
+	VMOVUPS (SI)(AX*4), Z0; VMOVUPS 64(SI)(AX*4), Z1
 	CVT2_4_6_0
 	CVT2_5_6_1
-	VPERMW Z4, Z7, Z4
-	VPERMW Z5, Z7, Z5
-	VMOVDQU32 Z4, (DI)
-	VMOVDQU32 Z5, 64(DI)
+	VPERMW Z4, Z7, Z4; VPERMW Z5, Z7, Z5
+	VMOVDQU32 Z4, (DI); VMOVDQU32 Z5, 64(DI)
 
 pack_done:
 	VZEROUPPER
@@ -575,8 +496,7 @@ pack_done:
 // acc1. Uses Y14.
 #define BROW(ao, acc0, acc1) \
 	VBROADCASTSS ao(R12), Y14; \
-	VFMADD231PS  Y12, Y14, acc0; \
-	VFMADD231PS  Y13, Y14, acc1
+	VFMADD231PS Y12, Y14, acc0; VFMADD231PS Y13, Y14, acc1
 
 // BHALF computes the 6×16 block of C at R14 (rows R8 bytes apart) from
 // the widened A at R12 (rows 4 bytes apart, 96 bytes per pair: odd
@@ -585,44 +505,29 @@ pack_done:
 // accumulators (Y0..Y11, row r in Y(2r), Y(2r+1)), then its even ones.
 // R9 != 0 adds to C. Y15 holds 0xFFFF0000 in every dword. Uses DX.
 #define BHALF(loop, set, next) \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VXORPS Y4, Y4, Y4; \
-	VXORPS Y5, Y5, Y5; \
-	VXORPS Y6, Y6, Y6; \
-	VXORPS Y7, Y7, Y7; \
-	VXORPS Y8, Y8, Y8; \
-	VXORPS Y9, Y9, Y9; \
-	VXORPS Y10, Y10, Y10; \
-	VXORPS Y11, Y11, Y11; \
+	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; VXORPS Y5, Y5, Y5; VXORPS Y6, Y6, Y6; VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; VXORPS Y9, Y9, Y9; VXORPS Y10, Y10, Y10; VXORPS Y11, Y11, Y11; \
 	MOVQ   CX, DX; \
 loop: \
-	VPAND   (R13), Y15, Y12; \
-	VPAND   32(R13), Y15, Y13; \
+	VPAND (R13), Y15, Y12; VPAND 32(R13), Y15, Y13; \
 	BROW(0, Y0, Y1); \
 	BROW(4, Y2, Y3); \
 	BROW(8, Y4, Y5); \
 	BROW(12, Y6, Y7); \
 	BROW(16, Y8, Y9); \
 	BROW(20, Y10, Y11); \
-	VMOVDQU (R13), Y12; \
-	VMOVDQU 32(R13), Y13; \
-	VPSLLD  $16, Y12, Y12; \
-	VPSLLD  $16, Y13, Y13; \
+	VMOVDQU (R13), Y12; VMOVDQU 32(R13), Y13; \
+	VPSLLD $16, Y12, Y12; VPSLLD $16, Y13, Y13; \
 	BROW(48, Y0, Y1); \
 	BROW(52, Y2, Y3); \
 	BROW(56, Y4, Y5); \
 	BROW(60, Y6, Y7); \
 	BROW(64, Y8, Y9); \
 	BROW(68, Y10, Y11); \
-	ADDQ $96, R12; \
-	ADDQ $128, R13; \
-	DECQ DX; \
-	JNZ  loop; \
-	TESTQ R9, R9; \
-	JZ    set; \
+	ADDQ $96, R12; ADDQ $128, R13; \
+	DECQ DX; JNZ loop; \
+	TESTQ R9, R9; JZ set; \
 	BADD(Y0, Y1); \
 	BADD(Y2, Y3); \
 	BADD(Y4, Y5); \
@@ -642,22 +547,18 @@ next:
 // BADD adds a row of the block to C at R14 and moves R14 to the next row;
 // BSET stores it.
 #define BADD(acc0, acc1) \
-	VADDPS  (R14), acc0, acc0; \
-	VADDPS  32(R14), acc1, acc1; \
-	VMOVUPS acc0, (R14); \
-	VMOVUPS acc1, 32(R14); \
+	VADDPS (R14), acc0, acc0; VADDPS 32(R14), acc1, acc1; \
+	VMOVUPS acc0, (R14); VMOVUPS acc1, 32(R14); \
 	ADDQ    R8, R14
 
 #define BSET(acc0, acc1) \
-	VMOVUPS acc0, (R14); \
-	VMOVUPS acc1, 32(R14); \
+	VMOVUPS acc0, (R14); VMOVUPS acc1, 32(R14); \
 	ADDQ    R8, R14
 
 // BHALFAT runs BHALF on rows 6·half… and columns 16·col… (widened A at
 // R11, B at BX, C at DI).
 #define BHALFAT(half, col, loop, set, next) \
-	LEAQ  half*24(R11), R12; \
-	LEAQ  col*64(BX), R13; \
+	LEAQ half*24(R11), R12; LEAQ col*64(BX), R13; \
 	MOVQ  R8, R14; \
 	IMULQ $(half*6), R14; \
 	LEAQ  col*64(DI)(R14*1), R14; \
@@ -673,40 +574,25 @@ next:
 // (per pair: 12 odd floats, then 12 even ones), then the 12×32 tile is
 // computed as four 6×16 blocks (twelve ymm accumulators each).
 TEXT ·bdot12x32AVX2(SB), $24576-48
-	MOVQ kp+0(FP), CX
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ c+24(FP), DI
+	MOVQ kp+0(FP), CX; MOVQ a+8(FP), AX; MOVQ b+16(FP), BX; MOVQ c+24(FP), DI
 	MOVQ ldc+32(FP), R8
 	SHLQ $2, R8
 	MOVQ acc+40(FP), R9
 	MOVL $0xFFFF0000, DX
 	MOVQ DX, X15
 	VPBROADCASTD X15, Y15
-	MOVQ SP, R11
-	MOVQ SP, R12
-	MOVQ CX, DX
+	MOVQ SP, R11; MOVQ SP, R12; MOVQ CX, DX
 
 bwiden:
-	VMOVDQU (AX), Y0
-	VMOVDQU 32(AX), X1
-	VPAND   Y15, Y0, Y2
-	VPAND   X15, X1, X3
-	VPSLLD  $16, Y0, Y0
-	VPSLLD  $16, X1, X1
-	VMOVUPS Y2, (R12)
-	VMOVUPS X3, 32(R12)
-	VMOVUPS Y0, 48(R12)
-	VMOVUPS X1, 80(R12)
-	ADDQ $48, AX
-	ADDQ $96, R12
-	DECQ DX
-	JNZ  bwiden
+	VMOVDQU (AX), Y0; VMOVDQU 32(AX), X1
+	VPAND Y15, Y0, Y2; VPAND X15, X1, X3
+	VPSLLD $16, Y0, Y0; VPSLLD $16, X1, X1
+	VMOVUPS Y2, (R12); VMOVUPS X3, 32(R12); VMOVUPS Y0, 48(R12); VMOVUPS X1, 80(R12)
+	ADDQ $48, AX; ADDQ $96, R12
+	DECQ DX; JNZ bwiden
 
-	BHALFAT(0, 0, bl00, bs00, bn00)
-	BHALFAT(0, 1, bl01, bs01, bn01)
-	BHALFAT(1, 0, bl10, bs10, bn10)
-	BHALFAT(1, 1, bl11, bs11, bn11)
+	BHALFAT(0, 0, bl00, bs00, bn00); BHALFAT(0, 1, bl01, bs01, bn01)
+	BHALFAT(1, 0, bl10, bs10, bn10); BHALFAT(1, 1, bl11, bs11, bn11)
 	VZEROUPPER
 	RET
 
@@ -717,8 +603,7 @@ bwiden:
 #define BFROUND(y, t, u) \
 	VPSRLD    $16, y, t; \
 	VPAND     Y12, t, t; \
-	VPADDD    Y13, t, t; \
-	VPADDD    y, t, t; \
+	VPADDD Y13, t, t; VPADDD y, t, t; \
 	VCMPPS    $3, y, y, u; \
 	VPOR      Y14, y, y; \
 	VBLENDVPS u, y, t, y
@@ -727,8 +612,7 @@ bwiden:
 // halves) and SI+DX*4 (high halves) into off(DI); BFPACK8LAST packs the
 // first row alone (high halves zero). Y15 = 0xFFFF0000 per dword.
 #define BFPACK8(off) \
-	VMOVDQU off(SI)(AX*4), Y0; \
-	VMOVDQU off(SI)(DX*4), Y1; \
+	VMOVDQU off(SI)(AX*4), Y0; VMOVDQU off(SI)(DX*4), Y1; \
 	BFROUND(Y0, Y2, Y3); \
 	BFROUND(Y1, Y4, Y5); \
 	VPSRLD  $16, Y0, Y0; \
@@ -757,33 +641,21 @@ GLOBL bfConst<>(SB), RODATA|NOPTR, $16
 // where r0 and r1 start at base + offs[2p] and base + offs[2p+1] (floats);
 // when odd != 0 the last pair has no second row (its high half is zero).
 TEXT ·packBF16AVX2(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ base+8(FP), SI
-	MOVQ offs+16(FP), BX
-	MOVQ kp+24(FP), CX
+	MOVQ dst+0(FP), DI; MOVQ base+8(FP), SI; MOVQ offs+16(FP), BX; MOVQ kp+24(FP), CX
 	MOVQ odd+32(FP), R9
-	VPBROADCASTD bfConst<>+0(SB), Y12
-	VPBROADCASTD bfConst<>+4(SB), Y13
-	VPBROADCASTD bfConst<>+8(SB), Y14
-	VPBROADCASTD bfConst<>+12(SB), Y15
-	TESTQ R9, R9
-	JZ    pack2_loop
-	DECQ  CX
-	JZ    pack2_last
+	VPBROADCASTD bfConst<>+0(SB), Y12; VPBROADCASTD bfConst<>+4(SB), Y13; VPBROADCASTD bfConst<>+8(SB), Y14; VPBROADCASTD bfConst<>+12(SB), Y15
+	TESTQ R9, R9; JZ pack2_loop
+	DECQ CX; JZ pack2_last
 
 pack2_loop:
-	MOVQ (BX), AX
-	MOVQ 8(BX), DX
+	MOVQ (BX), AX; MOVQ 8(BX), DX
 	BFPACK8(0)
 	BFPACK8(32)
 	BFPACK8(64)
 	BFPACK8(96)
-	ADDQ $16, BX
-	ADDQ $128, DI
-	DECQ CX
-	JNZ  pack2_loop
-	TESTQ R9, R9
-	JZ    pack2_done
+	ADDQ $16, BX; ADDQ $128, DI
+	DECQ CX; JNZ pack2_loop
+	TESTQ R9, R9; JZ pack2_done
 
 pack2_last:
 	MOVQ (BX), AX

@@ -21,46 +21,20 @@
 // B row in Z24/Z25, broadcasts of A in Z26..Z31.
 
 #define B512(bo) \
-	VMOVUPS bo(BX), Z24; \
-	VMOVUPS bo+64(BX), Z25
+	VMOVUPS bo(BX), Z24; VMOVUPS bo+64(BX), Z25
 
 #define ROW512(ao, za, z0, z1) \
 	VBROADCASTSS ao(AX), za; \
-	VFMADD231PS  Z24, za, z0; \
-	VFMADD231PS  Z25, za, z1
+	VFMADD231PS Z24, za, z0; VFMADD231PS Z25, za, z1
 
-#define STEP512x12(bo, ao) \
-	B512(bo); \
-	ROW512(ao, Z26, Z0, Z1); \
-	ROW512(ao+4, Z27, Z2, Z3); \
-	ROW512(ao+8, Z28, Z4, Z5); \
-	ROW512(ao+12, Z29, Z6, Z7); \
-	ROW512(ao+16, Z30, Z8, Z9); \
-	ROW512(ao+20, Z31, Z10, Z11); \
-	ROW512(ao+24, Z26, Z12, Z13); \
-	ROW512(ao+28, Z27, Z14, Z15); \
-	ROW512(ao+32, Z28, Z16, Z17); \
-	ROW512(ao+36, Z29, Z18, Z19); \
-	ROW512(ao+40, Z30, Z20, Z21); \
-	ROW512(ao+44, Z31, Z22, Z23)
-
-#define STEP512x8(bo, ao) \
-	B512(bo); \
-	ROW512(ao, Z26, Z0, Z1); \
-	ROW512(ao+4, Z27, Z2, Z3); \
-	ROW512(ao+8, Z28, Z4, Z5); \
-	ROW512(ao+12, Z29, Z6, Z7); \
-	ROW512(ao+16, Z30, Z8, Z9); \
-	ROW512(ao+20, Z31, Z10, Z11); \
-	ROW512(ao+24, Z26, Z12, Z13); \
-	ROW512(ao+28, Z27, Z14, Z15)
-
-#define STEP512x4(bo, ao) \
-	B512(bo); \
-	ROW512(ao, Z26, Z0, Z1); \
-	ROW512(ao+4, Z27, Z2, Z3); \
-	ROW512(ao+8, Z28, Z4, Z5); \
-	ROW512(ao+12, Z29, Z6, Z7)
+// ROWS512A, ROWS512B and ROWS512C are rows 0–3, 4–7 and 8–11 of a step;
+// STEP512xN(bo, ao) is one k step of rows 0…N−1.
+#define ROWS512A(ao) ROW512(ao, Z26, Z0, Z1); ROW512(ao+4, Z27, Z2, Z3); ROW512(ao+8, Z28, Z4, Z5); ROW512(ao+12, Z29, Z6, Z7)
+#define ROWS512B(ao) ROW512(ao+16, Z30, Z8, Z9); ROW512(ao+20, Z31, Z10, Z11); ROW512(ao+24, Z26, Z12, Z13); ROW512(ao+28, Z27, Z14, Z15)
+#define ROWS512C(ao) ROW512(ao+32, Z28, Z16, Z17); ROW512(ao+36, Z29, Z18, Z19); ROW512(ao+40, Z30, Z20, Z21); ROW512(ao+44, Z31, Z22, Z23)
+#define STEP512x4(bo, ao) B512(bo); ROWS512A(ao)
+#define STEP512x8(bo, ao) B512(bo); ROWS512A(ao); ROWS512B(ao)
+#define STEP512x12(bo, ao) B512(bo); ROWS512A(ao); ROWS512B(ao); ROWS512C(ao)
 
 // Prefetch distance of the fused kernel's source rows, log2, and the
 // instruction used.
@@ -73,43 +47,89 @@
 // Row update: beta != 0 path and beta == 0 path. DX points at the C row,
 // SI is ldc in bytes, K1/K2 mask the valid columns.
 #define UPD512(z0, z1) \
-	VMULPS       Z24, z0, z0; \
-	VMULPS       Z24, z1, z1; \
-	VMOVUPS.Z    (DX), K1, Z26; \
-	VMOVUPS.Z    64(DX), K2, Z27; \
-	VFMADD231PS  Z25, Z26, z0; \
-	VFMADD231PS  Z25, Z27, z1; \
-	VMOVUPS      z0, K1, (DX); \
-	VMOVUPS      z1, K2, 64(DX); \
+	VMULPS Z24, z0, z0; VMULPS Z24, z1, z1; \
+	VMOVUPS.Z (DX), K1, Z26; VMOVUPS.Z 64(DX), K2, Z27; \
+	VFMADD231PS Z25, Z26, z0; VFMADD231PS Z25, Z27, z1; \
+	VMOVUPS z0, K1, (DX); VMOVUPS z1, K2, 64(DX); \
 	ADDQ         SI, DX
 
 #define SET512(z0, z1) \
-	VMULPS  Z24, z0, z0; \
-	VMULPS  Z24, z1, z1; \
-	VMOVUPS z0, K1, (DX); \
-	VMOVUPS z1, K2, 64(DX); \
+	VMULPS Z24, z0, z0; VMULPS Z24, z1, z1; \
+	VMOVUPS z0, K1, (DX); VMOVUPS z1, K2, 64(DX); \
 	ADDQ    SI, DX
 
 // Fused packing step: load row q of a B micro-panel from the source (columns
 // past nr masked to zero), store it to the packed panel at R12, then the same
 // FMAs as STEP512x12.
 #define FSTEP512(src0, src1, dofs, ao) \
-	VMOVUPS.Z src0, K1, Z24; \
-	VMOVUPS.Z src1, K2, Z25; \
-	VMOVUPS   Z24, dofs(R12); \
-	VMOVUPS   Z25, dofs+64(R12); \
-	ROW512(ao, Z26, Z0, Z1); \
-	ROW512(ao+4, Z27, Z2, Z3); \
-	ROW512(ao+8, Z28, Z4, Z5); \
-	ROW512(ao+12, Z29, Z6, Z7); \
-	ROW512(ao+16, Z30, Z8, Z9); \
-	ROW512(ao+20, Z31, Z10, Z11); \
-	ROW512(ao+24, Z26, Z12, Z13); \
-	ROW512(ao+28, Z27, Z14, Z15); \
-	ROW512(ao+32, Z28, Z16, Z17); \
-	ROW512(ao+36, Z29, Z18, Z19); \
-	ROW512(ao+40, Z30, Z20, Z21); \
-	ROW512(ao+44, Z31, Z22, Z23)
+	VMOVUPS.Z src0, K1, Z24; VMOVUPS.Z src1, K2, Z25; \
+	VMOVUPS Z24, dofs(R12); VMOVUPS Z25, dofs+64(R12); \
+	ROWS512A(ao); ROWS512B(ao); ROWS512C(ao)
+
+// LOOP512 runs the k loop of a tile of the rows STEP computes (loop and
+// tail are its labels): R10 steps of 4 (prefetching B), then CX single
+// steps, then the store.
+#define LOOP512(STEP, loop, tail, tailloop) \
+	TESTQ R10, R10; JZ tail; \
+loop: \
+	PREFETCHT0 PFB512(BX); PREFETCHT0 PFB512+64(BX); \
+	STEP(0, 0); \
+	PREFETCHT0 PFB512+128(BX); PREFETCHT0 PFB512+192(BX); \
+	STEP(128, 48); \
+	PREFETCHT0 PFB512+256(BX); PREFETCHT0 PFB512+320(BX); \
+	STEP(256, 96); \
+	PREFETCHT0 PFB512+384(BX); PREFETCHT0 PFB512+448(BX); \
+	STEP(384, 144); \
+	ADDQ $192, AX; ADDQ $512, BX; \
+	DECQ R10; JNZ loop; \
+tail: \
+	TESTQ CX, CX; JZ store512; \
+tailloop: \
+	STEP(0, 0); \
+	ADDQ $48, AX; ADDQ $128, BX; \
+	DECQ CX; JNZ tailloop; \
+	JMP  store512
+
+// ZERO512x4 clears the accumulators of rows 0–3; ZERO512x8 and
+// ZERO512x12 those of rows 0–7 and 0–11.
+#define ZERO512x4 VPXORD Z0, Z0, Z0; VPXORD Z1, Z1, Z1; VPXORD Z2, Z2, Z2; VPXORD Z3, Z3, Z3; VPXORD Z4, Z4, Z4; VPXORD Z5, Z5, Z5; VPXORD Z6, Z6, Z6; VPXORD Z7, Z7, Z7
+#define ZERO512x8 ZERO512x4; VPXORD Z8, Z8, Z8; VPXORD Z9, Z9, Z9; VPXORD Z10, Z10, Z10; VPXORD Z11, Z11, Z11; VPXORD Z12, Z12, Z12; VPXORD Z13, Z13, Z13; VPXORD Z14, Z14, Z14; VPXORD Z15, Z15, Z15
+#define ZERO512x12 ZERO512x8; VPXORD Z16, Z16, Z16; VPXORD Z17, Z17, Z17; VPXORD Z18, Z18, Z18; VPXORD Z19, Z19, Z19; VPXORD Z20, Z20, Z20; VPXORD Z21, Z21, Z21; VPXORD Z22, Z22, Z22; VPXORD Z23, Z23, Z23
+
+// STORE512(U) writes the DI rows of the tile with U (UPD512 or SET512).
+#define ROWOUT(U, z0, z1, n) U(z0, z1); CMPQ DI, $n; JEQ done512
+#define STORE512(U) \
+	ROWOUT(U, Z0, Z1, 1); ROWOUT(U, Z2, Z3, 2); ROWOUT(U, Z4, Z5, 3); ROWOUT(U, Z6, Z7, 4); \
+	ROWOUT(U, Z8, Z9, 5); ROWOUT(U, Z10, Z11, 6); ROWOUT(U, Z12, Z13, 7); ROWOUT(U, Z14, Z15, 8); \
+	ROWOUT(U, Z16, Z17, 9); ROWOUT(U, Z18, Z19, 10); ROWOUT(U, Z20, Z21, 11); U(Z22, Z23)
+
+// FLOOP is the k loop of a fused kernel: R10 steps of 4 source rows,
+// PF prefetching rows ahead, FSTEP(src0, src1, dofs, ao) doing one row
+// (hb: the offset of its second half; sb, sa: the packed B and A bytes
+// per row), then CX single rows; it falls through to store.
+#define FLOOP(PF, FSTEP, hb, sb, sa, loop, tail, tailloop, store) \
+loop: \
+	PF; \
+	FSTEP((BX), hb(BX), 0, 0); \
+	FSTEP((BX)(R8*1), hb(BX)(R8*1), sb, sa); \
+	FSTEP((BX)(R8*2), hb(BX)(R8*2), 2*sb, 2*sa); \
+	FSTEP((BX)(R9*1), hb(BX)(R9*1), 3*sb, 3*sa); \
+	LEAQ (BX)(R8*4), BX; \
+	ADDQ $(4*sa), AX; ADDQ $(4*sb), R12; \
+	DECQ R10; JNZ loop; \
+tail: \
+	TESTQ CX, CX; JZ store; \
+tailloop: \
+	FSTEP((BX), hb(BX), 0, 0); \
+	ADDQ R8, BX; ADDQ $sa, AX; ADDQ $sb, R12; \
+	DECQ CX; JNZ tailloop
+
+// PF512 prefetches the source rows 2^PFROWS rows ahead (R11 bytes), into
+// L2 only: rows ldb apart share L1 sets.
+#define PF512 \
+	LEAQ (BX)(R11*1), R13; \
+	PFSRC (R13); PFSRC 64(R13); PFSRC (R13)(R8*1); PFSRC 64(R13)(R8*1); \
+	PFSRC (R13)(R8*2); PFSRC 64(R13)(R8*2); PFSRC (R13)(R9*1); PFSRC 64(R13)(R9*1)
 
 // func kernAVX512(mr, nr, k int, a, b *float32, ldb int, bdst, c *float32, ldc int, alpha, beta float32)
 //
@@ -118,345 +138,72 @@
 // apart); the kernel packs it into bdst (zero-padded to 32 columns) while
 // computing all 12 rows, with exactly the same arithmetic.
 TEXT ·kernAVX512(SB), NOSPLIT, $0-80
-	MOVQ a+24(FP), AX
-	MOVQ b+32(FP), BX
-	MOVQ k+16(FP), CX
-	MOVQ mr+0(FP), DI
+	MOVQ a+24(FP), AX; MOVQ b+32(FP), BX; MOVQ k+16(FP), CX; MOVQ mr+0(FP), DI
 	MOVQ CX, R10
 	SHRQ $2, R10         // R10 = k/4
 	ANDQ $3, CX          // CX = k%4
 	// Prefetch the C tile (up to 12 rows of 128 bytes) so the update at the
 	// end does not wait for memory.
-	MOVQ c+56(FP), DX
-	MOVQ ldc+64(FP), SI
+	MOVQ c+56(FP), DX; MOVQ ldc+64(FP), SI
 	SHLQ $2, SI
 	MOVQ DI, R11
 cprefetch:
-	PREFETCHT0 (DX)
-	PREFETCHT0 64(DX)
+	PREFETCHT0 (DX); PREFETCHT0 64(DX)
 	ADDQ SI, DX
-	DECQ R11
-	JNZ  cprefetch
+	DECQ R11; JNZ cprefetch
 	MOVQ bdst+48(FP), R12
-	TESTQ R12, R12
-	JNZ  fused
-	CMPQ DI, $8
-	JHI  rows12
-	CMPQ DI, $4
-	JHI  rows8
+	TESTQ R12, R12; JNZ fused
+	CMPQ DI, $8; JHI rows12
+	CMPQ DI, $4; JHI rows8
 
 	// rows 1..4
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	TESTQ  R10, R10
-	JZ     tail4
-
-loop4:
-	PREFETCHT0 PFB512(BX)
-	PREFETCHT0 PFB512+64(BX)
-	STEP512x4(0, 0)
-	PREFETCHT0 PFB512+128(BX)
-	PREFETCHT0 PFB512+192(BX)
-	STEP512x4(128, 48)
-	PREFETCHT0 PFB512+256(BX)
-	PREFETCHT0 PFB512+320(BX)
-	STEP512x4(256, 96)
-	PREFETCHT0 PFB512+384(BX)
-	PREFETCHT0 PFB512+448(BX)
-	STEP512x4(384, 144)
-	ADDQ $192, AX
-	ADDQ $512, BX
-	DECQ R10
-	JNZ  loop4
-
-tail4:
-	TESTQ CX, CX
-	JZ    store512
-
-tail4loop:
-	STEP512x4(0, 0)
-	ADDQ $48, AX
-	ADDQ $128, BX
-	DECQ CX
-	JNZ  tail4loop
-	JMP  store512
+	ZERO512x4
+	LOOP512(STEP512x4, loop4, tail4, tail4loop)
 
 rows8:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	TESTQ  R10, R10
-	JZ     tail8
-
-loop8:
-	PREFETCHT0 PFB512(BX)
-	PREFETCHT0 PFB512+64(BX)
-	STEP512x8(0, 0)
-	PREFETCHT0 PFB512+128(BX)
-	PREFETCHT0 PFB512+192(BX)
-	STEP512x8(128, 48)
-	PREFETCHT0 PFB512+256(BX)
-	PREFETCHT0 PFB512+320(BX)
-	STEP512x8(256, 96)
-	PREFETCHT0 PFB512+384(BX)
-	PREFETCHT0 PFB512+448(BX)
-	STEP512x8(384, 144)
-	ADDQ $192, AX
-	ADDQ $512, BX
-	DECQ R10
-	JNZ  loop8
-
-tail8:
-	TESTQ CX, CX
-	JZ    store512
-
-tail8loop:
-	STEP512x8(0, 0)
-	ADDQ $48, AX
-	ADDQ $128, BX
-	DECQ CX
-	JNZ  tail8loop
-	JMP  store512
+	ZERO512x8
+	LOOP512(STEP512x8, loop8, tail8, tail8loop)
 
 rows12:
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	TESTQ  R10, R10
-	JZ     tail12
-
-loop12:
-	PREFETCHT0 PFB512(BX)
-	PREFETCHT0 PFB512+64(BX)
-	STEP512x12(0, 0)
-	PREFETCHT0 PFB512+128(BX)
-	PREFETCHT0 PFB512+192(BX)
-	STEP512x12(128, 48)
-	PREFETCHT0 PFB512+256(BX)
-	PREFETCHT0 PFB512+320(BX)
-	STEP512x12(256, 96)
-	PREFETCHT0 PFB512+384(BX)
-	PREFETCHT0 PFB512+448(BX)
-	STEP512x12(384, 144)
-	ADDQ $192, AX
-	ADDQ $512, BX
-	DECQ R10
-	JNZ  loop12
-
-tail12:
-	TESTQ CX, CX
-	JZ    store512
-
-tail12loop:
-	STEP512x12(0, 0)
-	ADDQ $48, AX
-	ADDQ $128, BX
-	DECQ CX
-	JNZ  tail12loop
-	JMP  store512
+	ZERO512x12
+	LOOP512(STEP512x12, loop12, tail12, tail12loop)
 
 fused:
 	MOVQ CX, R13                 // k%4 (CX is the shift count below)
-	MOVQ nr+8(FP), CX
-	MOVQ $1, R11
+	MOVQ nr+8(FP), CX; MOVQ $1, R11
 	SHLQ CX, R11
 	DECQ R11
 	KMOVW R11, K1
 	SHRQ  $16, R11
 	KMOVW R11, K2
-	MOVQ R13, CX
-	MOVQ ldb+40(FP), R8
+	MOVQ R13, CX; MOVQ ldb+40(FP), R8
 	SHLQ $2, R8                  // ldb in bytes
 	LEAQ (R8)(R8*2), R9          // 3·ldb
 	MOVQ R8, R11
 	SHLQ $PFROWS, R11            // prefetch distance: 2^PFROWS source rows
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	TESTQ  R10, R10
-	JZ     ftail
+	ZERO512x12
+	TESTQ R10, R10; JZ ftail
 
-floop:
-	LEAQ (BX)(R11*1), R13        // source rows ahead, into L2 only: rows
-	PFSRC (R13)                  // ldb apart share L1 sets
-	PFSRC 64(R13)
-	PFSRC (R13)(R8*1)
-	PFSRC 64(R13)(R8*1)
-	PFSRC (R13)(R8*2)
-	PFSRC 64(R13)(R8*2)
-	PFSRC (R13)(R9*1)
-	PFSRC 64(R13)(R9*1)
-	FSTEP512((BX), 64(BX), 0, 0)
-	FSTEP512((BX)(R8*1), 64(BX)(R8*1), 128, 48)
-	FSTEP512((BX)(R8*2), 64(BX)(R8*2), 256, 96)
-	FSTEP512((BX)(R9*1), 64(BX)(R9*1), 384, 144)
-	LEAQ (BX)(R8*4), BX
-	ADDQ $192, AX
-	ADDQ $512, R12
-	DECQ R10
-	JNZ  floop
-
-ftail:
-	TESTQ CX, CX
-	JZ    store512
-
-ftailloop:
-	FSTEP512((BX), 64(BX), 0, 0)
-	ADDQ R8, BX
-	ADDQ $48, AX
-	ADDQ $128, R12
-	DECQ CX
-	JNZ  ftailloop
+	FLOOP(PF512, FSTEP512, 64, 128, 48, floop, ftail, ftailloop, store512)
 
 store512:
-	MOVQ c+56(FP), DX
-	MOVQ ldc+64(FP), SI
+	MOVQ c+56(FP), DX; MOVQ ldc+64(FP), SI
 	SHLQ $2, SI
-	MOVQ nr+8(FP), CX
-	MOVQ $1, R11
+	MOVQ nr+8(FP), CX; MOVQ $1, R11
 	SHLQ CX, R11
 	DECQ R11             // low nr bits set (nr <= 32)
 	KMOVW R11, K1
 	SHRQ  $16, R11
 	KMOVW R11, K2
-	VBROADCASTSS alpha+72(FP), Z24
-	VBROADCASTSS beta+76(FP), Z25
+	VBROADCASTSS alpha+72(FP), Z24; VBROADCASTSS beta+76(FP), Z25
 	MOVL  beta+76(FP), R11
-	TESTL R11, R11
-	JZ    set512
+	TESTL R11, R11; JZ set512
 
-	UPD512(Z0, Z1)
-	CMPQ DI, $1
-	JEQ  done512
-	UPD512(Z2, Z3)
-	CMPQ DI, $2
-	JEQ  done512
-	UPD512(Z4, Z5)
-	CMPQ DI, $3
-	JEQ  done512
-	UPD512(Z6, Z7)
-	CMPQ DI, $4
-	JEQ  done512
-	UPD512(Z8, Z9)
-	CMPQ DI, $5
-	JEQ  done512
-	UPD512(Z10, Z11)
-	CMPQ DI, $6
-	JEQ  done512
-	UPD512(Z12, Z13)
-	CMPQ DI, $7
-	JEQ  done512
-	UPD512(Z14, Z15)
-	CMPQ DI, $8
-	JEQ  done512
-	UPD512(Z16, Z17)
-	CMPQ DI, $9
-	JEQ  done512
-	UPD512(Z18, Z19)
-	CMPQ DI, $10
-	JEQ  done512
-	UPD512(Z20, Z21)
-	CMPQ DI, $11
-	JEQ  done512
-	UPD512(Z22, Z23)
+	STORE512(UPD512)
 	JMP  done512
 
 set512:
-	SET512(Z0, Z1)
-	CMPQ DI, $1
-	JEQ  done512
-	SET512(Z2, Z3)
-	CMPQ DI, $2
-	JEQ  done512
-	SET512(Z4, Z5)
-	CMPQ DI, $3
-	JEQ  done512
-	SET512(Z6, Z7)
-	CMPQ DI, $4
-	JEQ  done512
-	SET512(Z8, Z9)
-	CMPQ DI, $5
-	JEQ  done512
-	SET512(Z10, Z11)
-	CMPQ DI, $6
-	JEQ  done512
-	SET512(Z12, Z13)
-	CMPQ DI, $7
-	JEQ  done512
-	SET512(Z14, Z15)
-	CMPQ DI, $8
-	JEQ  done512
-	SET512(Z16, Z17)
-	CMPQ DI, $9
-	JEQ  done512
-	SET512(Z18, Z19)
-	CMPQ DI, $10
-	JEQ  done512
-	SET512(Z20, Z21)
-	CMPQ DI, $11
-	JEQ  done512
-	SET512(Z22, Z23)
+	STORE512(SET512)
 
 done512:
 	VZEROUPPER
@@ -469,12 +216,10 @@ done512:
 
 #define ROW256(ao, ya, y0, y1) \
 	VBROADCASTSS ao(AX), ya; \
-	VFMADD231PS  Y12, ya, y0; \
-	VFMADD231PS  Y13, ya, y1
+	VFMADD231PS Y12, ya, y0; VFMADD231PS Y13, ya, y1
 
 #define STEP256(bo, ao) \
-	VMOVUPS bo(BX), Y12; \
-	VMOVUPS bo+32(BX), Y13; \
+	VMOVUPS bo(BX), Y12; VMOVUPS bo+32(BX), Y13; \
 	ROW256(ao, Y14, Y0, Y1); \
 	ROW256(ao+4, Y15, Y2, Y3); \
 	ROW256(ao+8, Y14, Y4, Y5); \
@@ -485,65 +230,43 @@ done512:
 #define PFB256 512
 
 #define UPD256(y0, y1) \
-	VMULPS      Y12, y0, y0; \
-	VMULPS      Y12, y1, y1; \
-	VMOVUPS     (DX), Y14; \
-	VMOVUPS     32(DX), Y15; \
-	VFMADD231PS Y13, Y14, y0; \
-	VFMADD231PS Y13, Y15, y1; \
-	VMOVUPS     y0, (DX); \
-	VMOVUPS     y1, 32(DX); \
+	VMULPS Y12, y0, y0; VMULPS Y12, y1, y1; \
+	VMOVUPS (DX), Y14; VMOVUPS 32(DX), Y15; \
+	VFMADD231PS Y13, Y14, y0; VFMADD231PS Y13, Y15, y1; \
+	VMOVUPS y0, (DX); VMOVUPS y1, 32(DX); \
 	ADDQ        SI, DX
 
 #define SET256(y0, y1) \
-	VMULPS  Y12, y0, y0; \
-	VMULPS  Y12, y1, y1; \
-	VMOVUPS y0, (DX); \
-	VMOVUPS y1, 32(DX); \
+	VMULPS Y12, y0, y0; VMULPS Y12, y1, y1; \
+	VMOVUPS y0, (DX); VMOVUPS y1, 32(DX); \
 	ADDQ    SI, DX
 
 // PFC256 prefetches the 6×16 C tile at DX (rows SI bytes apart; a row
 // may straddle two lines) so that the update at the end does not wait for
 // memory. Clobbers DX.
 #define PFC256 \
-	PREFETCHT0 (DX); \
-	PREFETCHT0 63(DX); \
+	PREFETCHT0 (DX); PREFETCHT0 63(DX); \
 	ADDQ SI, DX; \
-	PREFETCHT0 (DX); \
-	PREFETCHT0 63(DX); \
+	PREFETCHT0 (DX); PREFETCHT0 63(DX); \
 	ADDQ SI, DX; \
-	PREFETCHT0 (DX); \
-	PREFETCHT0 63(DX); \
+	PREFETCHT0 (DX); PREFETCHT0 63(DX); \
 	ADDQ SI, DX; \
-	PREFETCHT0 (DX); \
-	PREFETCHT0 63(DX); \
+	PREFETCHT0 (DX); PREFETCHT0 63(DX); \
 	ADDQ SI, DX; \
-	PREFETCHT0 (DX); \
-	PREFETCHT0 63(DX); \
+	PREFETCHT0 (DX); PREFETCHT0 63(DX); \
 	ADDQ SI, DX; \
-	PREFETCHT0 (DX); \
-	PREFETCHT0 63(DX)
+	PREFETCHT0 (DX); PREFETCHT0 63(DX)
 
 // ZERO256 clears the twelve accumulators Y0..Y11.
 #define ZERO256 \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VXORPS Y4, Y4, Y4; \
-	VXORPS Y5, Y5, Y5; \
-	VXORPS Y6, Y6, Y6; \
-	VXORPS Y7, Y7, Y7; \
-	VXORPS Y8, Y8, Y8; \
-	VXORPS Y9, Y9, Y9; \
-	VXORPS Y10, Y10, Y10; \
-	VXORPS Y11, Y11, Y11
+	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; VXORPS Y5, Y5, Y5; VXORPS Y6, Y6, Y6; VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; VXORPS Y9, Y9, Y9; VXORPS Y10, Y10, Y10; VXORPS Y11, Y11, Y11
 
 // STORE256 writes the tile to C at DX (rows SI bytes apart): the beta
 // update, or (beta == +0, its bits in R11 zero) the store-only path.
 #define STORE256(set) \
-	TESTL R11, R11; \
-	JZ    set; \
+	TESTL R11, R11; JZ set; \
 	UPD256(Y0, Y1); \
 	UPD256(Y2, Y3); \
 	UPD256(Y4, Y5); \
@@ -564,19 +287,14 @@ set: \
 
 // func kernAVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 TEXT ·kernAVX2(SB), NOSPLIT, $0-48
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ k+0(FP), CX
-	MOVQ CX, R10
+	MOVQ a+8(FP), AX; MOVQ b+16(FP), BX; MOVQ k+0(FP), CX; MOVQ CX, R10
 	SHRQ $2, R10
 	ANDQ $3, CX
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), SI
+	MOVQ c+24(FP), DX; MOVQ ldc+32(FP), SI
 	SHLQ $2, SI
 	PFC256
 	ZERO256
-	TESTQ  R10, R10
-	JZ     tail256
+	TESTQ R10, R10; JZ tail256
 
 loop256:
 	PREFETCHT0 PFB256(BX)
@@ -587,26 +305,20 @@ loop256:
 	STEP256(128, 48)
 	PREFETCHT0 PFB256+192(BX)
 	STEP256(192, 72)
-	ADDQ $96, AX
-	ADDQ $256, BX
-	DECQ R10
-	JNZ  loop256
+	ADDQ $96, AX; ADDQ $256, BX
+	DECQ R10; JNZ loop256
 
 tail256:
-	TESTQ CX, CX
-	JZ    store256
+	TESTQ CX, CX; JZ store256
 
 tail256loop:
 	STEP256(0, 0)
-	ADDQ $24, AX
-	ADDQ $64, BX
-	DECQ CX
-	JNZ  tail256loop
+	ADDQ $24, AX; ADDQ $64, BX
+	DECQ CX; JNZ tail256loop
 
 store256:
 	MOVQ c+24(FP), DX
-	VBROADCASTSS alpha+40(FP), Y12
-	VBROADCASTSS beta+44(FP), Y13
+	VBROADCASTSS alpha+40(FP), Y12; VBROADCASTSS beta+44(FP), Y13
 	MOVL beta+44(FP), R11
 	STORE256(set256)
 
@@ -615,16 +327,19 @@ store256:
 // (src0, src1: its two halves) and storing it to the packed panel at
 // dofs(R12) on the way.
 #define FSTEP256(src0, src1, dofs, ao) \
-	VMOVUPS src0, Y12; \
-	VMOVUPS src1, Y13; \
-	VMOVUPS Y12, dofs(R12); \
-	VMOVUPS Y13, dofs+32(R12); \
+	VMOVUPS src0, Y12; VMOVUPS src1, Y13; VMOVUPS Y12, dofs(R12); VMOVUPS Y13, dofs+32(R12); \
 	ROW256(ao, Y14, Y0, Y1); \
 	ROW256(ao+4, Y15, Y2, Y3); \
 	ROW256(ao+8, Y14, Y4, Y5); \
 	ROW256(ao+12, Y15, Y6, Y7); \
 	ROW256(ao+16, Y14, Y8, Y9); \
 	ROW256(ao+20, Y15, Y10, Y11)
+
+// PF256 is PF512 for 16-column rows (distance in R13, DX clobbered).
+#define PF256 \
+	LEAQ (BX)(R13*1), DX; \
+	PFSRC (DX); PFSRC 63(DX); PFSRC (DX)(R8*1); PFSRC 63(DX)(R8*1); \
+	PFSRC (DX)(R8*2); PFSRC 63(DX)(R8*2); PFSRC (DX)(R9*1); PFSRC 63(DX)(R9*1)
 
 // func kernAVX2F(k int, a, b *float32, ldb int, bdst, c *float32, ldc int, alpha, beta float32)
 //
@@ -633,62 +348,25 @@ store256:
 // which the kernel copies to bdst (16 floats per row) while computing the
 // 6×16 tile, with exactly kernAVX2's arithmetic.
 TEXT ·kernAVX2F(SB), NOSPLIT, $0-64
-	MOVQ a+8(FP), AX
-	MOVQ b+16(FP), BX
-	MOVQ ldb+24(FP), R8
+	MOVQ a+8(FP), AX; MOVQ b+16(FP), BX; MOVQ ldb+24(FP), R8
 	SHLQ $2, R8                  // ldb in bytes
 	LEAQ (R8)(R8*2), R9          // 3·ldb
 	MOVQ R8, R13
 	SHLQ $PFROWS, R13            // prefetch distance: 2^PFROWS source rows
-	MOVQ bdst+32(FP), R12
-	MOVQ k+0(FP), CX
-	MOVQ CX, R10
+	MOVQ bdst+32(FP), R12; MOVQ k+0(FP), CX; MOVQ CX, R10
 	SHRQ $2, R10
 	ANDQ $3, CX
-	MOVQ c+40(FP), DX
-	MOVQ ldc+48(FP), SI
+	MOVQ c+40(FP), DX; MOVQ ldc+48(FP), SI
 	SHLQ $2, SI
 	PFC256
 	ZERO256
-	TESTQ  R10, R10
-	JZ     ftail256
+	TESTQ R10, R10; JZ ftail256
 
-floop256:
-	LEAQ  (BX)(R13*1), DX       // source rows ahead, into L2 only
-	PFSRC (DX)
-	PFSRC 63(DX)
-	PFSRC (DX)(R8*1)
-	PFSRC 63(DX)(R8*1)
-	PFSRC (DX)(R8*2)
-	PFSRC 63(DX)(R8*2)
-	PFSRC (DX)(R9*1)
-	PFSRC 63(DX)(R9*1)
-	FSTEP256((BX), 32(BX), 0, 0)
-	FSTEP256((BX)(R8*1), 32(BX)(R8*1), 64, 24)
-	FSTEP256((BX)(R8*2), 32(BX)(R8*2), 128, 48)
-	FSTEP256((BX)(R9*1), 32(BX)(R9*1), 192, 72)
-	LEAQ (BX)(R8*4), BX
-	ADDQ $96, AX
-	ADDQ $256, R12
-	DECQ R10
-	JNZ  floop256
-
-ftail256:
-	TESTQ CX, CX
-	JZ    fstore256
-
-ftail256loop:
-	FSTEP256((BX), 32(BX), 0, 0)
-	ADDQ R8, BX
-	ADDQ $24, AX
-	ADDQ $64, R12
-	DECQ CX
-	JNZ  ftail256loop
+	FLOOP(PF256, FSTEP256, 32, 64, 24, floop256, ftail256, ftail256loop, fstore256)
 
 fstore256:
 	MOVQ c+40(FP), DX
-	VBROADCASTSS alpha+56(FP), Y12
-	VBROADCASTSS beta+60(FP), Y13
+	VBROADCASTSS alpha+56(FP), Y12; VBROADCASTSS beta+60(FP), Y13
 	MOVL beta+60(FP), R11
 	STORE256(fset256)
 
@@ -700,9 +378,7 @@ fstore256:
 // (unpack + shuffle) and written as eight 4-float groups w floats apart.
 // Needs AVX only.
 TEXT ·packT4x8(SB), NOSPLIT, $0-40
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ ld+16(FP), R8
+	MOVQ dst+0(FP), DI; MOVQ src+8(FP), SI; MOVQ ld+16(FP), R8
 	SHLQ $2, R8              // ld in bytes
 	MOVQ kc+24(FP), CX
 	SHRQ $3, CX              // blocks of 8
@@ -728,19 +404,11 @@ packloop:
 	VSHUFPS $0x44, Y7, Y5, Y2    // column q+2 | q+6
 	VSHUFPS $0xEE, Y7, Y5, Y3    // column q+3 | q+7
 	LEAQ (DI)(R12*1), DX         // group q+4
-	VMOVUPS X0, (DI)
-	VMOVUPS X1, (DI)(R9*1)
-	VMOVUPS X2, (DI)(R9*2)
-	VMOVUPS X3, (DI)(R10*1)
-	VEXTRACTF128 $1, Y0, (DX)
-	VEXTRACTF128 $1, Y1, (DX)(R9*1)
-	VEXTRACTF128 $1, Y2, (DX)(R9*2)
-	VEXTRACTF128 $1, Y3, (DX)(R10*1)
-	ADDQ $32, SI
-	ADDQ $32, R11
+	VMOVUPS X0, (DI); VMOVUPS X1, (DI)(R9*1); VMOVUPS X2, (DI)(R9*2); VMOVUPS X3, (DI)(R10*1)
+	VEXTRACTF128 $1, Y0, (DX); VEXTRACTF128 $1, Y1, (DX)(R9*1); VEXTRACTF128 $1, Y2, (DX)(R9*2); VEXTRACTF128 $1, Y3, (DX)(R10*1)
+	ADDQ $32, SI; ADDQ $32, R11
 	LEAQ (DI)(R12*2), DI         // 8 groups on
-	DECQ CX
-	JNZ  packloop
+	DECQ CX; JNZ packloop
 	VZEROUPPER
 
 packdone:
@@ -753,84 +421,53 @@ packdone:
 // sequential: dst[p*kc*w + q*w + l] = src[q*ld + p*w + l] for q < kc,
 // p < np, l < w, with w one of 32, 16, 12 or 6. Needs AVX.
 TEXT ·packRows(SB), NOSPLIT, $0-48
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ ld+16(FP), R8
+	MOVQ dst+0(FP), DI; MOVQ src+8(FP), SI; MOVQ ld+16(FP), R8
 	SHLQ $2, R8                // ld in bytes
-	MOVQ kc+24(FP), CX
-	MOVQ np+32(FP), R12
-	MOVQ w+40(FP), R9
+	MOVQ kc+24(FP), CX; MOVQ np+32(FP), R12; MOVQ w+40(FP), R9
 	SHLQ $2, R9                // w in bytes
 	MOVQ R9, R13
 	IMULQ CX, R13              // panel size kc*w in bytes
-	TESTQ CX, CX
-	JZ   rowsdone
-	TESTQ R12, R12
-	JZ   rowsdone
+	TESTQ CX, CX; JZ rowsdone
+	TESTQ R12, R12; JZ rowsdone
 
 rowsq:
 	MOVQ SI, R10               // source row
 	MOVQ DI, R11               // row q of panel 0
 	MOVQ R12, DX               // panels left
-	CMPQ R9, $128
-	JEQ  rows32
-	CMPQ R9, $64
-	JEQ  rows16
-	CMPQ R9, $48
-	JEQ  rows12
+	CMPQ R9, $128; JEQ rows32
+	CMPQ R9, $64; JEQ rows16
+	CMPQ R9, $48; JEQ rows12
 
 rows6:
 	VMOVUPS (R10), X0
 	MOVQ    16(R10), AX
 	VMOVUPS X0, (R11)
 	MOVQ    AX, 16(R11)
-	ADDQ    R9, R10
-	ADDQ    R13, R11
-	DECQ    DX
-	JNZ     rows6
+	ADDQ R9, R10; ADDQ R13, R11
+	DECQ DX; JNZ rows6
 	JMP     rowsnext
 
 rows12:
-	VMOVUPS (R10), Y0
-	VMOVUPS 32(R10), X1
-	VMOVUPS Y0, (R11)
-	VMOVUPS X1, 32(R11)
-	ADDQ    R9, R10
-	ADDQ    R13, R11
-	DECQ    DX
-	JNZ     rows12
+	VMOVUPS (R10), Y0; VMOVUPS 32(R10), X1; VMOVUPS Y0, (R11); VMOVUPS X1, 32(R11)
+	ADDQ R9, R10; ADDQ R13, R11
+	DECQ DX; JNZ rows12
 	JMP     rowsnext
 
 rows16:
-	VMOVUPS (R10), Y0
-	VMOVUPS 32(R10), Y1
-	VMOVUPS Y0, (R11)
-	VMOVUPS Y1, 32(R11)
-	ADDQ    R9, R10
-	ADDQ    R13, R11
-	DECQ    DX
-	JNZ     rows16
+	VMOVUPS (R10), Y0; VMOVUPS 32(R10), Y1; VMOVUPS Y0, (R11); VMOVUPS Y1, 32(R11)
+	ADDQ R9, R10; ADDQ R13, R11
+	DECQ DX; JNZ rows16
 	JMP     rowsnext
 
 rows32:
-	VMOVUPS (R10), Y0
-	VMOVUPS 32(R10), Y1
-	VMOVUPS 64(R10), Y2
-	VMOVUPS 96(R10), Y3
-	VMOVUPS Y0, (R11)
-	VMOVUPS Y1, 32(R11)
-	VMOVUPS Y2, 64(R11)
-	VMOVUPS Y3, 96(R11)
-	ADDQ    R9, R10
-	ADDQ    R13, R11
-	DECQ    DX
-	JNZ     rows32
+	VMOVUPS (R10), Y0; VMOVUPS 32(R10), Y1; VMOVUPS 64(R10), Y2; VMOVUPS 96(R10), Y3
+	VMOVUPS Y0, (R11); VMOVUPS Y1, 32(R11); VMOVUPS Y2, 64(R11); VMOVUPS Y3, 96(R11)
+	ADDQ R9, R10; ADDQ R13, R11
+	DECQ DX; JNZ rows32
 
 rowsnext:
-	ADDQ R8, SI
-	ADDQ R9, DI
-	DECQ CX
-	JNZ  rowsq
+	ADDQ R8, SI; ADDQ R9, DI
+	DECQ CX; JNZ rowsq
 	VZEROUPPER
 
 rowsdone:
@@ -855,62 +492,32 @@ rowsdone:
 	VMOVSS        X24, off(BX)
 
 #define DOTROW4(za, acc0, acc1, acc2, acc3) \
-	VFMADD231PS Z16, za, acc0; \
-	VFMADD231PS Z17, za, acc1; \
-	VFMADD231PS Z18, za, acc2; \
-	VFMADD231PS Z19, za, acc3
+	VFMADD231PS Z16, za, acc0; VFMADD231PS Z17, za, acc1; VFMADD231PS Z18, za, acc2; VFMADD231PS Z19, za, acc3
 
 // func dot4x4AVX512(k int, a0, a1, a2, a3, b0, b1, b2, b3, out *float32)
 //
 // out[4r+c] = Σ_q a_r[q]·b_c[q] for r, c < 4.
 TEXT ·dot4x4AVX512(SB), NOSPLIT, $0-80
-	MOVQ k+0(FP), CX
-	MOVQ a0+8(FP), R8
-	MOVQ a1+16(FP), R9
-	MOVQ a2+24(FP), R10
-	MOVQ a3+32(FP), R11
-	MOVQ b0+40(FP), R12
-	MOVQ b1+48(FP), R13
-	MOVQ b2+56(FP), SI
-	MOVQ b3+64(FP), DI
-	MOVQ out+72(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a0+8(FP), R8; MOVQ a1+16(FP), R9; MOVQ a2+24(FP), R10
+	MOVQ a3+32(FP), R11; MOVQ b0+40(FP), R12; MOVQ b1+48(FP), R13; MOVQ b2+56(FP), SI
+	MOVQ b3+64(FP), DI; MOVQ out+72(FP), BX
 	XORQ AX, AX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
+	VPXORD Z0, Z0, Z0; VPXORD Z1, Z1, Z1; VPXORD Z2, Z2, Z2; VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4; VPXORD Z5, Z5, Z5; VPXORD Z6, Z6, Z6; VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8; VPXORD Z9, Z9, Z9; VPXORD Z10, Z10, Z10; VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12; VPXORD Z13, Z13, Z13; VPXORD Z14, Z14, Z14; VPXORD Z15, Z15, Z15
 	MOVQ CX, DX
-	SHRQ $4, DX
-	JZ   dot44tail
+	SHRQ $4, DX; JZ dot44tail
 
 dot44loop:
-	VMOVUPS (R12)(AX*1), Z16
-	VMOVUPS (R13)(AX*1), Z17
-	VMOVUPS (SI)(AX*1), Z18
-	VMOVUPS (DI)(AX*1), Z19
-	VMOVUPS (R8)(AX*1), Z20
-	VMOVUPS (R9)(AX*1), Z21
-	VMOVUPS (R10)(AX*1), Z22
-	VMOVUPS (R11)(AX*1), Z23
+	VMOVUPS (R12)(AX*1), Z16; VMOVUPS (R13)(AX*1), Z17; VMOVUPS (SI)(AX*1), Z18; VMOVUPS (DI)(AX*1), Z19
+	VMOVUPS (R8)(AX*1), Z20; VMOVUPS (R9)(AX*1), Z21; VMOVUPS (R10)(AX*1), Z22; VMOVUPS (R11)(AX*1), Z23
 	DOTROW4(Z20, Z0, Z1, Z2, Z3)
 	DOTROW4(Z21, Z4, Z5, Z6, Z7)
 	DOTROW4(Z22, Z8, Z9, Z10, Z11)
 	DOTROW4(Z23, Z12, Z13, Z14, Z15)
 	ADDQ $64, AX
-	DECQ DX
-	JNZ  dot44loop
+	DECQ DX; JNZ dot44loop
 
 dot44tail:
 	ANDQ $15, CX
@@ -919,14 +526,8 @@ dot44tail:
 	SHLQ CX, DX
 	DECQ DX
 	KMOVW DX, K1
-	VMOVUPS.Z (R12)(AX*1), K1, Z16
-	VMOVUPS.Z (R13)(AX*1), K1, Z17
-	VMOVUPS.Z (SI)(AX*1), K1, Z18
-	VMOVUPS.Z (DI)(AX*1), K1, Z19
-	VMOVUPS.Z (R8)(AX*1), K1, Z20
-	VMOVUPS.Z (R9)(AX*1), K1, Z21
-	VMOVUPS.Z (R10)(AX*1), K1, Z22
-	VMOVUPS.Z (R11)(AX*1), K1, Z23
+	VMOVUPS.Z (R12)(AX*1), K1, Z16; VMOVUPS.Z (R13)(AX*1), K1, Z17; VMOVUPS.Z (SI)(AX*1), K1, Z18; VMOVUPS.Z (DI)(AX*1), K1, Z19
+	VMOVUPS.Z (R8)(AX*1), K1, Z20; VMOVUPS.Z (R9)(AX*1), K1, Z21; VMOVUPS.Z (R10)(AX*1), K1, Z22; VMOVUPS.Z (R11)(AX*1), K1, Z23
 	DOTROW4(Z20, Z0, Z1, Z2, Z3)
 	DOTROW4(Z21, Z4, Z5, Z6, Z7)
 	DOTROW4(Z22, Z8, Z9, Z10, Z11)
@@ -957,31 +558,18 @@ dot44sum:
 // out[r] = Σ_q a_r[q]·b0[q] for r < 4, with the same lane order as
 // dot4x4AVX512.
 TEXT ·dot4x1AVX512(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
-	MOVQ a0+8(FP), R8
-	MOVQ a1+16(FP), R9
-	MOVQ a2+24(FP), R10
-	MOVQ a3+32(FP), R11
-	MOVQ b0+40(FP), R12
-	MOVQ out+48(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a0+8(FP), R8; MOVQ a1+16(FP), R9; MOVQ a2+24(FP), R10
+	MOVQ a3+32(FP), R11; MOVQ b0+40(FP), R12; MOVQ out+48(FP), BX
 	XORQ AX, AX
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
+	VPXORD Z0, Z0, Z0; VPXORD Z1, Z1, Z1; VPXORD Z2, Z2, Z2; VPXORD Z3, Z3, Z3
 	MOVQ CX, DX
-	SHRQ $4, DX
-	JZ   dot41tail
+	SHRQ $4, DX; JZ dot41tail
 
 dot41loop:
 	VMOVUPS (R12)(AX*1), Z16
-	VFMADD231PS (R8)(AX*1), Z16, Z0
-	VFMADD231PS (R9)(AX*1), Z16, Z1
-	VFMADD231PS (R10)(AX*1), Z16, Z2
-	VFMADD231PS (R11)(AX*1), Z16, Z3
+	VFMADD231PS (R8)(AX*1), Z16, Z0; VFMADD231PS (R9)(AX*1), Z16, Z1; VFMADD231PS (R10)(AX*1), Z16, Z2; VFMADD231PS (R11)(AX*1), Z16, Z3
 	ADDQ $64, AX
-	DECQ DX
-	JNZ  dot41loop
+	DECQ DX; JNZ dot41loop
 
 dot41tail:
 	ANDQ $15, CX
@@ -990,15 +578,9 @@ dot41tail:
 	SHLQ CX, DX
 	DECQ DX
 	KMOVW DX, K1
-	VMOVUPS.Z (R12)(AX*1), K1, Z16
-	VMOVUPS.Z (R8)(AX*1), K1, Z20
-	VMOVUPS.Z (R9)(AX*1), K1, Z21
-	VMOVUPS.Z (R10)(AX*1), K1, Z22
+	VMOVUPS.Z (R12)(AX*1), K1, Z16; VMOVUPS.Z (R8)(AX*1), K1, Z20; VMOVUPS.Z (R9)(AX*1), K1, Z21; VMOVUPS.Z (R10)(AX*1), K1, Z22
 	VMOVUPS.Z (R11)(AX*1), K1, Z23
-	VFMADD231PS Z16, Z20, Z0
-	VFMADD231PS Z16, Z21, Z1
-	VFMADD231PS Z16, Z22, Z2
-	VFMADD231PS Z16, Z23, Z3
+	VFMADD231PS Z16, Z20, Z0; VFMADD231PS Z16, Z21, Z1; VFMADD231PS Z16, Z22, Z2; VFMADD231PS Z16, Z23, Z3
 
 dot41sum:
 	HSUM16(Z0, Y0, 0)
@@ -1044,35 +626,22 @@ GLOBL dotTailMask<>(SB), RODATA|NOPTR, $64
 // DOTLOAD4B loads 8 values of k of the four B rows into Y8..Y11, at byte
 // offset AX.
 #define DOTLOAD4B \
-	VMOVUPS (R12)(AX*1), Y8; \
-	VMOVUPS (R13)(AX*1), Y9; \
-	VMOVUPS (SI)(AX*1), Y10; \
-	VMOVUPS (DI)(AX*1), Y11
+	VMOVUPS (R12)(AX*1), Y8; VMOVUPS (R13)(AX*1), Y9; VMOVUPS (SI)(AX*1), Y10; VMOVUPS (DI)(AX*1), Y11
 
 // DOTROW4Y multiplies the A row in ya by the four B rows in Y8..Y11 into
 // acc0..acc3.
 #define DOTROW4Y(ya, acc0, acc1, acc2, acc3) \
-	VFMADD231PS Y8, ya, acc0; \
-	VFMADD231PS Y9, ya, acc1; \
-	VFMADD231PS Y10, ya, acc2; \
-	VFMADD231PS Y11, ya, acc3
+	VFMADD231PS Y8, ya, acc0; VFMADD231PS Y9, ya, acc1; VFMADD231PS Y10, ya, acc2; VFMADD231PS Y11, ya, acc3
 
 // DOT2x4 computes rows ra0, ra1 against the four B rows into off(BX)
 // (8 floats, row-major); loop, tail and sum name its labels. CX = k,
 // Y13 = tail mask.
 #define DOT2x4(ra0, ra1, off, loop, tail, sum) \
-	VXORPS Y0, Y0, Y0; \
-	VXORPS Y1, Y1, Y1; \
-	VXORPS Y2, Y2, Y2; \
-	VXORPS Y3, Y3, Y3; \
-	VXORPS Y4, Y4, Y4; \
-	VXORPS Y5, Y5, Y5; \
-	VXORPS Y6, Y6, Y6; \
-	VXORPS Y7, Y7, Y7; \
+	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; VXORPS Y5, Y5, Y5; VXORPS Y6, Y6, Y6; VXORPS Y7, Y7, Y7; \
 	XORQ AX, AX; \
 	MOVQ CX, DX; \
-	SHRQ $3, DX; \
-	JZ   tail; \
+	SHRQ $3, DX; JZ tail; \
 loop: \
 	DOTLOAD4B; \
 	VMOVUPS (ra0)(AX*1), Y12; \
@@ -1080,15 +649,10 @@ loop: \
 	VMOVUPS (ra1)(AX*1), Y12; \
 	DOTROW4Y(Y12, Y4, Y5, Y6, Y7); \
 	ADDQ $32, AX; \
-	DECQ DX; \
-	JNZ  loop; \
+	DECQ DX; JNZ loop; \
 tail: \
-	TESTQ $7, CX; \
-	JZ    sum; \
-	VMASKMOVPS (R12)(AX*1), Y13, Y8; \
-	VMASKMOVPS (R13)(AX*1), Y13, Y9; \
-	VMASKMOVPS (SI)(AX*1), Y13, Y10; \
-	VMASKMOVPS (DI)(AX*1), Y13, Y11; \
+	TESTQ $7, CX; JZ sum; \
+	VMASKMOVPS (R12)(AX*1), Y13, Y8; VMASKMOVPS (R13)(AX*1), Y13, Y9; VMASKMOVPS (SI)(AX*1), Y13, Y10; VMASKMOVPS (DI)(AX*1), Y13, Y11; \
 	VMASKMOVPS (ra0)(AX*1), Y13, Y12; \
 	DOTROW4Y(Y12, Y0, Y1, Y2, Y3); \
 	VMASKMOVPS (ra1)(AX*1), Y13, Y12; \
@@ -1116,16 +680,9 @@ sum: \
 // out[4r+c] = Σ_q a_r[q]·b_c[q] for r, c < 4 and q < k (k ≥ 0), summed as
 // described above.
 TEXT ·dot4x4AVX2(SB), NOSPLIT, $0-80
-	MOVQ k+0(FP), CX
-	MOVQ a0+8(FP), R8
-	MOVQ a1+16(FP), R9
-	MOVQ a2+24(FP), R10
-	MOVQ a3+32(FP), R11
-	MOVQ b0+40(FP), R12
-	MOVQ b1+48(FP), R13
-	MOVQ b2+56(FP), SI
-	MOVQ b3+64(FP), DI
-	MOVQ out+72(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a0+8(FP), R8; MOVQ a1+16(FP), R9; MOVQ a2+24(FP), R10
+	MOVQ a3+32(FP), R11; MOVQ b0+40(FP), R12; MOVQ b1+48(FP), R13; MOVQ b2+56(FP), SI
+	MOVQ b3+64(FP), DI; MOVQ out+72(FP), BX
 	DOTMASK
 	DOT2x4(R8, R9, 0, d44loop01, d44tail01, d44sum01)
 	DOT2x4(R10, R11, 32, d44loop23, d44tail23, d44sum23)
@@ -1136,45 +693,25 @@ TEXT ·dot4x4AVX2(SB), NOSPLIT, $0-80
 //
 // out[r] = Σ_q a_r[q]·b0[q] for r < 4, rounding exactly like dot4x4AVX2.
 TEXT ·dot4x1AVX2(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX
-	MOVQ a0+8(FP), R8
-	MOVQ a1+16(FP), R9
-	MOVQ a2+24(FP), R10
-	MOVQ a3+32(FP), R11
-	MOVQ b0+40(FP), R12
-	MOVQ out+48(FP), BX
+	MOVQ k+0(FP), CX; MOVQ a0+8(FP), R8; MOVQ a1+16(FP), R9; MOVQ a2+24(FP), R10
+	MOVQ a3+32(FP), R11; MOVQ b0+40(FP), R12; MOVQ out+48(FP), BX
 	DOTMASK
 	XORQ AX, AX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
+	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3
 	MOVQ CX, DX
-	SHRQ $3, DX
-	JZ   d41tail
+	SHRQ $3, DX; JZ d41tail
 
 d41loop:
 	VMOVUPS (R12)(AX*1), Y8
-	VFMADD231PS (R8)(AX*1), Y8, Y0
-	VFMADD231PS (R9)(AX*1), Y8, Y1
-	VFMADD231PS (R10)(AX*1), Y8, Y2
-	VFMADD231PS (R11)(AX*1), Y8, Y3
+	VFMADD231PS (R8)(AX*1), Y8, Y0; VFMADD231PS (R9)(AX*1), Y8, Y1; VFMADD231PS (R10)(AX*1), Y8, Y2; VFMADD231PS (R11)(AX*1), Y8, Y3
 	ADDQ $32, AX
-	DECQ DX
-	JNZ  d41loop
+	DECQ DX; JNZ d41loop
 
 d41tail:
-	TESTQ $7, CX
-	JZ    d41sum
-	VMASKMOVPS (R12)(AX*1), Y13, Y8
-	VMASKMOVPS (R8)(AX*1), Y13, Y4
-	VMASKMOVPS (R9)(AX*1), Y13, Y5
-	VMASKMOVPS (R10)(AX*1), Y13, Y6
+	TESTQ $7, CX; JZ d41sum
+	VMASKMOVPS (R12)(AX*1), Y13, Y8; VMASKMOVPS (R8)(AX*1), Y13, Y4; VMASKMOVPS (R9)(AX*1), Y13, Y5; VMASKMOVPS (R10)(AX*1), Y13, Y6
 	VMASKMOVPS (R11)(AX*1), Y13, Y7
-	VFMADD231PS Y8, Y4, Y0
-	VFMADD231PS Y8, Y5, Y1
-	VFMADD231PS Y8, Y6, Y2
-	VFMADD231PS Y8, Y7, Y3
+	VFMADD231PS Y8, Y4, Y0; VFMADD231PS Y8, Y5, Y1; VFMADD231PS Y8, Y6, Y2; VFMADD231PS Y8, Y7, Y3
 
 d41sum:
 	HSUM8(Y0, X0, 0)

@@ -67,42 +67,19 @@
 // micro-panels a (8 floats per k) and b (12 floats per k), k ≥ 1, as in
 // the contract above. beta == +0 (the bits) means C is not read.
 TEXT ·kernNEON(SB), NOSPLIT, $0-48
-	MOVD  k+0(FP), R0
-	MOVD  a+8(FP), R1
-	MOVD  b+16(FP), R2
-	MOVD  c+24(FP), R3
+	MOVD k+0(FP), R0; MOVD a+8(FP), R1; MOVD b+16(FP), R2; MOVD c+24(FP), R3
 	MOVD  ldc+32(FP), R4
 	LSL   $2, R4
-	FMOVS alpha+40(FP), F29
-	FMOVS beta+44(FP), F30
-	VEOR  V0.B16, V0.B16, V0.B16
-	VEOR  V1.B16, V1.B16, V1.B16
-	VEOR  V2.B16, V2.B16, V2.B16
-	VEOR  V3.B16, V3.B16, V3.B16
-	VEOR  V4.B16, V4.B16, V4.B16
-	VEOR  V5.B16, V5.B16, V5.B16
-	VEOR  V6.B16, V6.B16, V6.B16
-	VEOR  V7.B16, V7.B16, V7.B16
-	VEOR  V8.B16, V8.B16, V8.B16
-	VEOR  V9.B16, V9.B16, V9.B16
-	VEOR  V10.B16, V10.B16, V10.B16
-	VEOR  V11.B16, V11.B16, V11.B16
-	VEOR  V12.B16, V12.B16, V12.B16
-	VEOR  V13.B16, V13.B16, V13.B16
-	VEOR  V14.B16, V14.B16, V14.B16
-	VEOR  V15.B16, V15.B16, V15.B16
-	VEOR  V16.B16, V16.B16, V16.B16
-	VEOR  V17.B16, V17.B16, V17.B16
-	VEOR  V18.B16, V18.B16, V18.B16
-	VEOR  V19.B16, V19.B16, V19.B16
-	VEOR  V20.B16, V20.B16, V20.B16
-	VEOR  V21.B16, V21.B16, V21.B16
-	VEOR  V22.B16, V22.B16, V22.B16
-	VEOR  V23.B16, V23.B16, V23.B16
+	FMOVS alpha+40(FP), F29; FMOVS beta+44(FP), F30
+	VEOR V0.B16, V0.B16, V0.B16; VEOR V1.B16, V1.B16, V1.B16; VEOR V2.B16, V2.B16, V2.B16; VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16; VEOR V5.B16, V5.B16, V5.B16; VEOR V6.B16, V6.B16, V6.B16; VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16; VEOR V9.B16, V9.B16, V9.B16; VEOR V10.B16, V10.B16, V10.B16; VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16; VEOR V13.B16, V13.B16, V13.B16; VEOR V14.B16, V14.B16, V14.B16; VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16; VEOR V17.B16, V17.B16, V17.B16; VEOR V18.B16, V18.B16, V18.B16; VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16; VEOR V21.B16, V21.B16, V21.B16; VEOR V22.B16, V22.B16, V22.B16; VEOR V23.B16, V23.B16, V23.B16
 
 kloop:
-	VLD1.P 32(R1), [V24.S4, V25.S4]
-	VLD1.P 48(R2), [V26.S4, V27.S4, V28.S4]
+	VLD1.P 32(R1), [V24.S4, V25.S4]; VLD1.P 48(R2), [V26.S4, V27.S4, V28.S4]
 	ROW8x12(0, 24, 0)
 	ROW8x12(3, 24, 1)
 	ROW8x12(6, 24, 2)
@@ -111,8 +88,7 @@ kloop:
 	ROW8x12(15, 25, 1)
 	ROW8x12(18, 25, 2)
 	ROW8x12(21, 25, 3)
-	SUBS $1, R0
-	BNE  kloop
+	SUBS $1, R0; BNE kloop
 
 	MOVWU beta+44(FP), R5
 	CBZW  R5, store0
@@ -148,22 +124,10 @@ store0:
 // DOT4x4 adds the products of A rows a0..a3 with B columns b0..b3 (one
 // vector each) to the accumulators V0..V15 (V(4r+c) for row r, column c).
 #define DOT4x4(a0, a1, a2, a3, b0, b1, b2, b3) \
-	VFMLA b0.S4, a0.S4, V0.S4; \
-	VFMLA b1.S4, a0.S4, V1.S4; \
-	VFMLA b2.S4, a0.S4, V2.S4; \
-	VFMLA b3.S4, a0.S4, V3.S4; \
-	VFMLA b0.S4, a1.S4, V4.S4; \
-	VFMLA b1.S4, a1.S4, V5.S4; \
-	VFMLA b2.S4, a1.S4, V6.S4; \
-	VFMLA b3.S4, a1.S4, V7.S4; \
-	VFMLA b0.S4, a2.S4, V8.S4; \
-	VFMLA b1.S4, a2.S4, V9.S4; \
-	VFMLA b2.S4, a2.S4, V10.S4; \
-	VFMLA b3.S4, a2.S4, V11.S4; \
-	VFMLA b0.S4, a3.S4, V12.S4; \
-	VFMLA b1.S4, a3.S4, V13.S4; \
-	VFMLA b2.S4, a3.S4, V14.S4; \
-	VFMLA b3.S4, a3.S4, V15.S4
+	VFMLA b0.S4, a0.S4, V0.S4; VFMLA b1.S4, a0.S4, V1.S4; VFMLA b2.S4, a0.S4, V2.S4; VFMLA b3.S4, a0.S4, V3.S4; \
+	VFMLA b0.S4, a1.S4, V4.S4; VFMLA b1.S4, a1.S4, V5.S4; VFMLA b2.S4, a1.S4, V6.S4; VFMLA b3.S4, a1.S4, V7.S4; \
+	VFMLA b0.S4, a2.S4, V8.S4; VFMLA b1.S4, a2.S4, V9.S4; VFMLA b2.S4, a2.S4, V10.S4; VFMLA b3.S4, a2.S4, V11.S4; \
+	VFMLA b0.S4, a3.S4, V12.S4; VFMLA b1.S4, a3.S4, V13.S4; VFMLA b2.S4, a3.S4, V14.S4; VFMLA b3.S4, a3.S4, V15.S4
 
 // func dot4x4NEON(k int, a0, a1, a2, a3, b0, b1, b2, b3, out *float32)
 //
@@ -171,83 +135,38 @@ store0:
 // the order described above. R1..R4 walk the rows of A, R5..R8 those of
 // Bᵀ; V16..V23 and V24..V31 hold alternate steps of 4 values of k.
 TEXT ·dot4x4NEON(SB), NOSPLIT, $0-80
-	MOVD k+0(FP), R0
-	MOVD a0+8(FP), R1
-	MOVD a1+16(FP), R2
-	MOVD a2+24(FP), R3
-	MOVD a3+32(FP), R4
-	MOVD b0+40(FP), R5
-	MOVD b1+48(FP), R6
-	MOVD b2+56(FP), R7
-	MOVD b3+64(FP), R8
-	MOVD out+72(FP), R9
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	VEOR V8.B16, V8.B16, V8.B16
-	VEOR V9.B16, V9.B16, V9.B16
-	VEOR V10.B16, V10.B16, V10.B16
-	VEOR V11.B16, V11.B16, V11.B16
-	VEOR V12.B16, V12.B16, V12.B16
-	VEOR V13.B16, V13.B16, V13.B16
-	VEOR V14.B16, V14.B16, V14.B16
-	VEOR V15.B16, V15.B16, V15.B16
+	MOVD k+0(FP), R0; MOVD a0+8(FP), R1; MOVD a1+16(FP), R2; MOVD a2+24(FP), R3
+	MOVD a3+32(FP), R4; MOVD b0+40(FP), R5; MOVD b1+48(FP), R6; MOVD b2+56(FP), R7
+	MOVD b3+64(FP), R8; MOVD out+72(FP), R9
+	VEOR V0.B16, V0.B16, V0.B16; VEOR V1.B16, V1.B16, V1.B16; VEOR V2.B16, V2.B16, V2.B16; VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16; VEOR V5.B16, V5.B16, V5.B16; VEOR V6.B16, V6.B16, V6.B16; VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16; VEOR V9.B16, V9.B16, V9.B16; VEOR V10.B16, V10.B16, V10.B16; VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16; VEOR V13.B16, V13.B16, V13.B16; VEOR V14.B16, V14.B16, V14.B16; VEOR V15.B16, V15.B16, V15.B16
 	LSR  $2, R0, R10 // steps of 4
 	AND  $3, R0, R11 // tail
-	CMP  $2, R10
-	BLT  d44one
+	CMP $2, R10; BLT d44one
 
 d44two:
-	VLD1.P 16(R1), [V16.S4]
-	VLD1.P 16(R2), [V17.S4]
-	VLD1.P 16(R3), [V18.S4]
-	VLD1.P 16(R4), [V19.S4]
-	VLD1.P 16(R5), [V20.S4]
-	VLD1.P 16(R6), [V21.S4]
-	VLD1.P 16(R7), [V22.S4]
-	VLD1.P 16(R8), [V23.S4]
-	VLD1.P 16(R1), [V24.S4]
-	VLD1.P 16(R2), [V25.S4]
-	VLD1.P 16(R3), [V26.S4]
-	VLD1.P 16(R4), [V27.S4]
-	VLD1.P 16(R5), [V28.S4]
-	VLD1.P 16(R6), [V29.S4]
-	VLD1.P 16(R7), [V30.S4]
-	VLD1.P 16(R8), [V31.S4]
+	VLD1.P 16(R1), [V16.S4]; VLD1.P 16(R2), [V17.S4]; VLD1.P 16(R3), [V18.S4]; VLD1.P 16(R4), [V19.S4]
+	VLD1.P 16(R5), [V20.S4]; VLD1.P 16(R6), [V21.S4]; VLD1.P 16(R7), [V22.S4]; VLD1.P 16(R8), [V23.S4]
+	VLD1.P 16(R1), [V24.S4]; VLD1.P 16(R2), [V25.S4]; VLD1.P 16(R3), [V26.S4]; VLD1.P 16(R4), [V27.S4]
+	VLD1.P 16(R5), [V28.S4]; VLD1.P 16(R6), [V29.S4]; VLD1.P 16(R7), [V30.S4]; VLD1.P 16(R8), [V31.S4]
 	DOT4x4(V16, V17, V18, V19, V20, V21, V22, V23)
 	DOT4x4(V24, V25, V26, V27, V28, V29, V30, V31)
 	SUB  $2, R10
-	CMP  $2, R10
-	BGE  d44two
+	CMP $2, R10; BGE d44two
 
 d44one:
 	CBZ R10, d44tail
-	VLD1.P 16(R1), [V16.S4]
-	VLD1.P 16(R2), [V17.S4]
-	VLD1.P 16(R3), [V18.S4]
-	VLD1.P 16(R4), [V19.S4]
-	VLD1.P 16(R5), [V20.S4]
-	VLD1.P 16(R6), [V21.S4]
-	VLD1.P 16(R7), [V22.S4]
-	VLD1.P 16(R8), [V23.S4]
+	VLD1.P 16(R1), [V16.S4]; VLD1.P 16(R2), [V17.S4]; VLD1.P 16(R3), [V18.S4]; VLD1.P 16(R4), [V19.S4]
+	VLD1.P 16(R5), [V20.S4]; VLD1.P 16(R6), [V21.S4]; VLD1.P 16(R7), [V22.S4]; VLD1.P 16(R8), [V23.S4]
 	DOT4x4(V16, V17, V18, V19, V20, V21, V22, V23)
 
 d44tail:
 	// A scalar load zeroes lanes 1–3: they add +0·+0.
 	CBZ R11, d44sum
-	FMOVS.P 4(R1), F16
-	FMOVS.P 4(R2), F17
-	FMOVS.P 4(R3), F18
-	FMOVS.P 4(R4), F19
-	FMOVS.P 4(R5), F20
-	FMOVS.P 4(R6), F21
-	FMOVS.P 4(R7), F22
-	FMOVS.P 4(R8), F23
+	FMOVS.P 4(R1), F16; FMOVS.P 4(R2), F17; FMOVS.P 4(R3), F18; FMOVS.P 4(R4), F19
+	FMOVS.P 4(R5), F20; FMOVS.P 4(R6), F21; FMOVS.P 4(R7), F22; FMOVS.P 4(R8), F23
 	DOT4x4(V16, V17, V18, V19, V20, V21, V22, V23)
 	SUB  $1, R11
 	B    d44tail
@@ -273,45 +192,24 @@ d44sum:
 // out[r] = Σ_q a_r[q]·b0[q] for r < 4 and q < k (k ≥ 0), rounding exactly
 // like column 0 of dot4x4NEON. Accumulators V0..V3 (row r in V(r)).
 TEXT ·dot4x1NEON(SB), NOSPLIT, $0-56
-	MOVD k+0(FP), R0
-	MOVD a0+8(FP), R1
-	MOVD a1+16(FP), R2
-	MOVD a2+24(FP), R3
-	MOVD a3+32(FP), R4
-	MOVD b0+40(FP), R5
-	MOVD out+48(FP), R9
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
+	MOVD k+0(FP), R0; MOVD a0+8(FP), R1; MOVD a1+16(FP), R2; MOVD a2+24(FP), R3
+	MOVD a3+32(FP), R4; MOVD b0+40(FP), R5; MOVD out+48(FP), R9
+	VEOR V0.B16, V0.B16, V0.B16; VEOR V1.B16, V1.B16, V1.B16; VEOR V2.B16, V2.B16, V2.B16; VEOR V3.B16, V3.B16, V3.B16
 	LSR  $2, R0, R10
 	AND  $3, R0, R11
 	CBZ  R10, d41tail
 
 d41loop:
-	VLD1.P 16(R1), [V16.S4]
-	VLD1.P 16(R2), [V17.S4]
-	VLD1.P 16(R3), [V18.S4]
-	VLD1.P 16(R4), [V19.S4]
+	VLD1.P 16(R1), [V16.S4]; VLD1.P 16(R2), [V17.S4]; VLD1.P 16(R3), [V18.S4]; VLD1.P 16(R4), [V19.S4]
 	VLD1.P 16(R5), [V20.S4]
-	VFMLA  V20.S4, V16.S4, V0.S4
-	VFMLA  V20.S4, V17.S4, V1.S4
-	VFMLA  V20.S4, V18.S4, V2.S4
-	VFMLA  V20.S4, V19.S4, V3.S4
-	SUBS   $1, R10
-	BNE    d41loop
+	VFMLA V20.S4, V16.S4, V0.S4; VFMLA V20.S4, V17.S4, V1.S4; VFMLA V20.S4, V18.S4, V2.S4; VFMLA V20.S4, V19.S4, V3.S4
+	SUBS $1, R10; BNE d41loop
 
 d41tail:
 	CBZ R11, d41sum
-	FMOVS.P 4(R1), F16
-	FMOVS.P 4(R2), F17
-	FMOVS.P 4(R3), F18
-	FMOVS.P 4(R4), F19
+	FMOVS.P 4(R1), F16; FMOVS.P 4(R2), F17; FMOVS.P 4(R3), F18; FMOVS.P 4(R4), F19
 	FMOVS.P 4(R5), F20
-	VFMLA   V20.S4, V16.S4, V0.S4
-	VFMLA   V20.S4, V17.S4, V1.S4
-	VFMLA   V20.S4, V18.S4, V2.S4
-	VFMLA   V20.S4, V19.S4, V3.S4
+	VFMLA V20.S4, V16.S4, V0.S4; VFMLA V20.S4, V17.S4, V1.S4; VFMLA V20.S4, V18.S4, V2.S4; VFMLA V20.S4, V19.S4, V3.S4
 	SUB     $1, R11
 	B       d41tail
 
@@ -330,10 +228,7 @@ d41sum:
 // loaded as 8 vectors, transposed in registers (TRN1/TRN2 on words, then
 // on doublewords) and written as eight 4-float groups w floats apart.
 TEXT ·packT4x8(SB), NOSPLIT, $0-40
-	MOVD dst+0(FP), R0
-	MOVD src+8(FP), R1
-	MOVD ld+16(FP), R2
-	MOVD kc+24(FP), R3
+	MOVD dst+0(FP), R0; MOVD src+8(FP), R1; MOVD ld+16(FP), R2; MOVD kc+24(FP), R3
 	MOVD w+32(FP), R4
 	LSL  $2, R2       // ld in bytes
 	LSL  $2, R4       // w in bytes
@@ -344,10 +239,7 @@ TEXT ·packT4x8(SB), NOSPLIT, $0-40
 	CBZ  R3, t48done
 
 t48loop:
-	VLD1.P 32(R1), [V0.S4, V1.S4]
-	VLD1.P 32(R5), [V2.S4, V3.S4]
-	VLD1.P 32(R6), [V4.S4, V5.S4]
-	VLD1.P 32(R7), [V6.S4, V7.S4]
+	VLD1.P 32(R1), [V0.S4, V1.S4]; VLD1.P 32(R5), [V2.S4, V3.S4]; VLD1.P 32(R6), [V4.S4, V5.S4]; VLD1.P 32(R7), [V6.S4, V7.S4]
 	// q = 0..3 from V0, V2, V4, V6.
 	VTRN1 V2.S4, V0.S4, V16.S4   // r0[0] r1[0] r0[2] r1[2]
 	VTRN2 V2.S4, V0.S4, V17.S4   // r0[1] r1[1] r0[3] r1[3]
@@ -362,20 +254,11 @@ t48loop:
 	VTRN2 V3.S4, V1.S4, V17.S4
 	VTRN1 V7.S4, V5.S4, V18.S4
 	VTRN2 V7.S4, V5.S4, V19.S4
-	VTRN1 V18.D2, V16.D2, V24.D2
-	VTRN1 V19.D2, V17.D2, V25.D2
-	VTRN2 V18.D2, V16.D2, V26.D2
-	VTRN2 V19.D2, V17.D2, V27.D2
-	VST1.P [V20.S4], (R0)(R4)
-	VST1.P [V21.S4], (R0)(R4)
-	VST1.P [V22.S4], (R0)(R4)
-	VST1.P [V23.S4], (R0)(R4)
-	VST1.P [V24.S4], (R0)(R4)
-	VST1.P [V25.S4], (R0)(R4)
-	VST1.P [V26.S4], (R0)(R4)
-	VST1.P [V27.S4], (R0)(R4)
-	SUBS   $1, R3
-	BNE    t48loop
+	VTRN1 V18.D2, V16.D2, V24.D2; VTRN1 V19.D2, V17.D2, V25.D2
+	VTRN2 V18.D2, V16.D2, V26.D2; VTRN2 V19.D2, V17.D2, V27.D2
+	VST1.P [V20.S4], (R0)(R4); VST1.P [V21.S4], (R0)(R4); VST1.P [V22.S4], (R0)(R4); VST1.P [V23.S4], (R0)(R4)
+	VST1.P [V24.S4], (R0)(R4); VST1.P [V25.S4], (R0)(R4); VST1.P [V26.S4], (R0)(R4); VST1.P [V27.S4], (R0)(R4)
+	SUBS $1, R3; BNE t48loop
 
 t48done:
 	RET
@@ -388,19 +271,13 @@ t48done:
 // p < np, l < w, with w one of 32, 16, 12 or 6 (w == 12, the neon
 // kernel's, has its own loop; the others copy 4 floats at a time, then 2).
 TEXT ·packRows(SB), NOSPLIT, $0-48
-	MOVD dst+0(FP), R0
-	MOVD src+8(FP), R1
-	MOVD ld+16(FP), R2
-	MOVD kc+24(FP), R3
-	MOVD np+32(FP), R4
-	MOVD w+40(FP), R5
+	MOVD dst+0(FP), R0; MOVD src+8(FP), R1; MOVD ld+16(FP), R2; MOVD kc+24(FP), R3
+	MOVD np+32(FP), R4; MOVD w+40(FP), R5
 	LSL  $2, R2       // ld in bytes
 	LSL  $2, R5, R6   // w in bytes: the step in a panel
 	MUL  R3, R6, R7   // kc·w·4: the step between panels
-	CBZ  R3, prdone
-	CBZ  R4, prdone
-	CMP  $12, R5
-	BNE  prany
+	CBZ R3, prdone; CBZ R4, prdone
+	CMP $12, R5; BNE prany
 
 pr12row:
 	MOVD R1, R8 // source: row q
@@ -411,12 +288,9 @@ pr12panel:
 	VLD1.P 48(R8), [V0.S4, V1.S4, V2.S4]
 	VST1   [V0.S4, V1.S4, V2.S4], (R9)
 	ADD    R7, R9
-	SUBS   $1, R10
-	BNE    pr12panel
-	ADD    R2, R1
-	ADD    $48, R0
-	SUBS   $1, R3
-	BNE    pr12row
+	SUBS $1, R10; BNE pr12panel
+	ADD R2, R1; ADD $48, R0
+	SUBS $1, R3; BNE pr12row
 	RET
 
 prany:
@@ -424,31 +298,24 @@ prany:
 	AND $2, R5, R12 // 2 floats left (w == 6)
 
 pranyrow:
-	MOVD R1, R8
-	MOVD R0, R9
-	MOVD R4, R10
+	MOVD R1, R8; MOVD R0, R9; MOVD R4, R10
 
 pranypanel:
-	MOVD R9, R14
-	MOVD R11, R13
+	MOVD R9, R14; MOVD R11, R13
 
 prany4:
 	VLD1.P 16(R8), [V0.S4]
 	VST1.P [V0.S4], 16(R14)
-	SUBS   $1, R13
-	BNE    prany4
+	SUBS $1, R13; BNE prany4
 	CBZ    R12, pranynext
 	FMOVD.P 8(R8), F1
 	FMOVD   F1, (R14)
 
 pranynext:
 	ADD  R7, R9
-	SUBS $1, R10
-	BNE  pranypanel
-	ADD  R2, R1
-	ADD  R6, R0
-	SUBS $1, R3
-	BNE  pranyrow
+	SUBS $1, R10; BNE pranypanel
+	ADD R2, R1; ADD R6, R0
+	SUBS $1, R3; BNE pranyrow
 
 prdone:
 	RET

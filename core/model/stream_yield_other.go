@@ -1,7 +1,0 @@
-//go:build !linux
-
-package model
-
-// osYield gives the processor to another thread where the platform lets a
-// program do so cheaply; elsewhere it does nothing.
-func osYield() {}

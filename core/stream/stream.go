@@ -1,0 +1,754 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+
+	"github.com/ravestation/rave/core/internal/panel"
+	"github.com/ravestation/rave/core/latent"
+	"github.com/ravestation/rave/core/model"
+)
+
+// Options configure a Streamer. The zero value streams
+// deterministically: posterior means, every PCA dimension, no noise head,
+// internal chunks of up to 8192 samples.
+type Options struct {
+	// Fidelity selects the PCA dimensions EncodeBuffer and Process expose
+	// (the first k) and how DecodeBuffer and Process replace the others.
+	Fidelity latent.Fidelity
+	// Raw skips the latent PCA: latents are the decoder's own dimensions
+	// (then Fidelity.F must be 0).
+	Raw bool
+	// Sample draws z = mean + std·ε instead of using the posterior mean.
+	Sample bool
+	// Noise turns the noise synthesiser head on. The latency then includes
+	// the noise branch's alignment, as in the reference (whose streaming
+	// model always has it).
+	Noise bool
+	// RNG is the random source of Sample, Noise and FillNoise.
+	RNG *rand.Rand
+	// MaxBuffer is the largest chunk, in samples, run through the layers at
+	// once (0: 8192; rounded up to a multiple of the compression ratio).
+	// Buffers may be longer: they are processed in pieces with the same
+	// result. Internal state is sized for it and each layer's kernel is
+	// chosen for it, so set it to the host's buffer size.
+	MaxBuffer int
+	// Weights is the storage format of the weights of the layers that
+	// stream their weights (those with few frames per chunk, which dominate
+	// the time). The zero value, WeightsFloat32, is exact; WeightsHalf
+	// halves the memory traffic for an output within about 75 dB (SNR) of
+	// float32's on a trained model; WeightsInt8 quarters it, with integer
+	// products (AVX512-VNNI), and runs the layers with many frames per
+	// chunk in bfloat16 (AVX512_BF16), for about 45 dB
+	// (core/bench's StreamResult.SNRdB measures it); on kernel paths without
+	// hardware bfloat16 (RAVE_KERNELS=avx2, neon, generic) those layers
+	// are int8 too, for a few dB less. Offline encoding and decoding are
+	// not affected.
+	Weights WeightPrecision
+}
+
+// WeightPrecision is the storage format of a Streamer's weight-streaming
+// layers (Options.Weights); arithmetic is float32 whatever it is.
+type WeightPrecision uint8
+
+const (
+	// WeightsFloat32 keeps the weights exactly (4 bytes each).
+	WeightsFloat32 WeightPrecision = iota
+	// WeightsHalf rounds them to IEEE 754 binary16 (2 bytes).
+	WeightsHalf
+	// WeightsInt8 stores each output channel's weights as signed bytes
+	// times one scale, max|w|/127 (1 byte each), in the layers with few
+	// frames per chunk, and rounds the others' to bfloat16 (2 bytes).
+	WeightsInt8
+)
+
+// WeightPrecisions lists the weight precisions, exact first.
+var WeightPrecisions = []WeightPrecision{WeightsFloat32, WeightsHalf, WeightsInt8}
+
+// String returns the precision's name: "f32", "f16" or "int8".
+func (p WeightPrecision) String() string { return p.panel().String() }
+
+// MarshalText encodes the precision as its name.
+func (p WeightPrecision) MarshalText() ([]byte, error) {
+	if p > WeightsInt8 {
+		return nil, fmt.Errorf("stream: unknown weight precision %d", uint8(p))
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText decodes a precision name (see ParseWeightPrecision).
+func (p *WeightPrecision) UnmarshalText(b []byte) error {
+	v, err := ParseWeightPrecision(string(b))
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// ParseWeightPrecision returns the precision named s: "f32" (or "float32",
+// or empty), "f16" (or "half", "float16") or "int8".
+func ParseWeightPrecision(s string) (WeightPrecision, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "", "f32", "float32":
+		return WeightsFloat32, nil
+	case "f16", "half", "float16":
+		return WeightsHalf, nil
+	case "int8", "i8":
+		return WeightsInt8, nil
+	}
+	return 0, fmt.Errorf("stream: unknown weight precision %q (want f32, f16 or int8)", s)
+}
+
+// panel returns the panel storage format of p.
+func (p WeightPrecision) panel() panel.Precision {
+	switch p {
+	case WeightsHalf:
+		return panel.Half
+	case WeightsInt8:
+		return panel.Int8
+	}
+	return panel.Float32
+}
+
+// LatentEdit is a per-dimension edit of the latents in PCA space, applied
+// by Process between encoding and decoding: z'_d = z_d·Scale_d + Bias_d,
+// and a frozen dimension holds the value it had when it was frozen. Nil
+// slices mean no change; shorter slices leave the other dimensions alone.
+type LatentEdit struct {
+	Bias   []float32 `json:"bias,omitempty"`
+	Scale  []float32 `json:"scale,omitempty"`
+	Freeze []bool    `json:"freeze,omitempty"`
+}
+
+// Streamer runs a model on a live stream, buffer by buffer, with the
+// semantics of the reference's cached convolutions (rave-spec.md §9.1):
+// every convolution keeps its "same" padding's worth of past input and pads
+// nothing on the right, i.e. it runs causally and the right padding becomes
+// latency; strided convolutions add cached_conv's stride-alignment delay;
+// transposed convolutions keep their overlap; residual and head branches
+// are delayed to line up (AlignBranches). The output of a buffer is thus the
+// model's offline output delayed by Latency samples (exactly, once the
+// warm-up after a Reset has passed, up to float32 rounding), and a model
+// trained with no_latency (causal convolutions) streams with only the
+// transposed convolutions' and the PQMF's delays.
+//
+// Buffers are mono float32 at the model's sample rate whose length is a
+// multiple of the compression ratio (2048 for v1, 512 for tiny). Latent
+// frames are frame-major ([frame][dim], the transpose of EncodeAudio's
+// layout) in PCA space with the kept dimensions first, or raw with
+// Options.Raw. Processing a buffer allocates nothing.
+//
+// A Streamer copies the model's weights when it is built (later changes
+// to the model do not reach it) and is not safe for concurrent use, except
+// SetEdit and SetHook, which may be called from any goroutine.
+type Streamer struct {
+	cfg  model.Config
+	opts Options
+	rng  *rand.Rand
+	lat  Latency
+
+	R, G, M int // audio samples per latent frame, sub-band samples per frame, bands
+	D, L, k int // latent size, encoder latent size, kept PCA dimensions
+	maxN    int // audio samples per internal step
+
+	// encoder
+	anaIn    []float32 // M × maxN/M: the chunk in polyphase form
+	ana      *sconv
+	anaOut   []float32
+	anaCd    int // analysis delay in sub-band frames
+	anaFrame int64
+	enc      []*sconv
+	encOut   [][]float32
+
+	// latent space
+	pca, mu []float32
+	zp      []float32   // maxF × D, PCA-space (or raw) frames
+	frames  [][]float32 // views of zp: the frames handed out (k wide)
+	vec     []float32   // D, one frame being decoded
+	zdec    []float32   // D × maxF, the decoder's input
+
+	mu2    sync.Mutex // guards pending
+	pend   editState
+	edit   editState
+	held   []float32 // D, values of frozen dimensions
+	frozen []bool    // D, frozen at the previous frame
+
+	// decoder
+	din    *sconv
+	hin    []float32 // output of the input conv, C × maxF
+	stages []streamStage
+	wave   *sconv
+	loud   *sconv
+	waveD  *sdelay
+	loudD  *sdelay
+	noise  *snoise
+	waveY  []float32 // M × maxSub
+	loudY  []float32 // 1 × maxSub/loudStride
+	loudR  []float32 // 1 × maxSub
+	noiseY []float32 // M × maxSub
+	syn    *sconv
+	synIn  []float32
+	synOut []float32
+	synCd  int // decoder output delay before synthesis, sub-band samples
+	synPos int64
+	hstep  headStep
+}
+
+// editState is a LatentEdit copied into fixed storage.
+type editState struct {
+	bias, scale []float32
+	freeze      []bool
+	hook        func([][]float32)
+	changed     bool
+}
+
+type streamStage struct {
+	up  *sconv  // ratio 1: a conv k3
+	upT *sconvT // ratio > 1: transposed conv
+	r   int     // up-sampling ratio
+	c   int     // channels
+	res [3]streamRes
+	h   []float32 // C × maxT trunk
+	t   []float32 // C × maxT branch scratch
+}
+
+type streamRes struct {
+	c1, c2 *sconv
+	id     *sdelay // the identity path's delay (pr1 + pr2)
+}
+
+// defaultMaxBuffer is the default largest internal chunk.
+const defaultMaxBuffer = 8192
+
+// New builds a Streamer for m (BatchNorm in eval mode, the current
+// weights).
+func New(m *model.Model, opts Options) (*Streamer, error) {
+	s, err := newStreamer(m.Layers(), m, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.Reset()
+	return s, nil
+}
+
+// LatencyOf returns the latency a Streamer for cfg and opts would have,
+// without building the model.
+func LatencyOf(cfg model.Config, opts Options) (Latency, error) {
+	lay, err := model.LayersOf(cfg)
+	if err != nil {
+		return Latency{}, err
+	}
+	opts.Fidelity = latent.Fidelity{} // needs no analysis
+	s, err := newStreamer(lay, nil, opts)
+	if err != nil {
+		return Latency{}, err
+	}
+	return s.lat, nil
+}
+
+// newStreamer builds the layers of lay; with m nil (a LayersOf view) it
+// only computes the delays.
+func newStreamer(lay *model.Layers, m *model.Model, opts Options) (*Streamer, error) {
+	dry := m == nil
+	c := lay.Config
+	s := &Streamer{cfg: c, opts: opts, rng: opts.RNG}
+	s.M = max(c.DataSize, 1)
+	s.G = c.Ratio()
+	s.R = c.CompressionRatio()
+	s.D, s.L = c.LatentSize, c.EncoderLatent()
+	if c.DataSize < 2 {
+		return nil, errors.New("stream: streaming needs a PQMF (data_size > 1)")
+	}
+	if s.G%c.LoudStride != 0 {
+		return nil, fmt.Errorf("stream: loud_stride %d does not divide the %d sub-band samples of a latent frame", c.LoudStride, s.G)
+	}
+	maxN := opts.MaxBuffer
+	if maxN <= 0 {
+		maxN = defaultMaxBuffer
+	}
+	s.maxN = (maxN + s.R - 1) / s.R * s.R
+	if opts.Raw && opts.Fidelity.F != 0 {
+		return nil, errors.New("stream: a fidelity share needs PCA-space latents (Raw is set)")
+	}
+	switch {
+	case opts.Raw:
+		s.k = s.L
+		if d := opts.Fidelity.Dims; d > 0 {
+			if d > s.L {
+				return nil, fmt.Errorf("stream: %d dimensions requested, the encoder has %d", d, s.L)
+			}
+			s.k = d
+		}
+	case dry:
+		s.k = s.D // what KeptDims gives the zero Fidelity
+	default:
+		k, err := m.KeptDims(opts.Fidelity)
+		if err != nil {
+			return nil, err
+		}
+		s.k = k
+	}
+	needRNG := opts.Sample || (opts.Noise && c.UseNoise) || (s.k < s.D && opts.Fidelity.Fill == latent.FillNoise)
+	if needRNG && s.rng == nil && !dry {
+		return nil, errors.New("stream: Sample, Noise and noise-filled dimensions need an RNG")
+	}
+	b := &streamBuilder{s: s, dry: dry}
+	if err := b.build(lay); err != nil {
+		return nil, err
+	}
+	if !dry {
+		s.allocLatent(lay)
+	}
+	return s, nil
+}
+
+// Latency returns the delay, in samples, of Process's output with respect
+// to the model's offline encode→decode of the same signal.
+func (s *Streamer) Latency() int { return s.lat.Samples }
+
+// Latencies returns the latency of each path with its per-layer breakdown.
+func (s *Streamer) Latencies() Latency { return s.lat }
+
+// CompressionRatio returns the audio samples per latent frame; buffer
+// lengths must be multiples of it.
+func (s *Streamer) CompressionRatio() int { return s.R }
+
+// Dims returns the number of latent dimensions per frame that EncodeBuffer
+// and Process hand out.
+func (s *Streamer) Dims() int { return s.k }
+
+// Reset clears every cache, as at the start of a new stream. The latent
+// edit stays; frozen dimensions are released.
+func (s *Streamer) Reset() {
+	for _, l := range s.allConvs() {
+		l.reset()
+	}
+	for _, st := range s.stages {
+		if st.upT != nil {
+			st.upT.reset()
+		}
+		for _, r := range st.res {
+			r.id.reset()
+		}
+	}
+	s.waveD.reset()
+	s.loudD.reset()
+	if s.noise != nil {
+		s.noise.reset()
+	}
+	s.anaFrame, s.synPos = 0, 0
+	clear(s.frozen)
+}
+
+// WeightBytes returns the size of the weights the layers read per chunk
+// (packed panels in Options.Weights, the others in float32).
+func (s *Streamer) WeightBytes() int {
+	n := 0
+	for _, l := range s.allConvs() {
+		n += l.weightBytes()
+	}
+	for _, st := range s.stages {
+		if st.upT != nil {
+			n += st.upT.weightBytes()
+		}
+	}
+	return n
+}
+
+func (s *Streamer) allConvs() []*sconv {
+	out := []*sconv{s.ana, s.din, s.wave, s.loud, s.syn}
+	out = append(out, s.enc...)
+	for _, st := range s.stages {
+		if st.up != nil {
+			out = append(out, st.up)
+		}
+		for _, r := range st.res {
+			out = append(out, r.c1, r.c2)
+		}
+	}
+	if s.noise != nil {
+		out = append(out, s.noise.convs...)
+	}
+	return out
+}
+
+// SetEdit replaces the latent edit applied by Process. It may be called
+// from any goroutine; the change applies from the next buffer.
+func (s *Streamer) SetEdit(e LatentEdit) {
+	s.mu2.Lock()
+	defer s.mu2.Unlock()
+	p := &s.pend
+	for d := range p.bias {
+		p.bias[d], p.scale[d], p.freeze[d] = 0, 1, false
+		if d < len(e.Bias) {
+			p.bias[d] = e.Bias[d]
+		}
+		if d < len(e.Scale) {
+			p.scale[d] = e.Scale[d]
+		}
+		if d < len(e.Freeze) {
+			p.freeze[d] = e.Freeze[d]
+		}
+	}
+	p.changed = true
+}
+
+// SetHook installs a function Process calls on every buffer's latent
+// frames ([frame][dim], PCA space, after the edit) before decoding them; it
+// may modify them in place and must not keep them. nil removes it. It may
+// be called from any goroutine.
+func (s *Streamer) SetHook(h func(z [][]float32)) {
+	s.mu2.Lock()
+	defer s.mu2.Unlock()
+	s.pend.hook = h
+	s.pend.changed = true
+}
+
+func (s *Streamer) allocLatent(lay *model.Layers) {
+	D := s.D
+	maxF := s.maxN / s.R
+	s.pca, s.mu = lay.Latent()
+	s.zp = make([]float32, maxF*D)
+	s.frames = make([][]float32, maxF)
+	s.vec = make([]float32, D)
+	s.zdec = make([]float32, D*maxF)
+	for _, e := range []*editState{&s.pend, &s.edit} {
+		e.bias = make([]float32, D)
+		e.scale = make([]float32, D)
+		e.freeze = make([]bool, D)
+		for d := range e.scale {
+			e.scale[d] = 1
+		}
+	}
+	s.held = make([]float32, D)
+	s.frozen = make([]bool, D)
+}
+
+// EncodeBuffer encodes x (a multiple of the compression ratio) into
+// len(x)/ratio latent frames of Dims values each and returns dst. If dst is
+// nil it is allocated; otherwise its shape must match. The frames are the
+// offline encoding's frames delayed by Latencies().EncoderFrames.
+func (s *Streamer) EncodeBuffer(dst [][]float32, x []float32) [][]float32 {
+	nF := s.checkAudio("EncodeBuffer", len(x))
+	if dst == nil {
+		dst = make([][]float32, nF)
+		for f := range dst {
+			dst[f] = make([]float32, s.k)
+		}
+	}
+	if len(dst) != nF {
+		panic(fmt.Sprintf("stream: EncodeBuffer: %d frames for %d samples (want %d)", len(dst), len(x), nF))
+	}
+	step := s.maxN / s.R
+	for f0 := 0; f0 < nF; f0 += step {
+		f1 := min(nF, f0+step)
+		z := s.encode(x[f0*s.R : f1*s.R])
+		for f := f0; f < f1; f++ {
+			if len(dst[f]) != s.k {
+				panic(fmt.Sprintf("stream: EncodeBuffer: frame %d has %d values, want %d", f, len(dst[f]), s.k))
+			}
+			copy(dst[f], z[f-f0])
+		}
+	}
+	return dst
+}
+
+// DecodeBuffer decodes latent frames z ([frame][dim], at most latent_size
+// values each, PCA space unless Raw) into len(z)·ratio samples and returns
+// dst (allocated if nil). Dimensions beyond the kept ones are replaced per
+// Options.Fidelity.Fill. The output is the offline decoding delayed
+// by Latencies().DecoderSamples.
+func (s *Streamer) DecodeBuffer(dst []float32, z [][]float32) []float32 {
+	n := len(z) * s.R
+	if dst == nil {
+		dst = make([]float32, n)
+	}
+	if len(dst) != n {
+		panic(fmt.Sprintf("stream: DecodeBuffer: %d samples for %d frames (want %d)", len(dst), len(z), n))
+	}
+	step := s.maxN / s.R
+	for f0 := 0; f0 < len(z); f0 += step {
+		f1 := min(len(z), f0+step)
+		s.prepareDecode(z[f0:f1])
+		s.decode(dst[f0*s.R:f1*s.R], f1-f0)
+	}
+	return dst
+}
+
+// Process encodes x, applies the latent edit and hook, and decodes, into
+// dst (allocated if nil; it may be x itself). len(x) must be a multiple of
+// the compression ratio. The output is the offline encode→decode delayed by
+// Latency samples.
+func (s *Streamer) Process(dst, x []float32) []float32 {
+	nF := s.checkAudio("Process", len(x))
+	if dst == nil {
+		dst = make([]float32, len(x))
+	}
+	if len(dst) != len(x) {
+		panic(fmt.Sprintf("stream: Process: %d output samples for %d input samples", len(dst), len(x)))
+	}
+	s.syncEdit()
+	step := s.maxN / s.R
+	for f0 := 0; f0 < nF; f0 += step {
+		f1 := min(nF, f0+step)
+		z := s.encode(x[f0*s.R : f1*s.R])
+		s.applyEdit(z)
+		if s.edit.hook != nil {
+			s.edit.hook(z)
+		}
+		s.prepareDecode(z)
+		s.decode(dst[f0*s.R:f1*s.R], f1-f0)
+	}
+	return dst
+}
+
+func (s *Streamer) checkAudio(what string, n int) int {
+	if n%s.R != 0 {
+		panic(fmt.Sprintf("stream: %s: %d samples is not a multiple of the compression ratio %d", what, n, s.R))
+	}
+	return n / s.R
+}
+
+// syncEdit copies a pending edit (SetEdit, SetHook) into the one in use.
+func (s *Streamer) syncEdit() {
+	s.mu2.Lock()
+	defer s.mu2.Unlock()
+	if !s.pend.changed {
+		return
+	}
+	copy(s.edit.bias, s.pend.bias)
+	copy(s.edit.scale, s.pend.scale)
+	copy(s.edit.freeze, s.pend.freeze)
+	s.edit.hook = s.pend.hook
+	s.pend.changed = false
+}
+
+// applyEdit edits frames in place (bias, scale, freeze).
+func (s *Streamer) applyEdit(z [][]float32) {
+	e := &s.edit
+	for _, fr := range z {
+		for d, v := range fr {
+			v = v*e.scale[d] + e.bias[d]
+			if e.freeze[d] {
+				if !s.frozen[d] {
+					s.held[d], s.frozen[d] = v, true
+				}
+				v = s.held[d]
+			} else {
+				s.frozen[d] = false
+			}
+			fr[d] = v
+		}
+	}
+}
+
+// encode runs the encoder on x (at most maxN samples) and returns its
+// frames in PCA space (views of zp, k wide).
+func (s *Streamer) encode(x []float32) [][]float32 {
+	M, n := s.M, len(x)
+	nSub := n / M
+	for p := range M {
+		row := s.anaIn[p*nSub : (p+1)*nSub]
+		for i := range row {
+			row[i] = x[M*i+p]
+		}
+	}
+	s.ana.run(s.anaOut, s.anaIn[:M*nSub], nSub, false)
+	flipOddBands(s.anaOut[:M*nSub], M, nSub, s.anaFrame-int64(s.anaCd))
+	s.anaFrame += int64(nSub)
+	cur, T := s.anaOut, nSub
+	for i, c := range s.enc {
+		c.run(s.encOut[i], cur, T, false)
+		cur, T = s.encOut[i], T/c.stride
+	}
+	nF, L, D := T, s.L, s.D
+	post := cur // (2L) × nF: mean then scale
+	z := s.frames[:nF]
+	for f := range nF {
+		z[f] = s.zp[f*D : f*D+s.k]
+		v := s.vec[:L]
+		for d := range L {
+			v[d] = post[d*nF+f]
+			if s.opts.Sample {
+				sc := float64(post[(L+d)*nF+f])
+				std := sc
+				if sc <= 20 { // softplus threshold, as core's Softplus
+					std = math.Log1p(math.Exp(sc))
+				}
+				v[d] += float32((std + 1e-4) * s.rng.NormFloat64())
+			}
+		}
+		if s.opts.Raw {
+			copy(z[f], v[:s.k])
+			continue
+		}
+		// z_p = latent_pca · (z − latent_mean), first k rows.
+		for j := range L {
+			v[j] -= s.mu[j]
+		}
+		for d := range s.k {
+			row := s.pca[d*D : d*D+L]
+			var acc float32
+			for j, w := range row {
+				acc += w * v[j]
+			}
+			z[f][d] = acc
+		}
+	}
+	return z
+}
+
+// prepareDecode fills the decoder's input zdec (D × nF) from frames z:
+// kept dimensions, the fill, then the inverse PCA.
+func (s *Streamer) prepareDecode(z [][]float32) {
+	nF, D := len(z), s.D
+	v := s.vec
+	for f, fr := range z {
+		if len(fr) > D {
+			panic(fmt.Sprintf("stream: decode: frame %d has %d values, the model has %d dimensions", f, len(fr), D))
+		}
+		k := min(len(fr), s.k)
+		copy(v, fr[:k])
+		for d := k; d < D; d++ {
+			v[d] = 0
+			if s.opts.Fidelity.Fill == latent.FillNoise {
+				v[d] = float32(s.rng.NormFloat64())
+			}
+		}
+		if s.opts.Raw {
+			for d := range D {
+				s.zdec[d*nF+f] = v[d]
+			}
+			continue
+		}
+		// z = latent_pcaᵀ · z_p + latent_mean.
+		for j := range D {
+			s.zdec[j*nF+f] = s.mu[j]
+		}
+		for d, a := range v {
+			if a == 0 {
+				continue
+			}
+			row := s.pca[d*D : (d+1)*D]
+			for j, w := range row {
+				s.zdec[j*nF+f] += w * a
+			}
+		}
+	}
+}
+
+// decode runs the decoder on zdec (D × nF) into dst (nF·R samples).
+func (s *Streamer) decode(dst []float32, nF int) {
+	T := nF
+	s.din.run(s.hin, s.zdec[:s.D*nF], T, false)
+	cur := s.hin
+	for i := range s.stages {
+		st := &s.stages[i]
+		if st.upT != nil {
+			st.upT.run(st.h, cur, T)
+		} else {
+			st.up.run(st.h, cur, T, false)
+		}
+		T *= st.r
+		h := st.h[:st.c*T]
+		for _, r := range st.res {
+			r.c1.run(st.t, h, T, false)
+			r.id.run(h, T)             // h ← h delayed by the branch's delay
+			r.c2.run(h, st.t, T, true) // h += branch
+		}
+		cur = h
+	}
+	s.heads(cur, T)
+	s.synthesis(dst, T)
+}
+
+// heads computes the decoder's sub-band output tanh(wave)·mod_sigmoid(loud)
+// (+ noise), each head delayed to line up, into synIn (M × T).
+func (s *Streamer) heads(h []float32, T int) {
+	M := s.M
+	wy := s.waveY[:M*T]
+	s.wave.run(wy, h, T, false)
+	s.waveD.run(wy, T)
+	ls := s.cfg.LoudStride
+	ly := s.loudY[:T/ls]
+	s.loud.run(ly, h, T, false)
+	lr := s.loudR[:T]
+	for i := range lr {
+		lr[i] = ly[i/ls]
+	}
+	s.loudD.run(lr, T)
+	y := s.synIn[:M*T]
+	hs := &s.hstep
+	hs.m, hs.t, hs.wy, hs.lr, hs.y = M, T, wy, lr, y
+	hs.parts = partsFor(M*T, parMinWork/8, 8) // tanh and pow cost ~10 ns each
+	parRun(hs.parts, hs)
+	hs.wy, hs.lr, hs.y = nil, nil, nil
+	if s.noise != nil {
+		ny := s.noiseY[:M*T]
+		s.noise.run(ny, h, T, s.rng)
+		for i, v := range ny {
+			y[i] += v
+		}
+	}
+}
+
+// synthesis runs the PQMF synthesis on synIn (M × T) into dst (M·T samples).
+func (s *Streamer) synthesis(dst []float32, T int) {
+	M := s.M
+	y := s.synIn[:M*T]
+	flipOddBands(y, M, T, s.synPos-int64(s.synCd))
+	s.synPos += int64(T)
+	u := s.synOut[:M*T]
+	s.syn.run(u, y, T, false)
+	g := float32(M)
+	for q := range M {
+		src := u[(M-1-q)*T : (M-q)*T]
+		for t, v := range src {
+			dst[M*t+q] = g * v
+		}
+	}
+}
+
+// headStep is the heads' output nonlinearity as a parallel step (parTask)
+// over ranges of sub-band samples: y = tanh(wave)·mod_sigmoid(loud).
+type headStep struct {
+	m, t, parts int
+	wy, lr, y   []float32
+}
+
+// part computes the samples of part i (parTask).
+func (h *headStep) part(i, _ int) {
+	M, T := h.m, h.t
+	t0, t1 := parRange(i, h.parts, T, 16)
+	for t := t0; t < t1; t++ {
+		sg := 1 / (1 + math.Exp(-float64(h.lr[t])))
+		a := float32(2*math.Pow(sg, 2.3) + 1e-7)
+		for c := range M {
+			h.y[c*T+t] = float32(math.Tanh(float64(h.wy[c*T+t]))) * a
+		}
+	}
+}
+
+// SNR returns the signal-to-noise ratio of got against want in dB:
+// 10·log10(Σ want² / Σ (got − want)²); +Inf when they are equal, NaN
+// when both are silent or the lengths differ.
+func SNR(got, want []float32) float64 {
+	if len(got) != len(want) {
+		return math.NaN()
+	}
+	var sig, noise float64
+	for i, w := range want {
+		d := float64(got[i]) - float64(w)
+		sig += float64(w) * float64(w)
+		noise += d * d
+	}
+	if sig == 0 && noise == 0 {
+		return math.NaN()
+	}
+	return 10 * math.Log10(sig/noise)
+}
