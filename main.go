@@ -31,6 +31,8 @@ import (
 	"github.com/ravestation/rave/core/bench"
 	"github.com/ravestation/rave/core/interop"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/modelfile"
+	"github.com/ravestation/rave/core/modelv2"
 	"github.com/ravestation/rave/core/render"
 	"github.com/ravestation/rave/core/stream"
 	"github.com/ravestation/rave/plots"
@@ -93,11 +95,11 @@ func commands() []command {
 		{name: "prior", summary: "train the latent prior of a session (for generation and learned compression)", usage: "train --session NAME [--steps N] [--dims k]",
 			details: "Encodes the session's dataset with its model, keeps k PCA dims (default: the fidelity chosen in the workstation, else f=0.95)\nand trains a WaveNet-style autoregressive prior over them. Ctrl-C checkpoints; run again to resume.", flags: priorFlags},
 		{name: "generate", summary: "generate new audio from a session's prior and model", usage: "--session NAME --seconds S [--temperature t] [--seed s] [--prompt IN.wav] OUT.wav", flags: generateFlags},
-		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt)", usage: "--out MODEL.safetensors [--discriminator SRC] SRC",
-			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys) or a PyTorch-Lightning training checkpoint.\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
+		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt, TorchScript .ts)", usage: "--out MODEL.safetensors [--discriminator SRC] SRC",
+			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys), a PyTorch-Lightning training checkpoint\nor a TorchScript export of RAVE v1 (.ts, export_rave.py, streaming or not; v2 exports cannot be played here yet).\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
 		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR] [--clip FILE] [--width W --height H]",
 			details: "Writes loss_<term>.png and losses.png (log scale, stage boundary marked, NaN/Inf dropped and counted), spectrum.png\n(explained variance and the chosen fidelity), spectrogram.png (a clip and its reconstruction) and latents.png.", flags: plotFlags},
-		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] [--precision f32,bf16] [--stream-weights f32,f16,int8] [--no-stream] (--preset tiny|small|v1 | MODEL | kernels)", flags: benchFlags},
+		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] [--precision f32,bf16] [--stream-weights f32,f16,int8] [--no-stream] (--preset tiny|small|v1|v2|v2-small | MODEL | kernels)", flags: benchFlags},
 		{name: "version", summary: "print the version", flags: func(*flag.FlagSet) func([]string) error {
 			return func([]string) error {
 				fmt.Println("rave", version)
@@ -287,7 +289,7 @@ func upperFirst(s string) string {
 // benchFlags declares `rave bench`.
 func benchFlags(fs *flag.FlagSet) func(args []string) error {
 	asJSON := fs.Bool("json", false, "print results as JSON")
-	preset := fs.String("preset", "", "benchmark a freshly initialised model of this preset (tiny, small, v1)")
+	preset := fs.String("preset", "", "benchmark a freshly initialised model of this preset (tiny, small, v1; RAVE v2: v2, v2-small)")
 	seconds := fs.Float64("seconds", 10, "length of the audio encoded and decoded")
 	minTime := fs.Duration("time", time.Second, "time spent on each kernel measurement")
 	noStream := fs.Bool("no-stream", false, "skip the streaming benchmark")
@@ -315,6 +317,10 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 		case len(args) == 1 && args[0] == "kernels":
 			out["sgemm_kernel"] = core.SgemmKernel()
 			out["kernels"] = core.MeasureKernels(*minTime)
+		case isV2Preset(*preset):
+			if err := benchV2(out, *preset, *seconds, precs, weights, *noStream); err != nil {
+				return err
+			}
 		case *preset != "" || len(args) == 1:
 			var cfg model.Config
 			var m *model.Model // the model streamed when one is given
@@ -330,39 +336,18 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 			if err != nil {
 				return err
 			}
-			var results []bench.Result
-			for _, prec := range precs {
-				r, err := bench.Run(cfg, *seconds, prec)
-				if err != nil {
-					if prec != model.Float32 && len(precs) > 1 {
-						fmt.Fprintf(os.Stderr, "skipping %s: %v\n", prec, err)
-						continue
-					}
-					return err
-				}
-				results = append(results, r)
-			}
-			out["model"] = results
-			lat, err := stream.LatencyOf(cfg, stream.Options{})
-			if err == nil {
-				out["latency"] = lat
-			}
-			if !*noStream {
-				var sr []bench.StreamResult
-				for _, w := range weights {
-					sizes, o := []int{512, 1024, 2048, 4096, 8192}, stream.Options{Weights: w}
-					var r []bench.StreamResult
+			sizes := []int{512, 1024, 2048, 4096, 8192}
+			err = benchInto(out, precs, weights, *noStream,
+				func(prec model.Precision) (bench.Result, error) { return bench.Run(cfg, *seconds, prec) },
+				func() (stream.Latency, error) { return stream.LatencyOf(cfg, stream.Options{}) },
+				func(o stream.Options) ([]bench.StreamResult, error) {
 					if m != nil {
-						r, err = bench.StreamModel(m, sizes, *seconds, o)
-					} else {
-						r, err = bench.StreamWith(cfg, sizes, *seconds, o)
+						return bench.StreamModel(m, sizes, *seconds, o)
 					}
-					if err != nil {
-						return err
-					}
-					sr = append(sr, r...)
-				}
-				out["streaming"] = sr
+					return bench.StreamWith(cfg, sizes, *seconds, o)
+				})
+			if err != nil {
+				return err
 			}
 		default:
 			return fmt.Errorf("%w: name --preset, a MODEL, or kernels", errUsage)
@@ -370,9 +355,7 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 		out["kernel_path"] = core.KernelPath()
 		out["cpu"] = core.KernelReport()
 		if *asJSON {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(out)
+			return printJSON(out)
 		}
 		if _, ok := out["kernels"]; !ok {
 			fmt.Printf("kernels: %s\n", core.KernelReport())
@@ -425,6 +408,66 @@ func benchFlags(fs *flag.FlagSet) func(args []string) error {
 	}
 }
 
+// isV2Preset reports whether name is one of core/modelv2's presets.
+func isV2Preset(name string) bool {
+	_, err := modelv2.Preset(name)
+	return name != "" && err == nil
+}
+
+// benchV2 is `rave bench --preset` for a RAVE v2 preset: it fills out as
+// the v1 path does (model, latency, streaming); v2 infers in float32 only.
+func benchV2(out map[string]any, preset string, seconds float64, precs []model.Precision, weights []stream.WeightPrecision, noStream bool) error {
+	cfg, err := modelv2.Preset(preset)
+	if err != nil {
+		return err
+	}
+	return benchInto(out, precs, weights, noStream,
+		func(prec model.Precision) (bench.Result, error) { return bench.RunV2(cfg, seconds, prec) },
+		func() (stream.Latency, error) { return stream.LatencyOfV2(cfg) },
+		func(o stream.Options) ([]bench.StreamResult, error) {
+			return bench.StreamV2(cfg, []int{2048, 4096, 8192}, seconds, o)
+		})
+}
+
+// benchInto fills out for `rave bench` on one model, v1 or v2: "model"
+// with run at each precision (a precision other than float32 that fails
+// is skipped when several are asked for), "latency" when latency knows
+// it, and unless noStream "streaming" with streamWith at each weight
+// precision.
+func benchInto(out map[string]any, precs []model.Precision, weights []stream.WeightPrecision, noStream bool,
+	run func(model.Precision) (bench.Result, error), latency func() (stream.Latency, error),
+	streamWith func(stream.Options) ([]bench.StreamResult, error)) error {
+	var results []bench.Result
+	for _, prec := range precs {
+		r, err := run(prec)
+		if err != nil {
+			if prec != model.Float32 && len(precs) > 1 {
+				fmt.Fprintf(os.Stderr, "skipping %s: %v\n", prec, err)
+				continue
+			}
+			return err
+		}
+		results = append(results, r)
+	}
+	out["model"] = results
+	if lat, err := latency(); err == nil {
+		out["latency"] = lat
+	}
+	if noStream {
+		return nil
+	}
+	var sr []bench.StreamResult
+	for _, w := range weights {
+		r, err := streamWith(stream.Options{Weights: w})
+		if err != nil {
+			return err
+		}
+		sr = append(sr, r...)
+	}
+	out["streaming"] = sr
+	return nil
+}
+
 // modelArgHelp explains the MODEL argument of the inference commands.
 const modelArgHelp = "MODEL is a model file (.safetensors written by rave, or reference weights, imported on the fly), a session name (its newest model) or NAME:best (the session's model of the lowest validation distance)."
 
@@ -460,6 +503,19 @@ func loadModelArg(ref, precision string) (*model.Model, error) {
 	}
 	fmt.Fprintf(os.Stderr, "model: %s (%s, %d latent dims, %d Hz, %s)\n", path, presetLabel(m.Config), m.Config.LatentSize, m.Config.SR, prec)
 	return m, nil
+}
+
+// modelToFile checks the arguments MODEL IN OUT of a command that
+// renders IN to OUT through MODEL (want names them for the usage error)
+// and OUT (checkOutput), then opens MODEL (loadModelArg).
+func modelToFile(args []string, want, precision string) (*model.Model, error) {
+	if len(args) != 3 {
+		return nil, fmt.Errorf("%w: want %s", errUsage, want)
+	}
+	if err := checkOutput(args[2], args[:2]...); err != nil {
+		return nil, err
+	}
+	return loadModelArg(args[0], precision)
 }
 
 // checkOutput refuses an output file that is one of inputs or lies among
@@ -512,13 +568,7 @@ func encodeFlags(fs *flag.FlagSet) func(args []string) error {
 func decodeFlags(fs *flag.FlagSet) func(args []string) error {
 	o, prec := renderOptionFlags(fs)
 	return func(args []string) error {
-		if len(args) != 3 {
-			return fmt.Errorf("%w: want MODEL, Z.npy and OUT.wav", errUsage)
-		}
-		if err := checkOutput(args[2], args[:2]...); err != nil {
-			return err
-		}
-		m, err := loadModelArg(args[0], *prec)
+		m, err := modelToFile(args, "MODEL, Z.npy and OUT.wav", *prec)
 		if err != nil {
 			return err
 		}
@@ -538,13 +588,7 @@ func renderFlags(transfer bool) func(fs *flag.FlagSet) func(args []string) error
 			fs.BoolVar(&o.MatchLoudness, "match-loudness", false, "make the output's loudness envelope follow the input's")
 		}
 		return func(args []string) error {
-			if len(args) != 3 {
-				return fmt.Errorf("%w: want MODEL, IN.wav and OUT.wav", errUsage)
-			}
-			if err := checkOutput(args[2], args[:2]...); err != nil {
-				return err
-			}
-			m, err := loadModelArg(args[0], *prec)
+			m, err := modelToFile(args, "MODEL, IN.wav and OUT.wav", *prec)
 			if err != nil {
 				return err
 			}
@@ -588,7 +632,7 @@ func importFlags(fs *flag.FlagSet) func(args []string) error {
 			if src == "" {
 				continue
 			}
-			if err := sessions.CheckWeightsFile(src, "model"); err != nil {
+			if err := modelfile.Check(src, "model"); err != nil {
 				return err
 			}
 		}
@@ -611,6 +655,9 @@ func importFlags(fs *flag.FlagSet) func(args []string) error {
 		}
 		if len(info.Ignored) > 0 {
 			fmt.Printf("ignored %d tensor(s) the model does not use\n", len(info.Ignored))
+		}
+		if d := m.LatentAnalysis.Dims; d > 0 {
+			fmt.Printf("the export keeps %d of %d latent dimensions (give --dims %d to encode as it does)\n", d, m.Config.LatentSize, d)
 		}
 		return nil
 	}
@@ -896,9 +943,7 @@ func analyzeFlags(fs *flag.FlagSet) func(args []string) error {
 			return err
 		}
 		if *asJSON {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(rep)
+			return printJSON(rep)
 		}
 		fmt.Printf("latent analysis of %s at step %d: %d frames (%s)\n", *name, rep.Step, rep.Frames, rep.Source)
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -1042,9 +1087,7 @@ func listSessions(asJSON bool) error {
 		rows = append(rows, r)
 	}
 	if asJSON {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return printJSON(rows)
 	}
 	if len(rows) == 0 {
 		fmt.Println("no sessions yet: create one with `rave preprocess --session NAME DIR`")
@@ -1140,9 +1183,7 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 			return err
 		}
 		if *asJSON {
-			enc := json.NewEncoder(os.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(rep)
+			return printJSON(rep)
 		}
 		fmt.Printf("wrote %s: %d bytes, %.2f s, %d dims × %d bits\nbitrate %.3f kbit/s (file %.3f kbit/s; 16-bit PCM would be %.0f kbit/s)\nspectral distance of the round trip (full band): %.4f\n",
 			args[2], rep.FileBytes, rep.Seconds, rep.Dims, rep.Bits, rep.LatentKbps, rep.FileKbps, rep.PCMKbps, rep.Distance)
@@ -1247,6 +1288,7 @@ func exposureWarning(addr string) string {
 	return fmt.Sprintf("warning: --listen %s is not a loopback address: the workstation (its sessions, training and files) is open on %s to anyone who can reach this port and holds an authorized key; use %s and an SSH tunnel to keep it on this machine", addr, where, tui.DefaultListen)
 }
 
+// printJSON writes v to stdout as indented JSON (the --json output).
 func printJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
@@ -1347,12 +1389,12 @@ func generateFlags(fs *flag.FlagSet) func(args []string) error {
 }
 
 // runWithConsole runs a training job until it ends or SIGINT/SIGTERM (or a
-// stop request through the session's lock: StopTraining on Windows) asks
+// stop request through the session's lock: trainjob.Stop on Windows) asks
 // it to checkpoint and stop, printing its events on stderr.
 func runWithConsole(lock *sessions.Lock, quiet bool, job func(ctx context.Context, events chan<- train.Event) error) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ctx, cancel := lock.Context(ctx) // a stop request: StopTraining on Windows
+	ctx, cancel := lock.Context(ctx) // a stop request: trainjob.Stop on Windows
 	defer cancel()
 	events := make(chan train.Event, 64)
 	done := make(chan error, 1)

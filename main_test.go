@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/ravestation/rave/audio"
-	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/model/tinymodel"
 	"github.com/ravestation/rave/core/prior"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/sessions/layout"
@@ -50,22 +50,6 @@ func home(t *testing.T) {
 	t.Setenv(sessions.HomeEnv, t.TempDir())
 }
 
-// writeTinyModel saves a freshly initialised model of the tiny preset.
-func writeTinyModel(t *testing.T, path string) {
-	t.Helper()
-	mc, err := model.Preset("tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(mc, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Save(path); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // writeTone writes a quarter second of a 440 Hz tone at 48 kHz.
 func writeTone(t *testing.T, path string) {
 	t.Helper()
@@ -85,7 +69,7 @@ func newSession(t *testing.T, name string) *sessions.Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeTinyModel(t, layout.Model(s.Dir))
+	tinymodel.Save(t, layout.Model(s.Dir))
 	return s
 }
 
@@ -106,7 +90,7 @@ func TestOutputNeverDestroysAnInput(t *testing.T) {
 	piano := newSession(t, "piano")
 	work := t.TempDir()
 	t.Chdir(work)
-	writeTinyModel(t, "tiny.safetensors")
+	tinymodel.Save(t, "tiny.safetensors")
 	writeTone(t, "take.wav")
 	for _, f := range []string{"z.npy", "take.rvz"} {
 		if err := os.WriteFile(f, []byte("keep me"), 0o644); err != nil {

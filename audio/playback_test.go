@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -325,11 +326,16 @@ func TestPlayerLoadErrors(t *testing.T) {
 }
 
 // TestPlayerConcurrent drives the adapter from one goroutine (the audio
-// thread) while another changes the state; run with -race.
+// thread) while another changes the state (make test runs it with -race).
+// The audio thread gets every frame it asks for (the loop never ends),
+// each frame the same on both channels and a sample of A or B at one of
+// the volumes set; afterwards the player is in the state last set.
 func TestPlayerConcurrent(t *testing.T) {
 	var mu sync.Mutex // serialises the fake sink, as oto's own lock does
+	const step = 0.0001
 	p, fs := newTestPlayer(t, Float32, 64)
-	p.Load(NewClip(pbRamp(5000, 0.0001, 0), 1000), NewClip(pbRamp(5000, -0.0001, 0), 1000))
+	a := pbRamp(5000, step, 0)
+	p.Load(NewClip(a, 1000), NewClip(pbRamp(5000, -step, 0), 1000))
 	p.SetLoop(true)
 	mu.Lock()
 	p.Play()
@@ -355,10 +361,41 @@ func TestPlayerConcurrent(t *testing.T) {
 		case 3:
 			p.Select(TrackA)
 		}
-		_ = p.Position()
+		if pos := p.Position(); pos < 0 || pos >= len(a) {
+			t.Errorf("Position() = %d, outside the clip", pos)
+		}
 		mu.Unlock()
 	}
 	<-done
+	left, right := fs.channel(0), fs.channel(1)
+	if len(left) != 500*17 {
+		t.Fatalf("the audio thread got %d frames, asked for %d", len(left), 500*17)
+	}
+	for i, v := range left {
+		if right[i] != v {
+			t.Fatalf("frame %d: channels %v and %v", i, v, right[i])
+		}
+		if !isRampSample(v, step, len(a)) && !isRampSample(2*v, step, len(a)) && v != 0 {
+			t.Fatalf("frame %d: %v is no sample of A or B at volume 1, 0.5 or 0", i, v)
+		}
+	}
+	p.Select(TrackA)
+	p.Seek(1234)
+	p.SetVolume(1)
+	fs.played = nil
+	fs.play(3)
+	if got := fs.channel(0); !slices.Equal(got, a[1234:1237]) {
+		t.Errorf("after the concurrent changes, A from 1234 at volume 1 plays %v, want %v", got, a[1234:1237])
+	}
+}
+
+// isRampSample reports whether v is ±i·step (float32) for some i < n.
+func isRampSample(v, step float32, n int) bool {
+	if v < 0 {
+		v = -v
+	}
+	i := int(math.Round(float64(v / step)))
+	return i < n && float32(i)*step == v
 }
 
 // TestPlayerSetOtherTrackKeepsPlaying: a new B track arriving while A plays

@@ -291,14 +291,8 @@ func (o *binaryOp) backwardSame(gy []float32) {
 		o.backwardSameRange(gy, ad, bd, nil, gb)
 		return
 	}
-	var ga, gb []float32
-	var freshA, freshB bool
-	if o.a.requiresGrad {
-		ga, freshA = o.a.gradOut()
-	}
-	if o.b.requiresGrad {
-		gb, freshB = o.b.gradOut()
-	}
+	ga, freshA := o.a.gradIfRequired()
+	gb, freshB := o.b.gradIfRequired()
 	if ga == nil && gb == nil {
 		return
 	}

@@ -156,14 +156,7 @@ func (o *unaryOp) assignRange(gx, gy, x []float32) bool {
 		sgemm.LeakyReLUGrad(gx, gy, x, o.p, false)
 	case kindAbs:
 		for i, g := range gy {
-			s := uint32(0)
-			if x[i] > 0 {
-				s = 0x3f800000 // 1
-			}
-			if x[i] < 0 {
-				s = 0xbf800000 // −1
-			}
-			gx[i] = g * math.Float32frombits(s)
+			gx[i] = g * sign(x[i])
 		}
 	case kindScale:
 		p := o.p
@@ -176,6 +169,19 @@ func (o *unaryOp) assignRange(gx, gy, x []float32) bool {
 		return false
 	}
 	return true
+}
+
+// sign returns 1, −1 or 0 (±0, NaN) for x, by selects rather than
+// branches: the signs are random.
+func sign(x float32) float32 {
+	s := uint32(0)
+	if x > 0 {
+		s = 0x3f800000 // 1
+	}
+	if x < 0 {
+		s = 0xbf800000 // −1
+	}
+	return math.Float32frombits(s)
 }
 
 func (o *unaryOp) backwardRange(gx, gy, x, y []float32) {
@@ -209,16 +215,8 @@ func (o *unaryOp) backwardRange(gx, gy, x, y []float32) {
 			gx[i] += g / x[i]
 		}
 	case kindAbs:
-		// sign(x) by selects, not branches: the signs are random.
 		for i, g := range gy {
-			s := uint32(0)
-			if x[i] > 0 {
-				s = 0x3f800000 // 1
-			}
-			if x[i] < 0 {
-				s = 0xbf800000 // −1
-			}
-			gx[i] += g * math.Float32frombits(s)
+			gx[i] += g * sign(x[i])
 		}
 	case kindPow:
 		if p == 2 {

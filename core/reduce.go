@@ -214,14 +214,8 @@ func (o *meanAbsDiffOp) backward() {
 	}
 	n := len(o.a.data)
 	v := gy[0] * (1 / float32(max(n, 1)))
-	var ga, gb []float32
-	var freshA, freshB bool
-	if o.a.requiresGrad {
-		ga, freshA = o.a.gradOut()
-	}
-	if o.b.requiresGrad {
-		gb, freshB = o.b.gradOut()
-	}
+	ga, freshA := o.a.gradIfRequired()
+	gb, freshB := o.b.gradIfRequired()
 	ad, bd := o.a.data, o.b.data
 	parallelElems(n, 2, func(lo, hi int) {
 		a, b := ad[lo:hi], bd[lo:hi][:hi-lo]

@@ -214,6 +214,19 @@ func EncodeSafetensors(w io.Writer, tensors []*Tensor, meta map[string]string) e
 	return err
 }
 
+// WriteJSONAtomic writes v to path as indented JSON (two spaces) with a
+// final newline, atomically (WriteFileAtomic).
+func WriteJSONAtomic(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("core: write %s: %w", path, err)
+	}
+	return WriteFileAtomic(path, func(f *os.File) error {
+		_, err := f.Write(append(b, '\n'))
+		return err
+	})
+}
+
 // WriteFileAtomic creates path by calling write on a temporary file in the
 // same folder, syncing it, and renaming it over path. On any error the
 // temporary file is removed and path is untouched.

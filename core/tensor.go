@@ -146,6 +146,15 @@ func (t *Tensor) ensureGrad() []float32 {
 	return t.grad
 }
 
+// gradIfRequired is gradOut for a tensor that requires a gradient, and
+// no buffer otherwise.
+func (t *Tensor) gradIfRequired() (g []float32, fresh bool) {
+	if !t.requiresGrad {
+		return nil, false
+	}
+	return t.gradOut()
+}
+
 // gradOut returns the gradient for an op that will write every element of
 // it. When the gradient does not exist yet and comes from the tape's arena
 // it is not cleared and fresh is true: the op must zero (or assign) each

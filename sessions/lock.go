@@ -92,6 +92,49 @@ func (s *Session) HolderPID() (pid int, held bool) {
 	return pid, true
 }
 
+// TrainPurpose is the lock purpose written by a training job.
+const TrainPurpose = "train"
+
+// Training reports whether a training job (package trainjob) runs on the
+// session, and its pid.
+func (s *Session) Training() (pid int, running bool) {
+	pid, purpose, held := s.LockHolder()
+	if !held || !IsTrainPurpose(purpose) {
+		return 0, false
+	}
+	return pid, true
+}
+
+// LockHolder returns the pid and purpose written in the lock file, and
+// whether a process holds the lock now.
+func (s *Session) LockHolder() (pid int, purpose string, held bool) {
+	pid, held = s.HolderPID()
+	if !held {
+		return 0, "", false
+	}
+	b, err := os.ReadFile(layout.Lock(s.Dir))
+	if err != nil {
+		return pid, "", true
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) > 1 {
+		purpose = strings.Join(fields[1:], " ")
+	}
+	if len(fields) > 0 {
+		if p, err := strconv.Atoi(fields[0]); err == nil {
+			pid = p
+		}
+	}
+	return pid, purpose, true
+}
+
+// IsTrainPurpose reports whether a lock purpose (LockHolder) is a
+// training job's: "train", or an unnamed holder, for trainers that write
+// only their pid.
+func IsTrainPurpose(p string) bool {
+	return p == "" || p == TrainPurpose || strings.HasPrefix(p, TrainPurpose+" ")
+}
+
 // Release frees the lock.
 func (l *Lock) Release() error {
 	if l == nil || l.f == nil {

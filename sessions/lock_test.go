@@ -58,7 +58,7 @@ func holdLock(name string) int {
 // second holder with ErrLocked naming the child's pid and purpose, that
 // HolderPID and Training see it, and that the lock comes free when the
 // child is killed or when it is asked to stop through the session's
-// StopFile (Windows' StopTraining), a stale request being cleared by the
+// StopFile (Windows' trainjob.Stop), a stale request being cleared by the
 // next Acquire.
 func TestLockHeldByAnotherProcess(t *testing.T) {
 	for _, tc := range []struct {
@@ -72,7 +72,7 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 			cmd.Wait()
 		}},
 		{"stop request", func(t *testing.T, s *Session, cmd *exec.Cmd, out *bufio.Reader) {
-			if err := s.requestStop(cmd.Process.Pid); err != nil {
+			if err := s.RequestStop(cmd.Process.Pid); err != nil {
 				t.Fatal(err)
 			}
 			line, _ := out.ReadString('\n')
@@ -82,11 +82,7 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv(HomeEnv, t.TempDir())
-			s, err := Create("held")
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := newSession(t, "held")
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), lockHolderEnv+"=held")
 			stdin, err := cmd.StdinPipe()
@@ -154,17 +150,13 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 // (with that cause), and when its parent ends, and that Release leaves a
 // stop request for the next Acquire to clear.
 func TestLockContext(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("ctx")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, "ctx")
 	for _, tc := range []struct {
 		name  string
 		end   func(cancelParent context.CancelFunc) error
 		cause error
 	}{
-		{"stop request", func(context.CancelFunc) error { return s.requestStop(os.Getpid()) }, errStopRequested},
+		{"stop request", func(context.CancelFunc) error { return s.RequestStop(os.Getpid()) }, errStopRequested},
 		{"parent done", func(cancel context.CancelFunc) error { cancel(); return nil }, context.Canceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,11 +16,7 @@ import (
 // way another program would, and checks that Acquire refuses it, naming the
 // pid, until the holder is killed.
 func TestLockRefusesSecondHolderAndNamesPID(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("locked")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, "locked")
 	// Hold the lock from a child process (flock is per open file, so a
 	// second process is the honest test), then try from here.
 	cmd := exec.Command("flock", "-n", s.Path(layout.LockFile), "sh", "-c", "echo $$ trainer > "+s.Path(layout.LockFile)+"; sleep 5")
@@ -48,7 +44,10 @@ func TestLockRefusesSecondHolderAndNamesPID(t *testing.T) {
 	cmd.Wait()
 	// The killed shell releases the flock when the kernel closes its files,
 	// which can lag the signal by a moment.
-	var l *Lock
+	var (
+		l   *Lock
+		err error
+	)
 	for range 100 {
 		if l, err = s.Acquire("test"); err == nil {
 			break

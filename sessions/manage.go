@@ -107,7 +107,7 @@ func (s *Session) Summary() Summary {
 		sum.Status = &st
 	}
 	if pid, purpose, held := s.LockHolder(); held {
-		if isTrainPurpose(purpose) {
+		if IsTrainPurpose(purpose) {
 			sum.Running, sum.PID = true, pid
 		} else {
 			sum.Busy = purpose
@@ -230,14 +230,10 @@ func (s *Session) SaveFidelity(f Fidelity) error {
 	if f.Chosen.IsZero() {
 		f.Chosen = time.Now().UTC()
 	}
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
+	if err := core.WriteJSONAtomic(layout.Fidelity(s.Dir), f); err != nil {
 		return fmt.Errorf("sessions: %q: fidelity: %w", s.Manifest.Name, err)
 	}
-	return core.WriteFileAtomic(layout.Fidelity(s.Dir), func(w *os.File) error {
-		_, err := w.Write(append(b, '\n'))
-		return err
-	})
+	return nil
 }
 
 // ReadFidelity reads fidelity.json (os.ErrNotExist when none was chosen).

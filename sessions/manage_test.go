@@ -12,11 +12,7 @@ import (
 )
 
 func TestSummaryStates(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("states")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, "states")
 	touch := func(elem ...string) {
 		t.Helper()
 		p := s.Path(elem...)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ravestation/rave/core/interop"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/modelfile"
 	"github.com/ravestation/rave/core/prior"
 	"github.com/ravestation/rave/sessions/layout"
 )
@@ -55,11 +56,11 @@ func OpenModel(ref string) (*model.Model, string, error) {
 			return nil, "", fmt.Errorf("sessions: session %q has no trained model yet (train it with `rave train --session %s`)", ref, ref)
 		}
 	}
-	if err := CheckWeightsFile(path, "model"); err != nil {
+	if err := modelfile.Check(path, "model"); err != nil {
 		return nil, "", err
 	}
 	var m *model.Model
-	if isImported(path) {
+	if modelfile.IsReference(path) {
 		m, err = interop.Import(path)
 	} else {
 		m, err = model.Load(path)
@@ -85,7 +86,7 @@ func openRef(ref, what string) (*Session, error) {
 		}
 	}
 	ext := strings.ToLower(filepath.Ext(ref))
-	if strings.ContainsAny(ref, `/\`) || ext == ".safetensors" || isImported(ref) {
+	if strings.ContainsAny(ref, `/\`) || ext == ".safetensors" || modelfile.IsReference(ref) {
 		return nil, fmt.Errorf("%s file %s not found", what, ref)
 	}
 	return nil, fmt.Errorf("%s %q not found: no file or session of that name (`rave sessions` lists the sessions)", what, ref)
@@ -104,7 +105,7 @@ func OpenPrior(ref string) (*prior.Prior, string, error) {
 			return nil, "", fmt.Errorf("sessions: session %q has no prior yet (train one with `rave prior train --session %s`)", ref, ref)
 		}
 	}
-	if err := CheckWeightsFile(path, "prior"); err != nil {
+	if err := modelfile.Check(path, "prior"); err != nil {
 		return nil, "", err
 	}
 	p, err := prior.Load(path)

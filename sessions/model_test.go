@@ -1,45 +1,23 @@
 package sessions
 
 import (
-	"math/rand/v2"
+	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/ravestation/rave/core/model"
-	"github.com/ravestation/rave/core/prior"
+	"github.com/ravestation/rave/core/model/tinymodel"
+	"github.com/ravestation/rave/core/modelfile"
 	"github.com/ravestation/rave/core/render"
 	"github.com/ravestation/rave/sessions/layout"
 )
 
-func tinyModel(t *testing.T) *model.Model {
-	t.Helper()
-	mc, err := model.Preset("tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(mc, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func tinyPriorModel(seed uint64) *prior.Prior {
-	c := prior.DefaultConfig(4)
-	c.Residual, c.Skip, c.Layers, c.LR = 16, 16, 4, 3e-3
-	return prior.New(c, rand.New(rand.NewPCG(seed, 1)))
-}
-
 // TestOpenModelRefs opens a session's newest model, its best model by
 // NAME:best, and reports a missing best model clearly.
 func TestOpenModelRefs(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("piano")
-	if err != nil {
-		t.Fatal(err)
-	}
-	newest, best := tinyModel(t), tinyModel(t)
+	s := newSession(t, "piano")
+	newest, best := tinymodel.New(t), tinymodel.New(t)
 	newest.Step, best.Step = 20, 10
 	if err := newest.Save(layout.Model(s.Dir)); err != nil {
 		t.Fatal(err)
@@ -75,7 +53,7 @@ func TestOpenModelRefs(t *testing.T) {
 }
 
 func TestOpenPrior(t *testing.T) {
-	p := tinyPriorModel(2)
+	p := tinymodel.Prior(2)
 	path := filepath.Join(t.TempDir(), "prior.safetensors")
 	if err := p.Save(path); err != nil {
 		t.Fatal(err)
@@ -89,5 +67,45 @@ func TestOpenPrior(t *testing.T) {
 	}
 	if _, _, err := OpenPrior(filepath.Join(t.TempDir(), "missing.safetensors")); err == nil {
 		t.Error("OpenPrior of a missing file: no error")
+	}
+}
+
+// TestOpenModelMissingGivesTheRightAdvice checks that a model argument
+// naming neither a file nor a session says so, without advising to
+// create a session with that name.
+func TestOpenModelMissingGivesTheRightAdvice(t *testing.T) {
+	t.Setenv(HomeEnv, t.TempDir())
+	tests := []struct {
+		ref  string
+		want string
+	}{
+		{"missing.safetensors", "model file missing.safetensors not found"},
+		{"missing.ckpt", "model file missing.ckpt not found"},
+		{filepath.Join("some", "where", "model"), "model file " + filepath.Join("some", "where", "model") + " not found"},
+		{"pianno", `model "pianno" not found: no file or session of that name`},
+		{"pianno:best", `model "pianno" not found: no file or session of that name`},
+	}
+	for _, tt := range tests {
+		_, _, err := OpenModel(tt.ref)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "preprocess") {
+			t.Errorf("OpenModel(%q) = %v, want %q and no advice to preprocess", tt.ref, err, tt.want)
+		}
+	}
+	if _, _, err := OpenPrior("missing.safetensors"); err == nil || !strings.Contains(err.Error(), "prior file missing.safetensors not found") {
+		t.Errorf("OpenPrior(missing.safetensors) = %v", err)
+	}
+}
+
+// TestOpenModelChecksTheFile checks that OpenModel looks at a file before
+// reading it (modelfile.Check): an empty one is refused in words.
+func TestOpenModelChecksTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "empty.safetensors")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := OpenModel(path)
+	var fe *modelfile.Error
+	if !errors.As(err, &fe) || fe.Problem != "the file is empty" {
+		t.Errorf("OpenModel(%s) = %v, want a modelfile.Error saying the file is empty", path, err)
 	}
 }

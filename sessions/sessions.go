@@ -1,9 +1,11 @@
 // Package sessions manages session folders: one folder per model being
 // built, holding its manifest (session.json), dataset, checkpoints, metrics
 // and exports. It creates, lists, renames, copies and deletes them, locks
-// them for the job using them, starts and stops detached training jobs,
-// writes model cards, and resolves a session name or file to its model or
-// prior (OpenModel, OpenPrior); rendering with them is core/render's.
+// them for the job using them, says where each stands, writes model cards,
+// and resolves a session name or file to its model or prior (OpenModel,
+// OpenPrior). Starting and stopping training jobs is sessions/trainjob's,
+// telling what a weights file holds core/modelfile's, and rendering with
+// a model core/render's.
 //
 // Layout (DESIGN.md "Files"): $RAVE_HOME/sessions/NAME/ (RAVE_HOME defaults
 // to ~/.local/share/rave); sessions/layout names every file and folder in
@@ -112,14 +114,10 @@ func (s *Session) Path(elem ...string) string {
 // Save writes session.json atomically, updating its time stamp.
 func (s *Session) Save() error {
 	s.Manifest.Updated = time.Now().UTC()
-	b, err := json.MarshalIndent(s.Manifest, "", "  ")
-	if err != nil {
+	if err := core.WriteJSONAtomic(layout.Manifest(s.Dir), s.Manifest); err != nil {
 		return fmt.Errorf("sessions: %s: %w", s.Manifest.Name, err)
 	}
-	return core.WriteFileAtomic(layout.Manifest(s.Dir), func(f *os.File) error {
-		_, err := f.Write(append(b, '\n'))
-		return err
-	})
+	return nil
 }
 
 // Dir returns the folder of the named session after validating the name.

@@ -24,11 +24,7 @@ func TestValidateName(t *testing.T) {
 }
 
 func TestCreateOpen(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("piano")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, "piano")
 	s.Manifest.Preset = "small"
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
@@ -49,11 +45,7 @@ func TestCreateOpen(t *testing.T) {
 }
 
 func TestOpenRefusesForeignAndNewerFormats(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, "x")
 	for _, c := range []struct{ body, want string }{
 		{`{"format":"rave-station-session","version":99,"name":"x"}`, "version 99"},
 		{`{"format":"something-else","version":1}`, `format "something-else"`},
@@ -67,11 +59,7 @@ func TestOpenRefusesForeignAndNewerFormats(t *testing.T) {
 }
 
 func TestDuplicate(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("orig")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, "orig")
 	os.WriteFile(s.Path("metrics.jsonl"), []byte("{}\n"), 0o644)
 	if err := Duplicate("orig", "copy"); err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ import (
 
 // StopFile is the file in a session folder that asks the process holding
 // the session's lock to stop where a signal cannot: Windows has no SIGINT
-// for another process, so StopTraining writes it there (on Unix it sends
+// for another process, so trainjob.Stop writes it there (on Unix it sends
 // SIGINT). The holder watches it through Lock.Context, and Acquire removes
 // one left behind.
 const StopFile = "stop-request"
@@ -25,9 +25,10 @@ const stopPoll = 250 * time.Millisecond
 // stopPath returns the path of the session's StopFile.
 func (s *Session) stopPath() string { return filepath.Join(s.Dir, StopFile) }
 
-// requestStop asks the lock's holder, pid, to stop by writing StopFile
-// (atomically, with pid in it).
-func (s *Session) requestStop(pid int) error {
+// RequestStop asks the lock's holder, pid, to stop by writing StopFile
+// (atomically, with pid in it): how trainjob.Stop stops a job on Windows,
+// where a signal cannot.
+func (s *Session) RequestStop(pid int) error {
 	err := core.WriteFileAtomic(s.stopPath(), func(f *os.File) error {
 		_, err := f.WriteString(strconv.Itoa(pid) + "\n")
 		return err
@@ -39,7 +40,7 @@ func (s *Session) requestStop(pid int) error {
 }
 
 // Context returns a context that is done when parent is, or when another
-// process asks this lock's holder to stop (StopTraining on Windows writes
+// process asks this lock's holder to stop (trainjob.Stop on Windows writes
 // the session's StopFile; it is looked for every 250 ms): the holder
 // passes it to its job, which then checkpoints and ends as on SIGINT.
 // cancel releases the watch (Release does not).

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -113,51 +114,23 @@ func (c Config) fill() (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	if c.Stage1Steps == 0 {
-		c.Stage1Steps = d.Stage1Steps
-	}
-	if c.Steps == 0 {
-		c.Steps = max(d.Steps, c.Stage1Steps)
-	}
-	if c.Batch == 0 {
-		c.Batch = d.Batch
-	}
-	if c.NSignal == 0 {
-		c.NSignal = d.NSignal
-	}
-	if c.LR == 0 {
-		c.LR = d.LR
-	}
-	if c.LogEvery == 0 {
-		c.LogEvery = d.LogEvery
-	}
-	if c.ValEvery == 0 {
-		c.ValEvery = d.ValEvery
-	}
-	if c.CheckpointEvery == 0 {
-		c.CheckpointEvery = d.CheckpointEvery
-	}
-	if c.Keep == 0 {
-		c.Keep = d.Keep
-	}
-	if c.ValFraction == 0 {
-		c.ValFraction = d.ValFraction
-	}
-	if c.ValExamples == 0 {
-		c.ValExamples = d.ValExamples
-	}
-	if c.BetaWarmup == 0 {
-		c.BetaWarmup = d.BetaWarmup
-	}
-	if c.Split == 0 {
-		c.Split = DefaultSplit
-	}
+	c.Stage1Steps = cmp.Or(c.Stage1Steps, d.Stage1Steps)
+	c.Steps = cmp.Or(c.Steps, max(d.Steps, c.Stage1Steps))
+	c.Batch = cmp.Or(c.Batch, d.Batch)
+	c.NSignal = cmp.Or(c.NSignal, d.NSignal)
+	c.LR = cmp.Or(c.LR, d.LR)
+	c.LogEvery = cmp.Or(c.LogEvery, d.LogEvery)
+	c.ValEvery = cmp.Or(c.ValEvery, d.ValEvery)
+	c.CheckpointEvery = cmp.Or(c.CheckpointEvery, d.CheckpointEvery)
+	c.Keep = cmp.Or(c.Keep, d.Keep)
+	c.ValFraction = cmp.Or(c.ValFraction, d.ValFraction)
+	c.ValExamples = cmp.Or(c.ValExamples, d.ValExamples)
+	c.BetaWarmup = cmp.Or(c.BetaWarmup, d.BetaWarmup)
+	c.Split = cmp.Or(c.Split, DefaultSplit)
 	if c.Split < 0 {
 		return c, fmt.Errorf("train: a batch cannot be split into %d parts", c.Split)
 	}
-	if c.BetaStart == 0 {
-		c.BetaStart = 1e-6
-	}
+	c.BetaStart = cmp.Or(c.BetaStart, 1e-6)
 	if c.BetaStart < 0 || math.IsNaN(c.BetaStart) {
 		return c, fmt.Errorf("train: the β warm-up cannot start at %g (want a positive weight)", c.BetaStart)
 	}

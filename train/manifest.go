@@ -92,12 +92,5 @@ func (r *RunManifest) save(sessionDir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	return core.WriteFileAtomic(layout.Run(sessionDir, r.ID), func(f *os.File) error {
-		_, err := f.Write(append(b, '\n'))
-		return err
-	})
+	return core.WriteJSONAtomic(layout.Run(sessionDir, r.ID), r)
 }

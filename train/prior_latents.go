@@ -100,7 +100,10 @@ func readLatents(path string, key latentsKey) (lat [][]float32, frames int, err 
 	if dims != key.dims {
 		return nil, 0, errStaleLatents
 	}
-	if len(body)-off != 4*chunks*dims*frames {
+	// In uint64, each factor below 2³²: the product is checked by division
+	// so that it cannot wrap around to the length of the file.
+	avail, row := uint64(len(body)-off), uint64(dims)*uint64(frames)
+	if chunks > 0 && (row == 0 || uint64(chunks) > avail/4/row) || 4*uint64(chunks)*row != avail {
 		return nil, 0, errors.New("latent cache is corrupt (bad length)")
 	}
 	lat = make([][]float32, chunks)

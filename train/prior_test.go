@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/model/tinymodel"
 	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train/runlog"
 )
@@ -23,14 +23,7 @@ import (
 func priorSession(t *testing.T) string {
 	t.Helper()
 	dir := synthSession(t, 12, 32768)
-	mc, err := model.Preset("tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(mc, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := tinymodel.New(t)
 	whiten(t, m, dir)
 	if err := m.Save(filepath.Join(dir, layout.ModelFile)); err != nil {
 		t.Fatal(err)
@@ -47,25 +40,7 @@ func tinyPrior(dir string, steps int64) PriorConfig {
 // events.
 func runPrior(t *testing.T, ctx context.Context, cfg PriorConfig, on func(Event)) []Event {
 	t.Helper()
-	ch := make(chan Event, 1024)
-	var evs []Event
-	done := make(chan struct{})
-	go func() {
-		for ev := range ch {
-			evs = append(evs, ev)
-			if on != nil {
-				on(ev)
-			}
-		}
-		close(done)
-	}()
-	err := RunPrior(ctx, cfg, ch)
-	close(ch)
-	<-done
-	if err != nil {
-		t.Fatal(err)
-	}
-	return evs
+	return events(t, func(ch chan<- Event) error { return RunPrior(ctx, cfg, ch) }, on)
 }
 
 func TestRunPriorLearns(t *testing.T) {

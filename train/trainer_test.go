@@ -56,16 +56,26 @@ func tinyConfig(dir string, steps int64) Config {
 
 func collect(t *testing.T, cfg Config) []Event {
 	t.Helper()
+	return events(t, func(ch chan<- Event) error { return Run(context.Background(), cfg, ch) }, nil)
+}
+
+// events runs a trainer (run, sending on ch) and returns the events it
+// sent, calling on (if not nil) for each as it arrives.
+func events(t *testing.T, run func(ch chan<- Event) error, on func(Event)) []Event {
+	t.Helper()
 	ch := make(chan Event, 1024)
 	var evs []Event
 	done := make(chan struct{})
 	go func() {
 		for ev := range ch {
 			evs = append(evs, ev)
+			if on != nil {
+				on(ev)
+			}
 		}
 		close(done)
 	}()
-	err := Run(context.Background(), cfg, ch)
+	err := run(ch)
 	close(ch)
 	<-done
 	if err != nil {
@@ -340,6 +350,93 @@ func TestSplitStep(t *testing.T) {
 	for _, k := range []string{"loss", "mss_fb", "mss_mb", "kl"} {
 		if v, ok := l1[k]; !ok || !finite(v) || v <= 0 {
 			t.Errorf("loss %s = %v (present %v)", k, v, ok)
+		}
+	}
+	t.Run("weights", testSplitStepWeights)
+}
+
+// testSplitStepWeights checks that a step split into parts of unequal
+// size (a batch of 3 in parts of 1 and 2) trains on the average of the
+// parts' gradients and reports the average of their losses, each weighted
+// by its part's share of the batch: the parts run one by one on the
+// replicas first, then as the step.
+func testSplitStepWeights(t *testing.T) {
+	tr, x := benchTrainer(t, "tiny", 3, 32768, 2)
+	tr.stage = runlog.StageVAE
+	tr.step = 1
+	N := tr.cfg.NSignal
+	reps := tr.replicas()
+	if len(reps) != 2 {
+		t.Fatalf("%d replicas, want 2", len(reps))
+	}
+	var want, mag []float64 // Σ wᵢ·gᵢ and Σ |wᵢ·gᵢ|
+	wantLoss := map[string]float64{}
+	for i, r := range reps {
+		r.m.SyncBuffers(tr.m)
+		lo, hi := partBounds(i, 2, 3)
+		res := tr.part(r, stepVAE, x[lo*N:hi*N], hi-lo, i)
+		if !res.ok {
+			t.Fatalf("part %d: loss not finite", i)
+		}
+		w := float64(hi-lo) / 3
+		g := slices.Concat(r.m.Enc.Grad(), r.m.Dec.Grad())
+		if want == nil {
+			want, mag = make([]float64, len(g)), make([]float64, len(g))
+		}
+		for j, v := range g {
+			want[j] += w * float64(v)
+			mag[j] += math.Abs(w * float64(v))
+		}
+		for k, v := range res.losses {
+			wantLoss[k] += float64(hi-lo) / 3 * v
+		}
+	}
+	losses, ok := tr.trainStep(x)
+	if !ok {
+		t.Fatal("step not finite")
+	}
+	got := slices.Concat(tr.m.Enc.Grad(), tr.m.Dec.Grad())
+	for j := range want {
+		if d := math.Abs(float64(got[j]) - want[j]); d > 1e-6*mag[j] {
+			t.Fatalf("gradient %d of the split step = %v, want ⅓·part 0 + ⅔·part 1 = %v", j, got[j], want[j])
+		}
+	}
+	for k, v := range wantLoss {
+		if math.Abs(losses[k]-v) > 1e-12*math.Abs(v) {
+			t.Errorf("loss %s of the split step = %v, want ⅓·part 0 + ⅔·part 1 = %v", k, losses[k], v)
+		}
+	}
+}
+
+// TestAverageInto checks averageInto against the weighted sum (within
+// float32 rounding) over several chunks and thread counts.
+func TestAverageInto(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, n := range []int{1, 1 << 16, 3<<16 + 5} {
+		for _, procs := range []int{1, 2, 3} {
+			parts := make([][]float32, 3)
+			for i := range parts {
+				parts[i] = make([]float32, n)
+				for j := range parts[i] {
+					parts[i][j] = float32(rng.NormFloat64())
+				}
+			}
+			weights := []float32{0.2, 0.3, 0.5}
+			want, mag := make([]float64, n), make([]float64, n)
+			for j := range want {
+				for i, w := range weights {
+					want[j] += float64(w) * float64(parts[i][j])
+					mag[j] += math.Abs(float64(w) * float64(parts[i][j]))
+				}
+			}
+			prev := runtime.GOMAXPROCS(procs)
+			averageInto(parts, weights)
+			runtime.GOMAXPROCS(prev)
+			for j := range want {
+				if d := math.Abs(float64(parts[0][j]) - want[j]); d > 1e-6*mag[j] {
+					t.Fatalf("n %d, %d threads: averageInto[%d] = %v, want %v", n, procs, j, parts[0][j], want[j])
+				}
+			}
 		}
 	}
 }

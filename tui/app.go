@@ -306,20 +306,8 @@ func (m app) keys(msg tea.KeyMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.PrevPane):
 		m.active = (m.active + paneCount - 1) % paneCount
 		return m, nil
-	case key.Matches(msg, k.Pane1):
-		m.active = paneSessions
-		return m, nil
-	case key.Matches(msg, k.Pane2):
-		m.active = paneTraining
-		return m, nil
-	case key.Matches(msg, k.Pane3):
-		m.active = paneFidelity
-		return m, nil
-	case key.Matches(msg, k.Pane4):
-		m.active = paneLatent
-		return m, nil
-	case key.Matches(msg, k.Pane5):
-		m.active = paneGenerate
+	case k.pane(msg) >= 0:
+		m.active = k.pane(msg)
 		return m, nil
 	case key.Matches(msg, k.OpenClip) && (m.active == paneFidelity || m.active == paneLatent):
 		p := newPrompt(m.Common, "Audio file to use as the clip (tab completes, enter opens, esc cancels):", "", true)

@@ -22,14 +22,14 @@
 //     (esc hides them). enter opens, r renames, d deletes after a y/n
 //     question, p adds audio.
 //   - Training: starts (s), stops (x) and resumes the session's detached
-//     trainer (sessions.StartTraining: `rave train --session NAME`, its own
+//     trainer (trainjob.Start: `rave train --session NAME`, its own
 //     process session, output in train.log, so quitting the TUI or losing
 //     SSH never stops it). It tails metrics.jsonl and status.json: one
 //     chart for the selected loss (←/→) and a sparkline for every loss,
 //     the stage with its switch step (the newest run manifest's stage-1
 //     length, before a run the default of the preset), steps/s, ETA and
 //     the last checkpoint. F asks the trainer for stage 2 now by writing
-//     control.json ({"force_stage2": true}; see package sessions); on a
+//     control.json ({"force_stage2": true}; see package trainjob); on a
 //     stopped run it asks first, as the request waits for the next start.
 //     A trainer that exits at once shows its own message, in full. A
 //     session without a dataset (the demo) says it cannot train and offers

@@ -1,6 +1,9 @@
 package tui
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
 
 // KeyMap is the workstation's one set of key bindings. Every key the TUI
 // reacts to is declared here; components test keys only with key.Matches.
@@ -162,4 +165,15 @@ func (k *KeyMap) FullHelp() [][]key.Binding {
 		out = append(out, s.Bindings)
 	}
 	return out
+}
+
+// pane returns the pane that msg selects (Pane1–Pane5, in tab order), or
+// −1 when it is none of those keys.
+func (k KeyMap) pane(msg tea.KeyMsg) int {
+	for i, b := range [paneCount]key.Binding{k.Pane1, k.Pane2, k.Pane3, k.Pane4, k.Pane5} {
+		if key.Matches(msg, b) {
+			return i
+		}
+	}
+	return -1
 }

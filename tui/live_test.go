@@ -403,29 +403,70 @@ func TestLiveTrackPlaysClip(t *testing.T) {
 	}
 }
 
+// TestLivePrimeFramesAt checks the priming estimate a seek's gap is sized
+// from: a seek's first render feeds whole buffers, so it decodes the
+// estimated frames rounded up to the next buffer (block/hop frames).
+func TestLivePrimeFramesAt(t *testing.T) {
+	for _, causal := range []bool{false, true} {
+		f := newLiveFixture(t, causal, 96000)
+		for _, pos := range []int{0, 1000, 40000, 95000} {
+			r := f.renderer(t, 0)
+			est := r.primeFramesAt(pos)
+			r.seek(pos)
+			if fed := r.fill(); fed < est || fed >= est+f.block/f.hop {
+				t.Errorf("causal %v: a seek to %d primes %d frames, estimated %d (buffers of %d)", causal, pos, fed, est, f.block/f.hop)
+			}
+		}
+	}
+}
+
 // TestLiveTrackSeekGap checks what a seek sounds like with the default
-// settings: a gap of silence sized from the measured priming, then the
-// offline decoding exactly, without an underrun.
+// settings: a gap of silence of gapScale (1.5) times the priming the track
+// measured (decoding time per frame times the frames a seek there primes),
+// then the offline decoding exactly, without an underrun. The decoder is
+// charged to a fake clock, so what the track measures is known whatever
+// the machine.
 func TestLiveTrackSeekGap(t *testing.T) {
 	f := newLiveFixture(t, false, 96000)
-	tr := f.track(t, nil, false)
+	const cost = 3 * time.Millisecond // per frame, on the fake clock
+	clock := &fakeClock{}
+	tr, err := newLiveTrack(pacedCodec{f.codec, clock, cost}, f.z, f.n, 48000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.now = clock.now
 	tr.maxWait = time.Minute // a busy machine must not turn a late decoder into an underrun here
-	waitQueued(t, tr)
+	tr.start()
+	t.Cleanup(func() { tr.Close() })
 	buf := make([]float32, 480)
-	for range 10 {
+	for range 60 {
+		settle(t, tr)
 		tr.Read(buf)
 	}
+	settle(t, tr) // the decoder idle: the measurement holds still
+	fd := time.Duration(tr.frameDur.Load())
+	if d := (fd - cost).Abs(); d > (liveFrameGuess-cost)/4 {
+		t.Fatalf("the track measures %v per frame; the decoder takes %v (first guess %v)", fd, cost, liveFrameGuess)
+	}
 	const pos = 40000
+	frames := tr.r.primeFramesAt(pos)
 	if err := tr.Seek(pos); err != nil {
 		t.Fatal(err)
 	}
 	tr.mu.Lock()
 	gapEnd := tr.gapEnd
 	tr.mu.Unlock()
-	prime := time.Duration(tr.frameDur.Load() * int64(tr.r.primeFramesAt(pos)))
-	t.Logf("gap after the seek: %d samples (%.1f ms) for a priming of about %v", gapEnd-pos, 1000*float64(gapEnd-pos)/48000, prime)
-	if gapEnd <= pos || gapEnd > pos+f.n/4 {
-		t.Fatalf("gap [%d, %d)", pos, gapEnd)
+	prime := fd * time.Duration(frames)
+	gap := time.Duration(gapEnd-pos) * time.Second / 48000
+	t.Logf("gap after the seek: %d samples (%v) for a priming of %d frames (%v)", gapEnd-pos, gap, frames, prime)
+	if want := pos + int(float64(prime)*tr.gapScale*48000/1e9); gapEnd != want {
+		t.Errorf("gap after the seek ends at %d, want %d: %g times the priming of %v", gapEnd, want, tr.gapScale, prime)
+	}
+	// The gap covers the priming the seek actually decodes.
+	r := f.renderer(t, 0)
+	r.seek(pos)
+	if fed := r.fill(); gap < fd*time.Duration(fed) {
+		t.Errorf("the gap (%v) is shorter than the priming of %d frames (%v)", gap, fed, fd*time.Duration(fed))
 	}
 	got := readAll(t, tr, 480)
 	if len(got) != f.n-pos {
@@ -701,14 +742,7 @@ func runSlow(cmd tea.Cmd) []tea.Msg {
 	if cmd == nil {
 		return nil
 	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	var msg tea.Msg
-	select {
-	case msg = <-done:
-	case <-time.After(10 * time.Second):
-		return nil
-	}
+	msg := await(cmd, 10*time.Second)
 	batch, ok := msg.(tea.BatchMsg)
 	if !ok {
 		if msg == nil {

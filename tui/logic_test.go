@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,9 +15,10 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/ravestation/rave/audio"
-	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/model/tinymodel"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/sessions/trainjob"
 	"github.com/ravestation/rave/train/runlog"
 	"github.com/ravestation/rave/tui/demo"
 )
@@ -44,14 +44,7 @@ func run(cmd tea.Cmd) []tea.Msg {
 	if cmd == nil {
 		return nil
 	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	var msg tea.Msg
-	select {
-	case msg = <-done:
-	case <-time.After(300 * time.Millisecond):
-		return nil // a tick or a blocking wait
-	}
+	msg := await(cmd, 300*time.Millisecond) // nil: a tick or a blocking wait
 	if batch, ok := msg.(tea.BatchMsg); ok {
 		var out []tea.Msg
 		for _, c := range batch {
@@ -63,6 +56,30 @@ func run(cmd tea.Cmd) []tea.Msg {
 		return nil
 	}
 	return []tea.Msg{msg}
+}
+
+// drainPrep feeds the pane the messages of the preprocess channel, as the
+// program would, starting with cmd's, until preprocessing is done.
+func drainPrep(p sessionsPane, cmd tea.Cmd) (sessionsPane, prepDoneMsg) {
+	for msg := cmd(); ; msg = cmd() {
+		if d, ok := msg.(prepDoneMsg); ok {
+			return p, d
+		}
+		p, cmd = p.Update(msg)
+	}
+}
+
+// await runs cmd and returns its message, or nil when cmd has not
+// returned within d.
+func await(cmd tea.Cmd, d time.Duration) tea.Msg {
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	select {
+	case msg := <-done:
+		return msg
+	case <-time.After(d):
+		return nil
+	}
 }
 
 // find returns the first message of type T.
@@ -79,21 +96,15 @@ func find[T any](msgs []tea.Msg) (T, bool) {
 func TestPaneSwitchingAndMergedRunes(t *testing.T) {
 	withHome(t)
 	m := newModel(testOptions(t, nil))
-	m, _ = update(t, m, keyMsg("4"))
-	if m.active != paneLatent {
-		t.Fatalf("after 4: pane %d, want latent", m.active)
-	}
-	m, _ = update(t, m, keyMsg("5"))
-	if m.active != paneGenerate {
-		t.Fatalf("after 5: pane %d, want generate", m.active)
-	}
-	m, _ = update(t, m, keyMsg("tab"))
-	if m.active != paneSessions {
-		t.Fatalf("tab from the last pane: pane %d, want sessions", m.active)
-	}
-	m, _ = update(t, m, keyMsg("shift+tab"))
-	if m.active != paneGenerate {
-		t.Fatalf("shift+tab: pane %d, want generate", m.active)
+	// tab from the last pane wraps round to the first, shift+tab back.
+	for _, k := range []struct {
+		key  string
+		want int
+	}{{"4", paneLatent}, {"5", paneGenerate}, {"tab", paneSessions}, {"shift+tab", paneGenerate}} {
+		m, _ = update(t, m, keyMsg(k.key))
+		if m.active != k.want {
+			t.Fatalf("after %s: pane %s, want %s", k.key, paneNames[m.active], paneNames[k.want])
+		}
 	}
 	// tmux delivers quick keys as one message: "23" must act as 2 then 3.
 	m, _ = update(t, m, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("23")})
@@ -170,15 +181,7 @@ func TestCreateRenameDeleteSession(t *testing.T) {
 		t.Fatal("preprocessing did not start")
 	}
 	// Drain the preprocess channel through the pane, as the program would.
-	var done prepDoneMsg
-	for msg := cmd(); ; {
-		if d, ok := msg.(prepDoneMsg); ok {
-			done = d
-			break
-		}
-		p, cmd = p.Update(msg)
-		msg = cmd()
-	}
+	p, done := drainPrep(p, cmd)
 	if done.err != nil {
 		t.Fatalf("preprocess: %v", done.err)
 	}
@@ -372,7 +375,7 @@ func TestTrainingKeys(t *testing.T) {
 	if !ok || req.running {
 		t.Fatalf("F, y: %v, want a request for the next start", run(cmd))
 	}
-	if c, err := s.ReadControl(); err != nil || !c.ForceStage2 {
+	if c, err := trainjob.ReadControl(s); err != nil || !c.ForceStage2 {
 		t.Fatalf("control.json after F, y: %+v, %v", c, err)
 	}
 	_, cmd = p.Update(keyMsg("x"))
@@ -541,14 +544,8 @@ func TestPlayerBarWithDevice(t *testing.T) {
 // TestModelCodec runs the offline codec adapter on a real (untrained,
 // tiny) model: the shapes the panes rely on.
 func TestModelCodec(t *testing.T) {
-	cfg, err := model.Preset("tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mdl, err := model.New(cfg, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	mdl := tinymodel.New(t)
+	cfg := mdl.Config
 	c := newModelCodec(mdl)
 	info := c.Info()
 	if info.SampleRate != cfg.SR || info.Dims != cfg.LatentSize || info.Hop != cfg.CompressionRatio() || info.Fidelity != nil {
@@ -801,7 +798,7 @@ func TestForceStage2AsksWhenStopped(t *testing.T) {
 	m, _ = update(t, m, sessionOpenedMsg{s}, keyMsg("2"))
 	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, runStage1: 200_000})
 	control := func() bool {
-		c, err := s.ReadControl()
+		c, err := trainjob.ReadControl(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -907,7 +904,7 @@ func TestDemoCannotTrain(t *testing.T) {
 	if st, _ := find[statusMsg](run(cmd)); !strings.Contains(st.text, "no training audio") {
 		t.Fatalf("F on the demo: %q", st.text)
 	}
-	if c, _ := s.ReadControl(); c.ForceStage2 {
+	if c, _ := trainjob.ReadControl(s); c.ForceStage2 {
 		t.Fatal("F on the demo wrote a request")
 	}
 
@@ -1018,15 +1015,7 @@ func TestPreprocessListsRejected(t *testing.T) {
 	p.prompt.input.SetValue("audio")
 	p, _ = p.Update(keyMsg("enter"))
 	p, cmd := p.Update(keyMsg("enter"))
-	var done prepDoneMsg
-	for msg := cmd(); ; {
-		if d, ok := msg.(prepDoneMsg); ok {
-			done = d
-			break
-		}
-		p, cmd = p.Update(msg)
-		msg = cmd()
-	}
+	p, done := drainPrep(p, cmd)
 	if done.err != nil {
 		t.Fatal(done.err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/sessions/trainjob"
 	"github.com/ravestation/rave/train"
 	"github.com/ravestation/rave/train/runlog"
 	"github.com/ravestation/rave/tui/demo"
@@ -41,7 +42,7 @@ type (
 	// jobMsg reports a start or stop of the training job; noDataset
 	// reports a start refused because the session has no dataset.
 	jobMsg struct {
-		started   *sessions.Job
+		started   *trainjob.Job
 		stopped   int
 		noDataset bool
 		err       error
@@ -295,7 +296,7 @@ func (p trainingPane) handleKey(msg tea.KeyMsg) (trainingPane, tea.Cmd) {
 			if _, err := os.Stat(layout.DatasetBin(s.Dir)); errors.Is(err, os.ErrNotExist) {
 				return jobMsg{noDataset: true}
 			}
-			job, err := s.StartTraining(sessions.JobOptions{Executable: exe, Args: args})
+			job, err := trainjob.Start(s, trainjob.Options{Executable: exe, Args: args})
 			return jobMsg{started: job, err: err}
 		}
 	case key.Matches(msg, k.StopTrain):
@@ -304,7 +305,7 @@ func (p trainingPane) handleKey(msg tea.KeyMsg) (trainingPane, tea.Cmd) {
 		}
 		p.busy = "stopping…"
 		return p, func() tea.Msg {
-			pid, err := s.StopTraining()
+			pid, err := trainjob.Stop(s)
 			return jobMsg{stopped: pid, err: err}
 		}
 	case key.Matches(msg, k.ForceStage2):
@@ -348,7 +349,7 @@ func (p trainingPane) confirmKey(msg tea.KeyMsg) (trainingPane, tea.Cmd) {
 // requestStage2Cmd writes the force_stage2 request of s.
 func requestStage2Cmd(s *sessions.Session, running bool) tea.Cmd {
 	return func() tea.Msg {
-		if err := s.RequestStage2(); err != nil {
+		if err := trainjob.RequestStage2(s); err != nil {
 			return errMsg{err}
 		}
 		return stage2RequestedMsg{running: running}
@@ -833,7 +834,7 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 // control.json asks for stage 2.
 func pollSession(s *sessions.Session, run *latestRun) (noDataset bool, stage1 int64, stage2 bool) {
 	_, err := os.Stat(layout.DatasetBin(s.Dir))
-	if c, cerr := s.ReadControl(); cerr == nil {
+	if c, cerr := trainjob.ReadControl(s); cerr == nil {
 		stage2 = c.ForceStage2
 	}
 	return errors.Is(err, os.ErrNotExist), run.stage1(), stage2

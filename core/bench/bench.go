@@ -64,20 +64,36 @@ func Run(cfg model.Config, seconds float64, prec model.Precision) (Result, error
 	res.EncoderParams, res.DecoderParams = m.Enc.Count(), m.Dec.Count()
 	res.DiscriminatorParams = model.DiscriminatorParamCount(cfg)
 
-	n := int(seconds * float64(cfg.SR))
-	r := cfg.CompressionRatio()
+	timeCodec(&res, seconds, cfg.SR, cfg.CompressionRatio(), rng,
+		func(x *core.Tensor) *core.Tensor { mean, _ := m.Encode(nil, x); return mean },
+		func(z *core.Tensor) { m.Decode(nil, z, false, nil) })
+	return res, nil
+}
+
+// timeCodec measures (see measure) encode and decode on seconds of
+// Gaussian noise (standard deviation 0.3, drawn from rng) at sample rate
+// sr, rounded up to a multiple of the compression ratio r, into res.
+// encode returns the latents decode takes.
+func timeCodec(res *Result, seconds float64, sr, r int, rng *rand.Rand, encode func(*core.Tensor) *core.Tensor, decode func(*core.Tensor)) {
+	n := int(seconds * float64(sr))
 	n = (n + r - 1) / r * r
 	x := core.Zeros(1, 1, n)
 	for i := range x.Data() {
 		x.Data()[i] = float32(0.3 * rng.NormFloat64())
 	}
-	run := func() (enc, dec time.Duration) {
+	measure(res, seconds, func() (enc, dec time.Duration) {
 		t0 := time.Now()
-		mean, _ := m.Encode(nil, x)
+		z := encode(x)
 		t1 := time.Now()
-		m.Decode(nil, mean, false, nil)
+		decode(z)
 		return t1.Sub(t0), time.Since(t1)
-	}
+	})
+}
+
+// measure times run, one encode and one decode of seconds of audio, into
+// res: after a warm-up and a run that samples the peak heap, it repeats
+// run for about one second (at least 3 times) and keeps the best.
+func measure(res *Result, seconds float64, run func() (enc, dec time.Duration)) {
 	run() // warm-up: inference caches, scratch buffers
 
 	// The peak heap is sampled during one extra, untimed run: reading the
@@ -118,7 +134,6 @@ func Run(cfg model.Config, seconds float64, prec model.Precision) (Result, error
 	}
 	res.TotalMs = ms(best)
 	res.RealTimeFactor = seconds / best.Seconds()
-	return res, nil
 }
 
 // ms converts a duration to milliseconds.

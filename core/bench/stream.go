@@ -79,16 +79,47 @@ func StreamWith(cfg model.Config, bufferSizes []int, seconds float64, opts strea
 // StreamModel is StreamWith on the model m (its weights matter
 // only to SNRdB; the input is Gaussian noise of standard deviation 0.3).
 func StreamModel(m *model.Model, bufferSizes []int, seconds float64, opts stream.Options) ([]StreamResult, error) {
+	cfg := m.Config
+	return streamSizes(cfg.Preset, cfg.SR, cfg.CompressionRatio(), bufferSizes, seconds, opts, asStreamer(func(o stream.Options) (*stream.Streamer, error) {
+		return stream.New(m, o)
+	}))
+}
+
+// asStreamer turns a constructor of a concrete streamer into the one
+// streamSizes takes, so that a failed construction yields a nil
+// interface rather than one holding a nil pointer.
+func asStreamer[S streamer](newS func(stream.Options) (S, error)) func(stream.Options) (streamer, error) {
+	return func(o stream.Options) (streamer, error) {
+		s, err := newS(o)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+}
+
+// streamer is what streamSizes times: stream.Streamer or stream.V2.
+type streamer interface {
+	Process(dst, x []float32) []float32
+	EncodeBuffer(dst [][]float32, x []float32) [][]float32
+	DecodeBuffer(dst []float32, z [][]float32) []float32
+	Reset()
+	WeightBytes() int
+	Latencies() stream.Latency
+}
+
+// streamSizes times the streamers that build makes for each buffer size
+// (StreamModel's measurement) for a model of the given preset, sample
+// rate sr and compression ratio R.
+func streamSizes(preset string, sr, R int, bufferSizes []int, seconds float64, opts stream.Options, build func(stream.Options) (streamer, error)) ([]StreamResult, error) {
 	if seconds <= 0 {
 		return nil, fmt.Errorf("bench: stream: %g seconds", seconds)
 	}
-	cfg := m.Config
 	rng := rand.New(rand.NewPCG(3, 3))
-	R := cfg.CompressionRatio()
 	var out []StreamResult
 	for _, size := range bufferSizes {
-		res := StreamResult{Preset: cfg.Preset, BufferSize: size, Threads: runtime.GOMAXPROCS(0), Weights: opts.Weights}
-		res.BufferMs = 1000 * float64(size) / float64(cfg.SR)
+		res := StreamResult{Preset: preset, BufferSize: size, Threads: runtime.GOMAXPROCS(0), Weights: opts.Weights}
+		res.BufferMs = 1000 * float64(size) / float64(sr)
 		if size <= 0 || size%R != 0 {
 			res.Skipped = fmt.Sprintf("not a multiple of the compression ratio %d", R)
 			out = append(out, res)
@@ -99,14 +130,14 @@ func StreamModel(m *model.Model, bufferSizes []int, seconds float64, opts stream
 		if o.RNG == nil {
 			o.RNG = rand.New(rand.NewPCG(2, 2))
 		}
-		s, err := stream.New(m, o)
+		s, err := build(o)
 		if err != nil {
 			return nil, fmt.Errorf("bench: stream: %w", err)
 		}
 		res.WeightBytes = s.WeightBytes()
 		lat := s.Latencies()
 		res.LatencySamples, res.LatencyMs, res.DecoderLatencySamples = lat.Samples, lat.Ms, lat.DecoderSamples
-		n := max(10, int(seconds*float64(cfg.SR))/size)
+		n := max(10, int(seconds*float64(sr))/size)
 		const warm = 3
 		x := make([]float32, (n+warm)*size)
 		for i := range x {
@@ -130,7 +161,7 @@ func StreamModel(m *model.Model, bufferSizes []int, seconds float64, opts stream
 		if o.Weights != stream.WeightsFloat32 {
 			o.Weights = stream.WeightsFloat32
 			o.RNG = rand.New(rand.NewPCG(2, 2))
-			ref, err := stream.New(m, o)
+			ref, err := build(o)
 			if err != nil {
 				return nil, fmt.Errorf("bench: stream: %w", err)
 			}

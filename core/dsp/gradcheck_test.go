@@ -8,11 +8,8 @@ import (
 	"github.com/ravestation/rave/core/internal/gradcheck"
 )
 
-type gradCase struct {
-	name   string
-	inputs []gradcheck.Input
-	f      func(tp *core.Tape, x []*core.Tensor) *core.Tensor
-}
+// gradCase is a gradient check of the table (gradcheck.Run).
+type gradCase gradcheck.Case
 
 // withOffset returns x + 3·s + 2 + 2·(−1)^t + 12·(δ_0 + δ_{T−1}), s a
 // constant input of the same shape. It keeps every STFT bin away from the
@@ -195,12 +192,4 @@ func gradCases() []gradCase {
 	)
 }
 
-func TestGradients(t *testing.T) {
-	for i, c := range gradCases() {
-		t.Run(c.name, func(t *testing.T) {
-			if err := gradcheck.Check(uint64(i+1), c.inputs, c.f); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-}
+func TestGradients(t *testing.T) { gradcheck.Run(t, 1, gradCases()) }

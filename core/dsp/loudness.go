@@ -158,11 +158,8 @@ func (o *loudnessOp) Backward() {
 	total := fr.total()
 	cf := pl.chunkFrames(total)
 	nb := float64(pl.bins())
-	dz, dnyq := bufs.GetSlice(cf*pl.n), bufs.GetSlice(cf)
-	defer bufs.PutSlice(dz)
-	defer bufs.PutSlice(dnyq)
-	dpad := getZeroed(fr.signals * fr.padded)
-	defer bufs.PutSlice(dpad)
+	dpad, dz, dnyq := adjointScratch(fr, cf, pl.n)
+	defer putSlices(dpad, dz, dnyq)
 	for g0 := 0; g0 < total; g0 += cf {
 		c := min(cf, total-g0)
 		z, nyq := o.spec[g0*pl.n:], o.nyq[g0:]

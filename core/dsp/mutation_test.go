@@ -96,7 +96,7 @@ func TestGradcheckCatchesBrokenBackward(t *testing.T) {
 		c := spectral("mutant", []int{2, 37}, []bool{true}, func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
 			return mutantSTFTMagnitude(tp, x[0], cfg, mutation)
 		})
-		err := gradcheck.Check(7, c.inputs, c.f)
+		err := gradcheck.Check(7, c.Inputs, c.F)
 		switch {
 		case mutation == "" && err != nil:
 			t.Errorf("unbroken backward rejected: %v", err)

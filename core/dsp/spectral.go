@@ -357,6 +357,21 @@ func predGrad(dyr, dyi, yr, yi, sx, sys []float32, bg *binGrad) {
 	}
 }
 
+// adjointScratch returns, from the buffer pool, the buffers of the
+// backward pass through the STFT of one input framed as fr, cf frames of
+// n samples at a time: its padded signal's gradient (zeroed), a chunk's
+// spectrum gradient and its Nyquist bins. putSlices returns them.
+func adjointScratch(fr *framing, cf, n int) (dpad, dz, dnyq []float32) {
+	return getZeroed(fr.signals * fr.padded), bufs.GetSlice(cf * n), bufs.GetSlice(cf)
+}
+
+// putSlices returns buffers to the pool.
+func putSlices(s ...[]float32) {
+	for _, b := range s {
+		bufs.PutSlice(b)
+	}
+}
+
 // backwardScale propagates the gradient g of the total through one scale.
 func (o *mssOp) backwardScale(sc *mssScale, g float64) {
 	pl, n := sc.pl, sc.n
@@ -367,18 +382,12 @@ func (o *mssOp) backwardScale(sc *mssScale, g float64) {
 	wantX, wantY := sc.specX != nil, o.y.RequiresGrad()
 	var dpadX, dpadY, dzx, dzy, dnx, dny []float32
 	if wantX {
-		dpadX = getZeroed(sc.fx.signals * sc.fx.padded)
-		defer bufs.PutSlice(dpadX)
-		dzx, dnx = bufs.GetSlice(cf*n), bufs.GetSlice(cf)
-		defer bufs.PutSlice(dzx)
-		defer bufs.PutSlice(dnx)
+		dpadX, dzx, dnx = adjointScratch(sc.fx, cf, n)
+		defer putSlices(dpadX, dzx, dnx)
 	}
 	if wantY {
-		dpadY = getZeroed(sc.fy.signals * sc.fy.padded)
-		defer bufs.PutSlice(dpadY)
-		dzy, dny = bufs.GetSlice(cf*n), bufs.GetSlice(cf)
-		defer bufs.PutSlice(dzy)
-		defer bufs.PutSlice(dny)
+		dpadY, dzy, dny = adjointScratch(sc.fy, cf, n)
+		defer putSlices(dpadY, dzy, dny)
 	}
 	m2 := pl.m2
 	for g0 := 0; g0 < total; g0 += cf {

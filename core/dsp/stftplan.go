@@ -513,18 +513,14 @@ func (p *stftPlan) scatter(dpad, du, dnyq []float32, fr *framing, g0, cf int) {
 func (p *stftPlan) fftForward(z, u []float32, cf int) {
 	n, m2 := p.n, p.m2
 	c := float64(p.scale)
-	split.For(cf, cf*n*8, func(lo, hi int) {
-		w := p.ffts.Get().(*fftWork)
-		defer p.ffts.Put(w)
-		for fl := lo; fl < hi; fl++ {
-			for t, v := range u[fl*n:][:n] {
-				w.seq[t] = float64(v)
-			}
-			w.f.Coefficients(w.coef, w.seq)
-			for k := range m2 {
-				z[k*cf+fl] = float32(c * real(w.coef[k]))
-				z[(m2+k)*cf+fl] = float32(c * imag(w.coef[k]))
-			}
+	p.forFrames(cf, func(w *fftWork, fl int) {
+		for t, v := range u[fl*n:][:n] {
+			w.seq[t] = float64(v)
+		}
+		w.f.Coefficients(w.coef, w.seq)
+		for k := range m2 {
+			z[k*cf+fl] = float32(c * real(w.coef[k]))
+			z[(m2+k)*cf+fl] = float32(c * imag(w.coef[k]))
 		}
 	})
 }
@@ -535,19 +531,28 @@ func (p *stftPlan) fftForward(z, u []float32, cf int) {
 func (p *stftPlan) fftAdjoint(du, dz []float32, cf int) {
 	n, m2 := p.n, p.m2
 	c := float64(p.scale)
-	split.For(cf, cf*n*8, func(lo, hi int) {
+	p.forFrames(cf, func(w *fftWork, fl int) {
+		w.coef[0] = complex(c*float64(dz[fl]), 0)
+		for k := 1; k < m2; k++ {
+			w.coef[k] = complex(c*float64(dz[k*cf+fl])/2, c*float64(dz[(m2+k)*cf+fl])/2)
+		}
+		w.coef[m2] = 0
+		w.f.Sequence(w.seq, w.coef)
+		for t, v := range w.seq {
+			du[fl*n+t] = float32(v)
+		}
+	})
+}
+
+// forFrames calls fn for every frame fl < cf, frames split over
+// goroutines (disjoint outputs), each goroutine with an FFT workspace of
+// its own.
+func (p *stftPlan) forFrames(cf int, fn func(w *fftWork, fl int)) {
+	split.For(cf, cf*p.n*8, func(lo, hi int) {
 		w := p.ffts.Get().(*fftWork)
 		defer p.ffts.Put(w)
 		for fl := lo; fl < hi; fl++ {
-			w.coef[0] = complex(c*float64(dz[fl]), 0)
-			for k := 1; k < m2; k++ {
-				w.coef[k] = complex(c*float64(dz[k*cf+fl])/2, c*float64(dz[(m2+k)*cf+fl])/2)
-			}
-			w.coef[m2] = 0
-			w.f.Sequence(w.seq, w.coef)
-			for t, v := range w.seq {
-				du[fl*n+t] = float32(v)
-			}
+			fn(w, fl)
 		}
 	})
 }

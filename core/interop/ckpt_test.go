@@ -115,7 +115,7 @@ func (p *pickler) tensor(key, storage string, shape []int, numel int) {
 // scalars): in Lightning's layout (epoch, global_step, state_dict,
 // hyper_parameters as an AttributeDict, a callback object) when lightning
 // is set, else a bare OrderedDict as torch.save(model.state_dict()) makes.
-func writeCheckpoint(t *testing.T, path string, tf *core.TensorFile, hparams map[string]any, lightning bool) {
+func writeCheckpoint(t testing.TB, path string, tf *core.TensorFile, hparams map[string]any, lightning bool) {
 	t.Helper()
 	names := tf.Names()
 	var p pickler

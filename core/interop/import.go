@@ -1,7 +1,9 @@
 package interop
 
 import (
+	"archive/zip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
@@ -10,10 +12,10 @@ import (
 	"slices"
 	"strings"
 
-	"codeberg.org/sbinet/npyio/npz"
-
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/modelfile"
+	"github.com/ravestation/rave/core/npy"
 )
 
 // stateTensor is one entry of a reference state dict.
@@ -71,8 +73,13 @@ func Import(src string) (*model.Model, error) {
 	return m, err
 }
 
-// ImportWithInfo is Import, also reporting how the import went.
+// ImportWithInfo is Import, also reporting how the import went. A .ts
+// file is a TorchScript export (ImportTorchScript): a v1 export is
+// imported, a v2 one refused with an error wrapping ErrTorchScriptV2.
 func ImportWithInfo(src string) (*model.Model, *ImportInfo, error) {
+	if isTorchScript(src) {
+		return importTorchScriptV1(src)
+	}
 	sd, err := readStateDict(src)
 	if err != nil {
 		return nil, nil, err
@@ -121,6 +128,9 @@ func readStateDict(src string) (*stateDict, error) {
 }
 
 func readSafetensorsDict(src string) (*stateDict, error) {
+	if err := modelfile.Check(src, "model"); err != nil {
+		return nil, err
+	}
 	tf, err := core.ReadSafetensors(src)
 	if err != nil {
 		return nil, fmt.Errorf("interop: import: %w", err)
@@ -147,66 +157,29 @@ func readSafetensorsDict(src string) (*stateDict, error) {
 }
 
 func readNPZ(src string) (*stateDict, error) {
-	r, err := npz.Open(src)
+	zr, f, err := openZip(src)
 	if err != nil {
-		return nil, fmt.Errorf("interop: import: %w", err)
-	}
-	defer r.Close()
-	sd := newStateDict()
-	for _, key := range r.Keys() {
-		name := strings.TrimSuffix(key, ".npy")
-		h := r.Header(key)
-		if h == nil {
-			return nil, fmt.Errorf("interop: import %s: cannot read the header of %q", src, name)
-		}
-		if h.Descr.Fortran && len(h.Descr.Shape) > 1 {
-			return nil, fmt.Errorf("interop: import %s: array %q is in Fortran order", src, name)
-		}
-		shape := append([]int{}, h.Descr.Shape...)
-		var data []float32
-		switch strings.TrimLeft(strings.Trim(h.Descr.Type, "'\" "), "<|=") {
-		case "f4":
-			err = r.Read(key, &data)
-		case "f8":
-			data, err = readAs[float64](r, key)
-		case "i8":
-			data, err = readAs[int64](r, key)
-		case "i4":
-			data, err = readAs[int32](r, key)
-		default:
-			return nil, fmt.Errorf("interop: import %s: array %q has unsupported dtype %s", src, name, h.Descr.Type)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("interop: import %s: %w", src, err)
-		}
-		n := 1
-		for _, d := range shape {
-			n *= d
-		}
-		if len(data) != n {
-			return nil, fmt.Errorf("interop: import %s: array %q has %d values for shape %v", src, name, len(data), shape)
-		}
-		sd.tensors[name] = stateTensor{shape: shape, data: data}
-	}
-	return sd, nil
-}
-
-// readAs reads the array key of r, stored as T, converted to float32.
-func readAs[T float64 | int64 | int32](r *npz.Reader, key string) ([]float32, error) {
-	var v []T
-	if err := r.Read(key, &v); err != nil {
 		return nil, err
 	}
-	return convert(v), nil
-}
-
-// convert returns v as float32.
-func convert[T float64 | int64 | int32](v []T) []float32 {
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
+	defer f.Close()
+	sd := newStateDict()
+	for _, zf := range zr.File {
+		name := strings.TrimSuffix(zf.Name, ".npy")
+		rc, err := zf.Open()
+		if err != nil {
+			return nil, fileError(src, "the file is damaged", err)
+		}
+		h, data, err := npy.ReadArray(rc)
+		rc.Close()
+		switch {
+		case errors.Is(err, zip.ErrChecksum):
+			return nil, fileError(src, "the file is damaged: part of it fails its checksum", err)
+		case err != nil:
+			return nil, fmt.Errorf("interop: import %s: array %q: %w", src, name, err)
+		}
+		sd.tensors[name] = stateTensor{shape: h.Shape, data: data}
 	}
-	return out
+	return sd, nil
 }
 
 // importStateDict builds a model from a reference state dict. cfg, when
@@ -266,6 +239,15 @@ func fromStateDict(cfg model.Config, sd *stateDict, src string) (*model.Model, e
 			disc = true
 			break
 		}
+	}
+	// A damaged configuration must not allocate more than the file holds
+	// (twice: a plain weight stands for weight_g and weight_v).
+	have := 0
+	for _, t := range sd.tensors {
+		have += len(t.data)
+	}
+	if need := cfg.ParamValues(disc); need > 2*have {
+		return nil, fmt.Errorf("interop: import %s: its configuration needs %d weights, the file holds %d", src, need, have)
 	}
 	m, err := model.Blank(cfg, disc)
 	if err != nil {

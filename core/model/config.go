@@ -1,11 +1,12 @@
 package model
 
 import (
-	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/ravestation/rave/core/internal/nn"
 )
 
 // Config holds the hyper-parameters of a RAVE v1 model. The JSON names are
@@ -95,12 +96,7 @@ func withDefaults(c Config) Config {
 
 // PresetNames returns the names of the built-in presets, sorted.
 func PresetNames() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(presets))
 }
 
 // Preset returns the named built-in configuration: "v1" (the paper's
@@ -154,6 +150,44 @@ func (c Config) Validate() error {
 	if c.DCapacity < 1 || c.DMultiplier < 1 || c.DNLayers < 1 {
 		return fmt.Errorf("model: discriminator needs d_capacity, d_multiplier, d_n_layers ≥ 1 (have %d, %d, %d)", c.DCapacity, c.DMultiplier, c.DNLayers)
 	}
+	return c.checkLimits()
+}
+
+// Limits far above any RAVE model, so that a configuration read from a
+// file (a model's metadata, a checkpoint's hyper-parameters) cannot
+// overflow a layer's size or ask for an absurd allocation.
+const (
+	maxChannels = 1 << 16 // capacity × 2^len(ratios), the widest layer
+	maxSize     = 1 << 12 // data_size, latent_size, noise_bands, d_capacity
+	maxRatios   = 12      // len(ratios), len(noise_ratios)
+	maxRatio    = 1 << 10 // each ratio and noise ratio, loud_stride
+	maxDLayers  = 16      // d_n_layers; d_multiplier ≤ maxRatios
+)
+
+// checkLimits checks c against the limits above.
+func (c Config) checkLimits() error {
+	for _, f := range []struct {
+		name     string
+		v, limit int
+	}{
+		{"data_size", c.DataSize, maxSize}, {"latent_size", c.LatentSize, maxSize},
+		{"noise_bands", c.NoiseBands, maxSize}, {"d_capacity", c.DCapacity, maxSize},
+		{"number of ratios", len(c.Ratios), maxRatios}, {"number of noise_ratios", len(c.NoiseRatios), maxRatios},
+		{"loud_stride", c.LoudStride, maxRatio}, {"d_n_layers", c.DNLayers, maxDLayers},
+		{"d_multiplier", c.DMultiplier, maxRatios}, {"capacity", c.Capacity, maxChannels},
+	} {
+		if f.v > f.limit {
+			return fmt.Errorf("model: %s %d is more than rave supports (%d)", f.name, f.v, f.limit)
+		}
+	}
+	for _, r := range slices.Concat(c.Ratios, c.NoiseRatios) {
+		if r > maxRatio {
+			return fmt.Errorf("model: ratio %d is more than rave supports (%d)", r, maxRatio)
+		}
+	}
+	if w := c.Capacity << len(c.Ratios); w > maxChannels {
+		return fmt.Errorf("model: capacity %d with %d ratios makes layers of %d channels, more than rave supports (%d)", c.Capacity, len(c.Ratios), w, maxChannels)
+	}
 	return nil
 }
 
@@ -200,24 +234,12 @@ func (c Config) PQMFAttenuation() float64 {
 }
 
 // JSON returns the configuration as JSON.
-func (c Config) JSON() string {
-	b, err := json.Marshal(c)
-	if err != nil {
-		panic("model: " + err.Error())
-	}
-	return string(b)
-}
+func (c Config) JSON() string { return nn.ConfigJSON("model", c) }
 
 // ParseConfig decodes a JSON configuration (our own or a reference hparams
 // dict), filling absent fields with the v1 defaults, and validates it.
 func ParseConfig(js []byte) (Config, error) {
 	c, _ := Preset("v1")
 	c.Preset = ""
-	if err := json.Unmarshal(js, &c); err != nil {
-		return Config{}, fmt.Errorf("model: config: %w", err)
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return nn.ParseConfig("model", c, js)
 }

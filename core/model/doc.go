@@ -19,8 +19,9 @@
 // (encoder.net.3.weight, decoder.net.2.net.0.aligned.branches.0.1.weight_v,
 // pqmf.forward_conv.weight, …). Weight-normed layers keep weight_g and
 // weight_v exactly as torch.nn.utils.weight_norm does (norm over every
-// dim but 0; g is (in,1,1) for ConvTranspose1d) and WeightNorm is
-// differentiable with respect to both.
+// dim but 0; g is (in,1,1) for ConvTranspose1d); the weight-norm op,
+// PyTorch's initialisation and the posterior's math are core/internal/nn's,
+// shared with core/modelv2.
 //
 // # Parameters, buffers, training
 //
@@ -36,17 +37,22 @@
 //
 // # Inference
 //
-// With a nil tape the model takes a fused path (fast.go, winograd.go): the
-// activation before each convolution is applied while its im2col matrix is
-// formed, residual branches accumulate into the trunk, the waveform and
-// loudness heads share one GEMM, the 3-tap residual convolutions of 128 or
-// more channels use Winograd F(4,3) (half the multiply-adds), the PQMF
-// analysis runs in polyphase form, effective weight-normed weights are
-// cached until the parameters change (ParamsChanged; any recorded forward
-// pass invalidates them) and intermediate buffers are recycled. Results
-// agree with the tape path to float32 rounding (tested). The Winograd
-// transforms are AVX-512 assembly on one undilated phase of the input at a
-// time (a dilated convolution is dil undilated ones on the phases).
+// With a nil tape the model takes a fused path (fast.go, winograd*.go): the
+// activation before each convolution is applied while its input is split
+// into stride phases, from which the im2col rows are contiguous copies made
+// in L2-sized blocks of columns, each multiplied on its own worker;
+// residual branches accumulate into the trunk, the waveform and loudness
+// heads share one GEMM, the 3-tap residual convolutions of 64 or more
+// channels use Winograd F(4,3) (half the multiply-adds), so do the strided
+// encoder convolutions once split into phases of at most 3 taps (a third
+// to 40 % fewer), the up-samplers use Winograd F(2,2) on their stride
+// phases (a quarter fewer), the PQMF analysis runs in polyphase form,
+// effective weight-normed weights are cached until the parameters change
+// (ParamsChanged; any recorded forward pass invalidates them) and
+// intermediate buffers are recycled. Results agree with the tape path to
+// float32 rounding (tested). The F(4,3) transforms are AVX-512 or AVX2
+// assembly on one undilated phase of the input at a time (a dilated
+// convolution is dil undilated ones on the phases).
 //
 // Model.SetInferencePrecision(BFloat16) runs every convolution of the
 // fused path (PQMF and heads included) as bfloat16 products summed in

@@ -215,31 +215,7 @@ func conv1dPhased(out, x, w, bias []float32, B, T, Tout, nc int, g convGeom, a a
 	for b := range B {
 		xb := x[b*g.cin*T : (b+1)*g.cin*T]
 		yb := out[b*g.cout*Tout : (b+1)*g.cout*Tout]
-		split.For(g.cin, g.cin*T, func(lo, hi int) {
-			var tmp []float32
-			if s > 1 {
-				tmp = bufs.Get(s * Lph)
-				defer bufs.Put(tmp)
-			}
-			for c := lo; c < hi; c++ {
-				row := xp[c*s*Lph : (c+1)*s*Lph]
-				if s > 1 {
-					row, tmp = tmp, row
-				}
-				clear(row[:g.padL])
-				a.apply(row[g.padL:g.padL+T], xb[c*T:(c+1)*T], c)
-				clear(row[g.padL+T:])
-				if s > 1 {
-					row, tmp = tmp, row
-					for ph := range s {
-						dst := row[ph*Lph : (ph+1)*Lph]
-						for v := range dst {
-							dst[v] = tmp[v*s+ph]
-						}
-					}
-				}
-			}
-		})
+		splitPhases(xp, xb, T, Lph, g, a)
 		if nc == 0 {
 			split.For(KK, KK*Tout, func(lo, hi int) {
 				for r := lo; r < hi; r++ {
@@ -271,6 +247,38 @@ func conv1dPhased(out, x, w, bias []float32, B, T, Tout, nc int, g convGeom, a a
 			}
 		})
 	}
+}
+
+// splitPhases writes the activated, zero-padded input x̃ of one batch
+// element xb (Cin, T) into xp split into its stride phases:
+// xp[(c·stride + ph)·Lph + v] = x̃[c][v·stride + ph], zero past the padding.
+func splitPhases(xp, xb []float32, T, Lph int, g convGeom, a act) {
+	s := g.stride
+	split.For(g.cin, g.cin*T, func(lo, hi int) {
+		var tmp []float32
+		if s > 1 {
+			tmp = bufs.Get(s * Lph)
+			defer bufs.Put(tmp)
+		}
+		for c := lo; c < hi; c++ {
+			row := xp[c*s*Lph : (c+1)*s*Lph]
+			if s > 1 {
+				row, tmp = tmp, row
+			}
+			clear(row[:g.padL])
+			a.apply(row[g.padL:g.padL+T], xb[c*T:(c+1)*T], c)
+			clear(row[g.padL+T:])
+			if s > 1 {
+				row, tmp = tmp, row
+				for ph := range s {
+					dst := row[ph*Lph : (ph+1)*Lph]
+					for v := range dst {
+						dst[v] = tmp[v*s+ph]
+					}
+				}
+			}
+		}
+	})
 }
 
 // addBias adds bias[c] to row c of y (C rows of n), in parallel; a nil
@@ -307,31 +315,7 @@ func conv1dBF16(out, x, bias []float32, B, T int, g convGeom, a act, accumulate 
 	for b := range B {
 		xb := x[b*g.cin*T : (b+1)*g.cin*T]
 		yb := out[b*g.cout*Tout : (b+1)*g.cout*Tout]
-		split.For(g.cin, g.cin*T, func(lo, hi int) {
-			var tmp []float32
-			if s > 1 {
-				tmp = bufs.Get(s * Lph)
-				defer bufs.Put(tmp)
-			}
-			for c := lo; c < hi; c++ {
-				row := xp[c*s*Lph : (c+1)*s*Lph]
-				if s > 1 {
-					row, tmp = tmp, row
-				}
-				clear(row[:g.padL])
-				a.apply(row[g.padL:g.padL+T], xb[c*T:(c+1)*T], c)
-				clear(row[g.padL+T:])
-				if s > 1 {
-					row, tmp = tmp, row
-					for ph := range s {
-						dst := row[ph*Lph : (ph+1)*Lph]
-						for v := range dst {
-							dst[v] = tmp[v*s+ph]
-						}
-					}
-				}
-			}
-		})
+		splitPhases(xp, xb, T, Lph, g, a)
 		for gi := range g.groups {
 			for c := range Cg {
 				for j := range g.k {

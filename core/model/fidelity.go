@@ -3,17 +3,19 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ravestation/rave/core/latent"
 )
 
 // KeptDims returns the number of PCA dimensions f keeps (1 …
 // latent_size), from the model's fidelity curve when f asks for a share
-// of the variance (latent.ErrNoAnalysis without a latent analysis).
+// of the variance (latent.ErrNoAnalysis without a latent analysis, or
+// with one that has no fidelity curve: an imported TorchScript export's).
 func (m *Model) KeptDims(f latent.Fidelity) (int, error) {
 	var curve []float32
-	if m.LatentAnalysis.Done {
-		curve = m.byName[bufFidelity].Data()
+	if fid := m.byName[bufFidelity].Data(); m.LatentAnalysis.Done && slices.ContainsFunc(fid, func(v float32) bool { return v != 0 }) {
+		curve = fid
 	}
 	return f.Kept(m.Config.LatentSize, curve)
 }

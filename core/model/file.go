@@ -42,6 +42,10 @@ type LatentAnalysis struct {
 	Step int64 `json:"step,omitempty"`
 	// Source describes the data analysed (e.g. "validation split").
 	Source string `json:"source,omitempty"`
+	// Dims, when non-zero, is the number of PCA dimensions the reference
+	// export kept (a TorchScript export's latent size, chosen by the
+	// exporter's fidelity; the export has no fidelity curve).
+	Dims int `json:"dims,omitempty"`
 }
 
 // analysisMeta returns the latent analysis description as JSON.
@@ -90,16 +94,23 @@ func Load(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: load %s: %w", path, err)
 	}
+	names := tf.Names()
+	disc := slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, "discriminator.") })
+	// A damaged configuration must not allocate more than the file holds.
+	have := 0
+	for _, n := range names {
+		shape, _ := tf.Shape(n)
+		have += numel(shape)
+	}
+	if need := cfg.ParamValues(disc); need > have {
+		return nil, fmt.Errorf("model: load %s: its configuration needs %d weights, the file holds %d; the file is damaged", path, need, have)
+	}
 	m, err := newEmpty(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("model: load %s: %w", path, err)
 	}
-	names := tf.Names()
-	for _, n := range names {
-		if strings.HasPrefix(n, "discriminator.") {
-			m.allocDiscriminator()
-			break
-		}
+	if disc {
+		m.allocDiscriminator()
 	}
 	want := map[string]bool{}
 	for _, t := range m.Tensors() {
@@ -136,6 +147,37 @@ func Load(path string) (*Model, error) {
 	}
 	m.ParamsChanged()
 	return m, nil
+}
+
+// ParamValues returns the number of parameter values of a model of c,
+// with its discriminator if disc, without allocating them. Load and
+// core/interop check it against what a file holds before building a
+// model from the file's configuration.
+func (c Config) ParamValues(disc bool) int {
+	gen := &cacheGen{}
+	sets := []*core.ParamSet{core.NewParamSet(), core.NewParamSet(), core.NewParamSet()}
+	newEncoder(sets[0], gen, c)
+	newDecoder(sets[1], gen, c)
+	if disc {
+		newDiscriminator(sets[2], gen, c)
+	}
+	n := 0
+	for _, ps := range sets {
+		for _, t := range ps.Params() {
+			n += numel(t.Shape())
+		}
+	}
+	return n
+}
+
+// numel returns the number of values of shape (0 for a negative
+// dimension).
+func numel(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= max(d, 0)
+	}
+	return n
 }
 
 func cfgLabel(c Config) string {

@@ -1,10 +1,10 @@
 package model
 
 import (
-	"math"
 	"math/rand/v2"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/nn"
 )
 
 // cacheGen is shared by every layer of a model: inference caches (the
@@ -64,12 +64,7 @@ func newConv(ps *core.ParamSet, gen *cacheGen, s convSpec) *conv {
 	if s.bias {
 		c.b = ps.Add(s.name+".bias", s.out)
 	}
-	if s.wn {
-		c.g = ps.Add(s.name+".weight_g", shape[0], 1, 1)
-		c.v = ps.Add(s.name+".weight_v", shape...)
-	} else {
-		c.w = ps.Add(s.name+".weight", shape...)
-	}
+	c.w, c.g, c.v = nn.DeclareWeight(ps, s.name, shape, s.wn)
 	return c
 }
 
@@ -105,7 +100,7 @@ func (c *conv) weight(tp *core.Tape) *core.Tensor {
 	}
 	if tp != nil {
 		c.gen.gen++
-		return WeightNorm(tp, c.g, c.v)
+		return nn.WeightNorm(tp, c.g, c.v)
 	}
 	c.refresh()
 	return c.cache
@@ -122,7 +117,7 @@ func (c *conv) refresh() {
 		if c.cache == nil {
 			c.cache = core.New(nil, c.v.Shape()...)
 		}
-		weightNormTo(c.cache.Data(), c.g.Data(), c.v.Data(), c.v.Dim(0))
+		nn.WeightNormTo(c.cache.Data(), c.g, c.v)
 	}
 	c.wino = nil
 	c.bf = nil
@@ -160,38 +155,9 @@ func (c *conv) forwardLeaky(tp *core.Tape, x *core.Tensor) *core.Tensor {
 	return tp.LeakyConv1d(x, w, c.b, leakySlope, c.p)
 }
 
-// init draws the parameters as PyTorch's default initialisation does
-// (kaiming_uniform with a = √5, i.e. U(±1/√fan_in) for weight and bias,
-// fan_in = size(1)·K), then sets weight_g = ‖weight_v‖ as
-// torch.nn.utils.weight_norm does at wrapping time.
-func (c *conv) init(rng *rand.Rand) {
-	shape := c.weightShape()
-	fanIn := shape[1] * shape[2]
-	bound := 1 / math.Sqrt(float64(fanIn))
-	w := c.w
-	if w == nil {
-		w = c.v
-	}
-	for i := range w.Data() {
-		w.Data()[i] = float32((2*rng.Float64() - 1) * bound)
-	}
-	if c.b != nil {
-		for i := range c.b.Data() {
-			c.b.Data()[i] = float32((2*rng.Float64() - 1) * bound)
-		}
-	}
-	if c.g != nil {
-		rows := shape[0]
-		n := c.v.Len() / rows
-		for o := range rows {
-			var s float64
-			for _, x := range c.v.Data()[o*n : (o+1)*n] {
-				s += float64(x) * float64(x)
-			}
-			c.g.Data()[o] = float32(math.Sqrt(s))
-		}
-	}
-}
+// init draws the parameters as PyTorch initialises a fresh layer and
+// weight_norm wraps it (nn.InitConv).
+func (c *conv) init(rng *rand.Rand) { nn.InitConv(rng, c.w, c.g, c.v, c.b) }
 
 // bnLayer is a BatchNorm1d with its affine parameters and buffers.
 type bnLayer struct {

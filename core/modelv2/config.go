@@ -1,11 +1,13 @@
 package modelv2
 
 import (
-	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/nn"
 )
 
 // ArchitectureV2 names the architecture this package implements: RAVE v2 as
@@ -47,6 +49,14 @@ type Config struct {
 	// channels x, a and the output tanh(x·σ(a)) (GeneratorV2
 	// amplitude_modulation).
 	AmplitudeModulation bool `json:"amplitude_modulation"`
+	// Causal makes the convolutions of the PQMF, the encoder and the
+	// generator causal, all their padding on the left ((k−1)·d, 0), as
+	// configs/causal.gin does (cc.get_padding.mode = "causal"): the model
+	// then streams with only the transposed convolutions' and the PQMF's
+	// delays. The transposed convolutions, the noise generator (padding
+	// (r, 0) already) and the discriminator (centred by name) are
+	// unchanged.
+	Causal bool `json:"causal,omitempty"`
 	// Noise, when set, adds configs/noise.gin's filtered-noise generator
 	// (GeneratorV2.noise_module); nil in configs/v2.gin.
 	Noise *NoiseConfig `json:"noise,omitempty"`
@@ -176,12 +186,7 @@ func withV2Defaults(capacity, latent int) Config {
 
 // PresetNames returns the names of the built-in presets, sorted.
 func PresetNames() []string {
-	names := make([]string, 0, len(presets))
-	for n := range presets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(presets))
 }
 
 // Preset returns a built-in configuration:
@@ -323,6 +328,16 @@ func (c Config) validateTraining() error {
 	return nil
 }
 
+// Padding returns cached_conv's get_padding for a kernel of size k and
+// dilation d in the configured mode: centred (core.SamePadding, the
+// stride ignored) or, with Causal, all on the left (core.CausalPadding).
+func (c Config) Padding(k, d int) (left, right int) {
+	if c.Causal {
+		return core.CausalPadding(k, d)
+	}
+	return core.SamePadding(k, d)
+}
+
 // SubbandRatio returns the product of the ratios: sub-band samples per
 // latent frame.
 func (c Config) SubbandRatio() int { return product(c.Ratios) }
@@ -332,26 +347,14 @@ func (c Config) SubbandRatio() int { return product(c.Ratios) }
 func (c Config) CompressionRatio() int { return c.Bands * c.SubbandRatio() }
 
 // JSON returns the configuration as JSON.
-func (c Config) JSON() string {
-	b, err := json.Marshal(c)
-	if err != nil {
-		panic("modelv2: " + err.Error())
-	}
-	return string(b)
-}
+func (c Config) JSON() string { return nn.ConfigJSON("modelv2", c) }
 
 // ParseConfig decodes a JSON configuration, filling absent fields from the
 // "v2" preset, and validates it.
 func ParseConfig(js []byte) (Config, error) {
 	c, _ := Preset("v2")
 	c.Preset = ""
-	if err := json.Unmarshal(js, &c); err != nil {
-		return Config{}, fmt.Errorf("modelv2: config: %w", err)
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c, nil
+	return nn.ParseConfig("modelv2", c, js)
 }
 
 // clone returns a deep copy (the slices are not shared).

@@ -50,6 +50,34 @@
 // 1e-6 relative; see parity_test.go for why the end-to-end gradients of
 // the spectral loss can only match loosely.
 //
+// # Inference
+//
+// Without a tape, Encode, Decode, Analysis, Synthesis, Encoder.Forward and
+// Generator.Forward run the kernels of fast.go instead of the generic
+// core ops: effective weights (and their transforms) cached per slab until
+// the parameters change (a pass on a tape, Init, LoadStateDict and
+// ParamsChanged invalidate them), the LeakyReLU before a convolution fused
+// into its im2col copy, long layers multiplied in cache-sized blocks,
+// Winograd F(4, 3) for the kernel-3 convolutions of 128 channels or more,
+// Winograd F(2, 2) for the strided down-sampling and the transposed
+// up-sampling convolutions (two taps per stride phase), the residual 1×1
+// convolutions added straight into the trunk, the PQMF as polyphase
+// convolutions, recycled buffers. Outputs equal the tape path's to about
+// 1e-6 relative (TestFastMatchesTape). Encode+decode of 10 s with the
+// full-size model, batch 1, 2 threads, on the 2-core Zen 5 VM shared with
+// other engineers' tests: 206.7 ms at best (`rave bench --preset v2
+// --seconds 10 --no-stream`; v1 took 255.9 ms in the same sitting), 232–239
+// ms in other sittings, against PyTorch 1.13's 287 ms on a 2-core AVX-512
+// machine; one second takes 48.6 ms at best (BenchmarkV2EncodeDecode), the
+// generic core ops 78 ms. The caches hold the effective weights and their
+// Winograd transforms (about 500 MB for the full-size model, beside its
+// 250 MB of parameter and gradient slabs).
+//
+// Config.Causal is configs/causal.gin: every convolution of the PQMF, the
+// encoder and the generator padded on the left only, so that the model
+// streams with little latency (core/stream's V2 streams either kind with
+// cached convolutions; Layers is the read-only view it reads).
+//
 // # Conventions
 //
 // As in core: a nil *core.Tape means inference; programmer errors (bad

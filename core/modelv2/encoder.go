@@ -24,17 +24,17 @@ type Encoder struct {
 func newEncoder(ps *core.ParamSet, c Config) *Encoder {
 	e := &Encoder{}
 	k0 := 2*c.KernelSize + 1
-	l, r := core.SamePadding(k0, 1)
+	l, r := c.Padding(k0, 1)
 	e.input = newLayer(ps, layerSpec{prefix: "encoder.encoder.net.0", cin: c.Bands, cout: c.Capacity, k: k0, left: l, right: r, weightNorm: true})
 	idx, width := 1, c.Capacity
 	for s, ratio := range c.Ratios {
 		var units []unit
 		for _, d := range c.Dilations[s] {
-			units = append(units, newUnit(ps, fmt.Sprintf("encoder.encoder.net.%d", idx), width, c.KernelSize, d))
+			units = append(units, newUnit(ps, fmt.Sprintf("encoder.encoder.net.%d", idx), width, c.KernelSize, d, c))
 			idx++
 		}
 		e.stages = append(e.stages, units)
-		l, r := core.SamePadding(2*ratio, 1)
+		l, r := c.Padding(2*ratio, 1)
 		idx++ // the LeakyReLU
 		e.downs = append(e.downs, newLayer(ps, layerSpec{
 			prefix: fmt.Sprintf("encoder.encoder.net.%d", idx), cin: width, cout: 2 * width,
@@ -43,7 +43,7 @@ func newEncoder(ps *core.ParamSet, c Config) *Encoder {
 		idx++
 		width *= 2
 	}
-	l, r = core.SamePadding(c.KernelSize, 1)
+	l, r = c.Padding(c.KernelSize, 1)
 	e.output = newLayer(ps, layerSpec{
 		prefix: fmt.Sprintf("encoder.encoder.net.%d", idx+1), cin: width, cout: 2 * c.LatentSize,
 		k: c.KernelSize, left: l, right: r, weightNorm: true,
@@ -67,8 +67,12 @@ func (e *Encoder) Stages(tp *core.Tape, x *core.Tensor) (downs []*core.Tensor, o
 }
 
 // Forward returns the raw encoder output (B, 2·latent, T/Π ratios): mean
-// in the first latent channels, scale in the others (Posterior).
+// in the first latent channels, scale in the others (Posterior). Without a
+// tape it runs the inference kernels of fast.go.
 func (e *Encoder) Forward(tp *core.Tape, x *core.Tensor) *core.Tensor {
+	if tp == nil && fastInference {
+		return e.infer(x)
+	}
 	_, out := e.Stages(tp, x)
 	return out
 }

@@ -35,7 +35,7 @@ func newGenerator(ps *core.ParamSet, c Config) *Generator {
 	g := &Generator{bands: c.Bands, amMod: c.AmplitudeModulation}
 	n := len(c.Ratios)
 	width := c.Capacity << n
-	l, r := core.SamePadding(c.KernelSize, 1)
+	l, r := c.Padding(c.KernelSize, 1)
 	g.input = newLayer(ps, layerSpec{prefix: "decoder.net.0", cin: c.LatentSize, cout: width, k: c.KernelSize, left: l, right: r, weightNorm: true})
 	idx := 1
 	for s := n - 1; s >= 0; s-- {
@@ -48,7 +48,7 @@ func newGenerator(ps *core.ParamSet, c Config) *Generator {
 		width /= 2
 		var units []unit
 		for _, d := range c.Dilations[s] {
-			units = append(units, newUnit(ps, fmt.Sprintf("decoder.net.%d", idx), width, c.KernelSize, d))
+			units = append(units, newUnit(ps, fmt.Sprintf("decoder.net.%d", idx), width, c.KernelSize, d, c))
 			idx++
 		}
 		g.stages = append(g.stages, units)
@@ -58,7 +58,7 @@ func newGenerator(ps *core.ParamSet, c Config) *Generator {
 		out *= 2
 	}
 	kw := 2*c.KernelSize + 1
-	l, r = core.SamePadding(kw, 1)
+	l, r = c.Padding(kw, 1)
 	name := fmt.Sprintf("decoder.net.%d", idx+1)
 	if c.Noise != nil {
 		name = "decoder.waveform_module"
@@ -122,7 +122,11 @@ func (g *Generator) Stages(tp *core.Tape, z *core.Tensor, rng *rand.Rand) Genera
 }
 
 // Forward returns the multiband output (B, Bands, F·Π ratios) for latent z.
+// Without a tape it runs the inference kernels of fast.go.
 func (g *Generator) Forward(tp *core.Tape, z *core.Tensor, rng *rand.Rand) *core.Tensor {
+	if tp == nil && fastInference {
+		return g.infer(z, rng)
+	}
 	return g.Stages(tp, z, rng).Out
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/internal/gradcheck"
+	"github.com/ravestation/rave/core/internal/nn"
 )
 
 // tinyNoise is a noise generator with one convolution (no activation, so
@@ -20,69 +21,50 @@ func tinyNoise() *NoiseGenerator {
 
 // TestGradients checks every differentiable function of the package
 // against central finite differences (core/internal/gradcheck). The
-// custom op is PeriodFold; the others are compositions of core ops whose
-// wiring is checked here. Inputs avoid the kinks of |·| and ReLU.
+// custom op is PeriodFold; the others (the causal PQMF of Config.Causal
+// among them) are compositions of core ops whose wiring is checked here (the weight norm and the posterior's math are
+// core/internal/nn's, checked there). Inputs avoid the kinks of |·| and ReLU.
 func TestGradients(t *testing.T) {
-	cases := []struct {
-		name  string
-		specs []gradcheck.Input
-		f     func(tp *core.Tape, x []*core.Tensor) *core.Tensor
-	}{
+	causal := causalModel(t)
+	gradcheck.Run(t, 1, []gradcheck.Case{
 		{
-			name:  "PeriodFold/ragged",
-			specs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 2, 2, 10)},
-			f:     func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return PeriodFold(tp, x[0], 3) },
+			Name:   "PeriodFold/ragged",
+			Inputs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 2, 2, 10)},
+			F:      func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return PeriodFold(tp, x[0], 3) },
 		},
 		{
-			name:  "PeriodFold/exact",
-			specs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 1, 1, 12)},
-			f:     func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return PeriodFold(tp, x[0], 4) },
+			Name:   "PeriodFold/exact",
+			Inputs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 1, 1, 12)},
+			F:      func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return PeriodFold(tp, x[0], 4) },
 		},
 		{
-			name:  "WeightNorm/conv1d",
-			specs: []gradcheck.Input{gradcheck.In(gradcheck.Positive, 3, 1, 1), gradcheck.In(gradcheck.AwayZero, 3, 2, 4)},
-			f:     func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return WeightNorm(tp, x[0], x[1]) },
+			Name:   "AmplitudeModulation",
+			Inputs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 2, 4, 5)},
+			F:      func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return AmplitudeModulation(tp, x[0]) },
 		},
 		{
-			name:  "WeightNorm/conv2d",
-			specs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 2, 1, 1, 1), gradcheck.In(gradcheck.AwayZero, 2, 3, 5, 1)},
-			f:     func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return WeightNorm(tp, x[0], x[1]) },
-		},
-		{
-			name:  "AmplitudeModulation",
-			specs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 2, 4, 5)},
-			f:     func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return AmplitudeModulation(tp, x[0]) },
-		},
-		{
-			name:  "Posterior+KL",
-			specs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 2, 6, 3)},
-			f: func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+			Name:   "Posterior+KL",
+			Inputs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 2, 6, 3)},
+			F: func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
 				mean, _, std := Posterior(tp, x[0])
-				return KL(tp, mean, std)
+				return nn.KL(tp, mean, std)
 			},
 		},
 		{
-			name: "Reparameterize",
-			specs: []gradcheck.Input{
-				gradcheck.In(gradcheck.Signed, 1, 3, 4), gradcheck.In(gradcheck.Positive, 1, 3, 4), gradcheck.Const(gradcheck.Signed, 1, 3, 4),
-			},
-			f: func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return Reparameterize(tp, x[0], x[1], x[2]) },
-		},
-		{
-			name:  "ValidSignalCrop",
-			specs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 1, 4, 20)},
-			f:     func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return ValidSignalCrop(tp, x[0], 9, 13) },
+			Name:   "ValidSignalCrop",
+			Inputs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 1, 4, 20)},
+			F:      func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return ValidSignalCrop(tp, x[0], 9, 13) },
 		},
 		{
 			// Real maps positive, fake maps within ±0.1: |r − f| stays away
 			// from 0. The skipped first map must get no gradient (Const).
-			name: "FeatureMatching",
-			specs: []gradcheck.Input{
+			Name: "FeatureMatching",
+			Inputs: []gradcheck.Input{
 				gradcheck.Const(gradcheck.Positive, 1, 2, 6), gradcheck.Const(gradcheck.Positive, 1, 1, 6),
 				gradcheck.Const(gradcheck.Signed, 1, 2, 6),
 				gradcheck.In(gradcheck.Signed, 1, 2, 6), gradcheck.In(gradcheck.Signed, 1, 1, 6),
 			},
-			f: func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+			F: func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
 				real := Features{{x[0], x[0], x[1]}}
 				fake := Features{{x[2], tp.Scale(x[3], 0.1), tp.Scale(x[4], 0.1)}}
 				fm, _ := FeatureMatching(tp, real, fake, 1)
@@ -90,11 +72,11 @@ func TestGradients(t *testing.T) {
 			},
 		},
 		{
-			name: "HingeLosses",
-			specs: []gradcheck.Input{
+			Name: "HingeLosses",
+			Inputs: []gradcheck.Input{
 				gradcheck.In(gradcheck.Signed, 1, 1, 5), gradcheck.In(gradcheck.Signed, 2, 1, 3),
 			},
-			f: func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+			F: func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
 				// Scores in [−0.5, 0.5], away from the hinges at ±1.
 				r, f := tp.Scale(x[0], 0.5), tp.Scale(x[1], 0.5)
 				h := HingeLosses(tp, Features{{r}, {r}}, Features{{f}, {f}})
@@ -102,25 +84,44 @@ func TestGradients(t *testing.T) {
 			},
 		},
 		{
-			name: "NoiseGenerator",
-			specs: []gradcheck.Input{
+			Name: "NoiseGenerator",
+			Inputs: []gradcheck.Input{
 				gradcheck.In(gradcheck.Signed, 1, 3, 8), gradcheck.In(gradcheck.Signed, 6, 3, 4),
 			},
-			f: func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+			F: func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
 				n := tinyNoise()
 				n.convs[0].w = x[1]
 				// A fixed excitation: the same draw on every call.
 				return n.Forward(tp, tp.Scale(x[0], 4), rand.New(rand.NewPCG(7, 7)))
 			},
 		},
+		{
+			Name:   "Analysis/causal",
+			Inputs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 1, 1, 48)},
+			F:      func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return causal.Analysis(tp, x[0]) },
+		},
+		{
+			Name:   "Synthesis/causal",
+			Inputs: []gradcheck.Input{gradcheck.In(gradcheck.Signed, 1, 16, 3)},
+			F:      func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return causal.Synthesis(tp, x[0]) },
+		},
+	})
+}
+
+// causalModel returns a v2-small model with Config.Causal, whose PQMF
+// (padded (L, 0) and (L/M, 0)) the gradient check runs.
+func causalModel(t testing.TB) *Model {
+	t.Helper()
+	cfg, err := Preset("v2-small")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if err := gradcheck.Check(uint64(i+1), c.specs, c.f); err != nil {
-				t.Fatal(err)
-			}
-		})
+	cfg.Causal = true
+	m, err := New(cfg, false)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return m
 }
 
 // TestPeriodFoldLayout checks PeriodFold and ReferenceLayout against the

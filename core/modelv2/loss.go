@@ -6,6 +6,7 @@ import (
 
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/dsp"
+	"github.com/ravestation/rave/core/internal/nn"
 )
 
 // SpectralDistance returns v2's multiscale spectral distance
@@ -205,15 +206,15 @@ func (m *Model) forwardStep(tp *core.Tape, x *core.Tensor, o StepOptions) (Step,
 	}
 	st.XMB = m.Analysis(tp, x)
 	mean, _, std := Posterior(tenc, m.Encoder.Forward(tenc, st.XMB))
-	kl := KL(tenc, mean, std)
+	kl := nn.KL(tenc, mean, std)
 	eps := o.Eps
 	if eps == nil {
 		if o.RNG == nil {
 			panic("modelv2: training step needs Eps or RNG")
 		}
-		eps = DrawEps(o.RNG, mean)
+		eps = core.Randn(o.RNG, mean.Shape()...)
 	}
-	st.Z = Reparameterize(tenc, mean, std, eps)
+	st.Z = nn.Reparameterize(tenc, mean, std, eps)
 	st.YMB = m.Generator.Forward(tp, st.Z, o.RNG)
 	st.Y = m.Synthesis(tp, st.YMB)
 	if n := x.Dim(2); st.Y.Dim(2) != n {

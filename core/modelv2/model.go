@@ -17,8 +17,8 @@ import (
 // LatentPCA, LatentMean, Fidelity (latent analysis), ReceptiveField and
 // WarmedUp; the PQMF filters and STFT windows are designed, not stored.
 //
-// A Model is not safe for concurrent use: tape-free passes recompute the
-// effective weights into buffers its layers keep.
+// A Model is not safe for concurrent use: tape-free passes cache the
+// effective weights in its layers (see ParamsChanged).
 type Model struct {
 	// Config is the model's (validated) configuration.
 	Config Config
@@ -43,6 +43,8 @@ type Model struct {
 	WarmedUp bool
 
 	distance dsp.MultiScaleDistance
+	gens     [3]*cacheGen // parameter generations of Enc, Dec and Disc (fast.go)
+	pqmfInf  *pqmfKernels // the PQMF in fast.go's form, built on first use
 }
 
 // New builds a model for cfg with zero parameters (call Init or load a
@@ -62,10 +64,14 @@ func New(cfg Config, withDiscriminator bool) (*Model, error) {
 	m.Generator = newGenerator(m.Dec, cfg)
 	m.Enc.Alloc()
 	m.Dec.Alloc()
+	m.gens = [3]*cacheGen{{}, {}, {}}
+	setGen(m.Encoder.layers(), m.gens[0])
+	setGen(m.Generator.layers(), m.gens[1])
 	if withDiscriminator {
 		m.Disc = core.NewParamSet()
 		m.Discriminator = newDiscriminator(m.Disc, cfg.Discriminator)
 		m.Disc.Alloc()
+		setGen(m.Discriminator.layers(), m.gens[2])
 	}
 	l := cfg.LatentSize
 	m.LatentPCA, m.LatentMean, m.Fidelity = core.Zeros(l, l), core.Zeros(l), core.Zeros(l)
@@ -86,6 +92,7 @@ func (m *Model) Init(rng *rand.Rand) {
 	for _, l := range m.layers() {
 		l.init(rng)
 	}
+	m.ParamsChanged()
 }
 
 func (m *Model) layers() []*layer {
@@ -105,14 +112,41 @@ func (m *Model) checkAudio(name string, x *core.Tensor) {
 	}
 }
 
-// Analysis splits audio x (B, 1, T) into PQMF bands (B, Bands, T/Bands).
+// Analysis splits audio x (B, 1, T) into PQMF bands (B, Bands, T/Bands):
+// CachedPQMF's forward, its convolution padded (L/2, L/2) or, with
+// Config.Causal, (L, 0) (rave-spec.md §2.4).
 func (m *Model) Analysis(tp *core.Tape, x *core.Tensor) *core.Tensor {
-	return m.PQMF.Analysis(tp, x)
+	if tp == nil && fastInference {
+		return m.analysisInfer(x)
+	}
+	if !m.Config.Causal {
+		return m.PQMF.Analysis(tp, x)
+	}
+	M := m.PQMF.Bands()
+	if s := x.Shape(); len(s) != 3 || s[1] != 1 || s[2] == 0 || s[2]%M != 0 {
+		panic(fmt.Sprintf("modelv2: Analysis: audio %v, want (B, 1, T) with T a positive multiple of %d", s, M))
+	}
+	p := core.ConvParams{Stride: M, PadLeft: m.PQMF.FilterLength()}
+	return dsp.ReverseHalf(tp, tp.Conv1d(x, m.PQMF.AnalysisWeight(), nil, p))
 }
 
-// Synthesis recombines bands y (B, Bands, T') into audio (B, 1, Bands·T').
+// Synthesis recombines bands y (B, Bands, T') into audio (B, 1, Bands·T'):
+// CachedPQMF's inverse, its convolution padded (L/2M, L/2M) or, with
+// Config.Causal, (L/M, 0) (rave-spec.md §2.5).
 func (m *Model) Synthesis(tp *core.Tape, y *core.Tensor) *core.Tensor {
-	return m.PQMF.Synthesis(tp, y)
+	if tp == nil && fastInference {
+		return m.synthesisInfer(y)
+	}
+	if !m.Config.Causal {
+		return m.PQMF.Synthesis(tp, y)
+	}
+	M := m.PQMF.Bands()
+	if s := y.Shape(); len(s) != 3 || s[1] != M || s[2] == 0 {
+		panic(fmt.Sprintf("modelv2: Synthesis: bands %v, want (B, %d, T')", s, M))
+	}
+	p := core.ConvParams{PadLeft: m.PQMF.FilterLength() / M}
+	u := tp.Conv1d(dsp.ReverseHalf(tp, y), m.PQMF.SynthesisWeight(), nil, p)
+	return dsp.Interleave(tp, u, float32(M), true)
 }
 
 // Encode returns the raw encoder output (B, 2·latent, T/2048) of audio x

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/nn"
 )
 
 // Tolerances of the gradients of the spectral loss. The fixture README
@@ -51,8 +52,8 @@ func forwardPass(t testing.TB, m *Model, ref refFiles) map[string]*core.Tensor {
 	out["enc_out"] = raw
 	mean, scale, std := Posterior(nil, raw)
 	out["enc_mean"], out["enc_scale"], out["enc_std"] = mean, scale, std
-	out["kl"] = KL(nil, mean, std)
-	z := Reparameterize(nil, mean, std, refTensor(t, ref.f64, "eps"))
+	out["kl"] = nn.KL(nil, mean, std)
+	z := nn.Reparameterize(nil, mean, std, refTensor(t, ref.f64, "eps"))
 	out["z"] = z
 	st := m.Generator.Stages(nil, z, nil)
 	out["dec_in"] = st.In
@@ -282,7 +283,7 @@ func TestParityProbe(t *testing.T) {
 	zeroGrads(m)
 	tp := core.NewTape()
 	mean, _, std := Posterior(tp, m.Encode(tp, x))
-	z := Reparameterize(tp, mean, std, refTensor(t, ref.f64, "eps"))
+	z := nn.Reparameterize(tp, mean, std, refTensor(t, ref.f64, "eps"))
 	y := m.Generator.Forward(tp, z, nil)
 	probe := tp.Sum(tp.Mul(y, refTensor(t, ref.f64, "probe_w")), false)
 	tp.Backward(probe)
@@ -370,7 +371,7 @@ func TestParityBackwardChain(t *testing.T) {
 				tenc = nil // frozen encoder
 			}
 			mean, _, std := Posterior(tenc, m.Encode(tenc, x))
-			y := m.Generator.Forward(tp, Reparameterize(tenc, mean, std, eps), nil)
+			y := m.Generator.Forward(tp, nn.Reparameterize(tenc, mean, std, eps), nil)
 			loss := tp.Sum(tp.Mul(y, seed), false)
 			if c.stage2 {
 				real := m.Discriminator.Forward(nil, x)
@@ -379,7 +380,7 @@ func TestParityBackwardChain(t *testing.T) {
 				w, a := float32(train.FeatureMatchingWeight), float32(train.AdversarialWeight)
 				loss = tp.Add(loss, tp.Add(tp.Scale(fm, w*w), tp.Scale(HingeLosses(tp, real, fake).Adv, a*a)))
 			} else {
-				loss = tp.Add(loss, tp.Scale(KL(tp, mean, std), float32(m.Config.Beta(1))))
+				loss = tp.Add(loss, tp.Scale(nn.KL(tp, mean, std), float32(m.Config.Beta(1))))
 			}
 			tp.Backward(loss)
 			prefix := "grad."

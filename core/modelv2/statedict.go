@@ -152,6 +152,7 @@ func (m *Model) LoadStateDict(tf *core.TensorFile) error {
 			set(v)
 		}
 	}
+	m.ParamsChanged()
 	return nil
 }
 

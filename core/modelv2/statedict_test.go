@@ -261,6 +261,7 @@ func TestSwappedTensorsBreakParity(t *testing.T) {
 			m, ref := fixtureModel(t)
 			before := parityOf(t, m, ref, c.key)
 			c.damage(m)
+			m.ParamsChanged()
 			after := parityOf(t, m, ref, c.key)
 			if before > forwardTol || after <= forwardTol {
 				t.Fatalf("%s: relative error %.3g before, %.3g after; want ≤ %g then > %g", c.key, before, after, forwardTol, forwardTol)

@@ -12,7 +12,6 @@ import (
 	"math"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/ravestation/rave/core"
@@ -72,105 +71,36 @@ var (
 	shapeRE = regexp.MustCompile(`'shape':\s*\(([^)]*)\)`)
 )
 
-// maxElements bounds what Read allocates for a corrupt header.
+// maxElements bounds the elements of an array.
 const maxElements = 1 << 30
+
+// maxEmptyRows bounds the rows of an array without columns, which hold
+// no data for their number to be checked against.
+const maxEmptyRows = 1 << 16
 
 // Read reads a 1-D or 2-D array of float32, float64 or int32/int64 values
 // (little-endian, C order) and returns it as rows of float32; a 1-D array
 // is one row.
 func Read(r io.Reader) ([][]float32, error) {
-	br := bufio.NewReader(r)
-	pre := make([]byte, 8)
-	if _, err := io.ReadFull(br, pre); err != nil || string(pre[:6]) != string(magic) {
-		return nil, fmt.Errorf("%w: no .npy magic", ErrFormat)
-	}
-	var hlen int
-	switch pre[6] {
-	case 1:
-		var n uint16
-		if err := binary.Read(br, binary.LittleEndian, &n); err != nil {
-			return nil, fmt.Errorf("%w: truncated header", ErrFormat)
-		}
-		hlen = int(n)
-	case 2, 3:
-		var n uint32
-		if err := binary.Read(br, binary.LittleEndian, &n); err != nil {
-			return nil, fmt.Errorf("%w: truncated header", ErrFormat)
-		}
-		hlen = int(n)
-	default:
-		return nil, fmt.Errorf("%w: version %d.%d", ErrFormat, pre[6], pre[7])
-	}
-	if hlen > 1<<20 {
-		return nil, fmt.Errorf("%w: header of %d bytes", ErrFormat, hlen)
-	}
-	hb := make([]byte, hlen)
-	if _, err := io.ReadFull(br, hb); err != nil {
-		return nil, fmt.Errorf("%w: truncated header", ErrFormat)
-	}
-	h := string(hb)
-	d := descrRE.FindStringSubmatch(h)
-	o := orderRE.FindStringSubmatch(h)
-	s := shapeRE.FindStringSubmatch(h)
-	if d == nil || o == nil || s == nil {
-		return nil, fmt.Errorf("%w: header %q", ErrFormat, strings.TrimSpace(h))
-	}
-	if o[1] == "True" {
-		return nil, fmt.Errorf("%w: Fortran order is not supported (save with np.ascontiguousarray)", ErrFormat)
-	}
-	descr := strings.TrimLeft(d[1], "<=|")
-	if strings.HasPrefix(d[1], ">") {
-		return nil, fmt.Errorf("%w: big-endian data", ErrFormat)
-	}
-	var dims []int
-	for _, p := range strings.Split(s[1], ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: shape %q", ErrFormat, s[1])
-		}
-		dims = append(dims, n)
+	h, data, err := ReadArray(r)
+	if err != nil {
+		return nil, err
 	}
 	rows, cols := 1, 0
-	switch len(dims) {
+	switch len(h.Shape) {
 	case 1:
-		cols = dims[0]
+		cols = h.Shape[0]
 	case 2:
-		rows, cols = dims[0], dims[1]
+		rows, cols = h.Shape[0], h.Shape[1]
 	default:
-		return nil, fmt.Errorf("%w: %d-D array, want 1-D or 2-D (dims, frames)", ErrFormat, len(dims))
+		return nil, fmt.Errorf("%w: %d-D array, want 1-D or 2-D (dims, frames)", ErrFormat, len(h.Shape))
 	}
-	if rows*cols > maxElements || (cols > 0 && rows > maxElements/cols) {
-		return nil, fmt.Errorf("%w: shape %v too large", ErrFormat, dims)
+	if cols == 0 && rows > maxEmptyRows {
+		return nil, fmt.Errorf("%w: shape %v too large", ErrFormat, h.Shape)
 	}
-	size := map[string]int{"f4": 4, "f8": 8, "i4": 4, "i8": 8}[descr]
-	if size == 0 {
-		return nil, fmt.Errorf("%w: dtype %s (want float32, float64, int32 or int64)", ErrFormat, d[1])
-	}
-	buf := make([]byte, size*cols)
 	out := make([][]float32, rows)
 	for i := range out {
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return nil, fmt.Errorf("%w: data truncated at row %d of %d", ErrFormat, i, rows)
-		}
-		row := make([]float32, cols)
-		for j := range row {
-			b := buf[j*size:]
-			switch descr {
-			case "f4":
-				row[j] = math.Float32frombits(binary.LittleEndian.Uint32(b))
-			case "f8":
-				row[j] = float32(math.Float64frombits(binary.LittleEndian.Uint64(b)))
-			case "i4":
-				row[j] = float32(int32(binary.LittleEndian.Uint32(b)))
-			case "i8":
-				row[j] = float32(int64(binary.LittleEndian.Uint64(b)))
-			}
-		}
-		out[i] = row
+		out[i] = data[i*cols : (i+1)*cols : (i+1)*cols]
 	}
 	return out, nil
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 )
 
@@ -96,71 +95,21 @@ type ColumnReader struct {
 // NewColumnReader reads the header of the array in r (of size bytes, to
 // check that its data is all there).
 func NewColumnReader(r io.ReaderAt, size int64) (*ColumnReader, error) {
-	br := bufio.NewReader(io.NewSectionReader(r, 0, size))
-	pre := make([]byte, 8)
-	if _, err := io.ReadFull(br, pre); err != nil || string(pre[:6]) != string(magic) {
-		return nil, fmt.Errorf("%w: no .npy magic", ErrFormat)
+	h, err := ReadHeader(bufio.NewReader(io.NewSectionReader(r, 0, size)))
+	if err != nil {
+		return nil, err
 	}
-	var hlen, lenBytes int
-	switch pre[6] {
+	c := &ColumnReader{r: r, rows: 1, descr: h.Descr, size: h.elemSize(), data: h.Len}
+	switch len(h.Shape) {
 	case 1:
-		var n uint16
-		if err := binary.Read(br, binary.LittleEndian, &n); err != nil {
-			return nil, fmt.Errorf("%w: truncated header", ErrFormat)
-		}
-		hlen, lenBytes = int(n), 2
-	case 2, 3:
-		var n uint32
-		if err := binary.Read(br, binary.LittleEndian, &n); err != nil {
-			return nil, fmt.Errorf("%w: truncated header", ErrFormat)
-		}
-		hlen, lenBytes = int(n), 4
-	default:
-		return nil, fmt.Errorf("%w: version %d.%d", ErrFormat, pre[6], pre[7])
-	}
-	if hlen > 1<<20 {
-		return nil, fmt.Errorf("%w: header of %d bytes", ErrFormat, hlen)
-	}
-	hb := make([]byte, hlen)
-	if _, err := io.ReadFull(br, hb); err != nil {
-		return nil, fmt.Errorf("%w: truncated header", ErrFormat)
-	}
-	h := string(hb)
-	d, o, s := descrRE.FindStringSubmatch(h), orderRE.FindStringSubmatch(h), shapeRE.FindStringSubmatch(h)
-	switch {
-	case d == nil || o == nil || s == nil:
-		return nil, fmt.Errorf("%w: header %q", ErrFormat, strings.TrimSpace(h))
-	case o[1] == "True":
-		return nil, fmt.Errorf("%w: Fortran order is not supported (save with np.ascontiguousarray)", ErrFormat)
-	case strings.HasPrefix(d[1], ">"):
-		return nil, fmt.Errorf("%w: big-endian data", ErrFormat)
-	}
-	var dims []int
-	for _, p := range strings.Split(s[1], ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
-		}
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("%w: shape %q", ErrFormat, s[1])
-		}
-		dims = append(dims, n)
-	}
-	c := &ColumnReader{r: r, rows: 1, descr: strings.TrimLeft(d[1], "<=|"), data: int64(8 + lenBytes + hlen)}
-	switch len(dims) {
-	case 1:
-		c.cols = dims[0]
+		c.cols = h.Shape[0]
 	case 2:
-		c.rows, c.cols = dims[0], dims[1]
+		c.rows, c.cols = h.Shape[0], h.Shape[1]
 	default:
-		return nil, fmt.Errorf("%w: %d-D array, want 1-D or 2-D (dims, frames)", ErrFormat, len(dims))
+		return nil, fmt.Errorf("%w: %d-D array, want 1-D or 2-D (dims, frames)", ErrFormat, len(h.Shape))
 	}
-	c.size = map[string]int{"f4": 4, "f8": 8, "i4": 4, "i8": 8}[c.descr]
-	if c.size == 0 {
-		return nil, fmt.Errorf("%w: dtype %s (want float32, float64, int32 or int64)", ErrFormat, d[1])
-	}
-	if c.cols > 0 && int64(c.rows) > math.MaxInt64/8/int64(c.cols) {
-		return nil, fmt.Errorf("%w: shape %v too large", ErrFormat, dims)
+	if c.cols == 0 && c.rows > maxEmptyRows {
+		return nil, fmt.Errorf("%w: shape %v too large", ErrFormat, h.Shape)
 	}
 	if need := c.data + int64(c.rows)*int64(c.cols)*int64(c.size); need > size {
 		return nil, fmt.Errorf("%w: data truncated: %d bytes of %d", ErrFormat, size, need)
@@ -194,17 +143,7 @@ func (c *ColumnReader) ReadCols(dst [][]float32, c0 int) error {
 			return fmt.Errorf("npy: row %d, columns %d to %d: %w", i, c0, c0+k, err)
 		}
 		for j := range row {
-			v := b[j*c.size:]
-			switch c.descr {
-			case "f4":
-				row[j] = math.Float32frombits(binary.LittleEndian.Uint32(v))
-			case "f8":
-				row[j] = float32(math.Float64frombits(binary.LittleEndian.Uint64(v)))
-			case "i4":
-				row[j] = float32(int32(binary.LittleEndian.Uint32(v)))
-			case "i8":
-				row[j] = float32(int64(binary.LittleEndian.Uint64(v)))
-			}
+			row[j] = decode(c.descr, b[j*c.size:])
 		}
 	}
 	return nil

@@ -75,6 +75,19 @@ func Load(path string) (*Prior, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prior: load %s: %w", path, err)
 	}
+	// A damaged configuration must not allocate more than the file holds.
+	have := 0
+	for _, n := range f.Names() {
+		shape, _ := f.Shape(n)
+		k := 1
+		for _, d := range shape {
+			k *= d
+		}
+		have += k
+	}
+	if need := cfg.paramValues(); need > have {
+		return nil, fmt.Errorf("prior: load %s: its configuration needs %d weights, the file holds %d; the file is damaged", path, need, have)
+	}
 	p := New(cfg, rand.New(rand.NewPCG(0, 0)))
 	for _, t := range p.params.Params() {
 		v, err := f.Tensor(t.Name)

@@ -43,8 +43,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("prior: invalid config %+v", c)
 	case !(c.LR > 0):
 		return fmt.Errorf("prior: learning rate %v must be positive", c.LR)
+	case c.Dims > 1<<12, c.Classes > 1<<16, c.Residual > 1<<14, c.Skip > 1<<14, c.Layers > 1<<10, c.Kernel > 64:
+		// Far above any prior; a configuration read from a file must not
+		// overflow a layer's size.
+		return fmt.Errorf("prior: config %+v is larger than rave supports", c)
 	}
 	return nil
+}
+
+// paramValues returns the number of parameter values of a prior of c
+// (New's layout) without allocating them.
+func (c Config) paramValues() int {
+	R, S, K, DC := c.Residual, c.Skip, c.Kernel, c.Dims*c.Classes
+	unit := 2*R*R*K + 2*R + R*R + R + S*R + S
+	return R*DC + R + c.Layers*unit + S*S + S + DC*S + DC
 }
 
 // Dilation returns the dilation of unit i.

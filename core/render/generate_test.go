@@ -3,7 +3,6 @@ package render
 import (
 	"errors"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -11,27 +10,13 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/core/model/tinymodel"
 	"github.com/ravestation/rave/core/prior"
 )
 
-func tinyModel(t *testing.T) *model.Model {
-	t.Helper()
-	mc, err := model.Preset("tiny")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := model.New(mc, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func tinyModel(t *testing.T) *model.Model { return tinymodel.New(t) }
 
-func tinyPriorModel(seed uint64) *prior.Prior {
-	c := prior.DefaultConfig(4)
-	c.Residual, c.Skip, c.Layers, c.LR = 16, 16, 4, 3e-3
-	return prior.New(c, rand.New(rand.NewPCG(seed, 1)))
-}
+func tinyPriorModel(seed uint64) *prior.Prior { return tinymodel.Prior(seed) }
 
 // notes is a test signal: harmonic tones with decaying envelopes.
 func notes(sr int, seconds float64) []float32 {

@@ -78,7 +78,31 @@ type streamBuilder struct {
 }
 
 func (b *streamBuilder) record(name string, in, out, added, delay int) {
-	b.s.lat.Layers = append(b.s.lat.Layers, LayerDelay{Name: name, InRate: in, OutRate: out, Added: added, Delay: delay, DelaySamples: delay * out})
+	b.s.lat.record(name, in, out, added, delay)
+}
+
+// record appends a layer's share to the account.
+func (l *Latency) record(name string, in, out, added, delay int) {
+	l.Layers = append(l.Layers, LayerDelay{Name: name, InRate: in, OutRate: out, Added: added, Delay: delay, DelaySamples: delay * out})
+}
+
+// polyphaseAnalysis returns the analysis PQMF's kernel w (M × 1 × K), a
+// stride-M convolution, as a stride-1 one on the M phases of the input
+// (deinterleave): (M × M × Q), Q = ⌈K/M⌉, tap q of phase ph being
+// w[k][M·q + ph].
+func polyphaseAnalysis(w []float32, M, K int) []float32 {
+	Q := (K + M - 1) / M
+	poly := make([]float32, M*M*Q)
+	for k := range M {
+		for ph := range M {
+			for q := range Q {
+				if j := M*q + ph; j < K {
+					poly[(k*M+ph)*Q+q] = w[k*K+j]
+				}
+			}
+		}
+	}
+	return poly
 }
 
 // conv adds a cached convolution for layer c on a stream delayed by cd
@@ -140,18 +164,7 @@ func (b *streamBuilder) build(lay *model.Layers) error {
 	b.record("pqmf.forward_conv", 1, M, pr+sd, cd)
 	memEnc := (pl + pr + sd + M)
 	if !b.dry {
-		w := anaW
-		poly := make([]float32, M*M*Q)
-		for k := range M {
-			for ph := range M {
-				for q := range Q {
-					if j := M*q + ph; j < K {
-						poly[(k*M+ph)*Q+q] = w[k*K+j]
-					}
-				}
-			}
-		}
-		s.ana = newSConv(poly, nil, convGeom{cin: M, cout: M, k: Q, stride: 1, dil: 1, groups: 1}, Q-1, act{}, maxSub, panel.Float32)
+		s.ana = newSConv(polyphaseAnalysis(anaW, M, K), nil, convGeom{cin: M, cout: M, k: Q, stride: 1, dil: 1, groups: 1}, Q-1, act{}, maxSub, panel.Float32)
 		s.anaIn = make([]float32, M*maxSub)
 		s.anaOut = make([]float32, M*maxSub)
 	}

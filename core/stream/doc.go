@@ -1,7 +1,9 @@
 // Package stream runs a core/model model on a live stream, buffer by
 // buffer (Streamer, New), as acids-ircam/cached_conv runs the reference.
 // It reads the model through model.Layers, a read-only view of its layers
-// and weights, and runs them with kernels of its own.
+// and weights, and runs them with kernels of its own. V2 (NewV2) does the
+// same for a RAVE v2 model (core/modelv2, read through modelv2.Layers),
+// with the same layers, options and latency account.
 //
 // New runs the model buffer by buffer with the reference's cached
 // convolutions (rave-spec.md §9.1): each convolution caches its padding's
@@ -71,6 +73,28 @@
 // v1 centred, 1,616 for v1 no_latency); here the analysis PQMF's delay is
 // rounded up to whole latent frames by the encoder's alignment, which is
 // what an exact match with the offline model costs.
+//
+// RAVE v2 (V2): residual units in the encoder as in the generator, each
+// identity path delayed by its branch; the strided convolutions of kernel
+// 2r padded (r−1, r) get cached_conv's alignment; the output is
+// tanh(x·σ(a)) of the waveform convolution. Latency (model only): centred
+// 26,848 samples (608.8 ms: encoder 7 frames = 14,336, decoder 12,512;
+// rave-spec.md §9.4 gives 26,720–27,376 depending on how the alignment
+// chains), causal (configs/causal.gin, modelv2.Config.Causal) 1,696
+// samples (38.5 ms, the transposed convolutions' paddings). The full-size
+// model reads 126 MB of float32 weights per buffer (64 MB f16, 32 MB int8),
+// so streaming it is bound by memory bandwidth: `rave bench --preset v2
+// --seconds 5` on the 2-core Zen 5 VM, shared with other engineers' tests
+// (load average ~3), median ms per buffer (× real time), v1 of the same
+// sitting in brackets; SNR against float32 weights on a random model:
+//
+//	weights  2048 (46.4 ms)         4096             8192             SNR
+//	f32      4.32 (10.8×) [2.75]    5.88 (15.8×)     8.69 (21.4×)     —
+//	f16      2.84 (16.4×) [1.99]    4.43 (21.0×)     7.18 (25.9×)     62.7 dB
+//	int8     1.74 (26.8×) [1.48]    4.51 (20.6×)     7.22 (25.7×)     37.0 dB
+//
+// The noise generator is not streamed yet (NewV2 refuses Options.Noise
+// for a model that has one).
 //
 // Programmer errors (buffer lengths) panic with a "stream: " prefix;
 // configurations that cannot stream return errors.

@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
-	"sync"
 
 	"github.com/ravestation/rave/core/internal/panel"
 	"github.com/ravestation/rave/core/latent"
@@ -147,14 +146,13 @@ type LatentEdit struct {
 // to the model do not reach it) and is not safe for concurrent use, except
 // SetEdit and SetHook, which may be called from any goroutine.
 type Streamer struct {
+	latentState // R, maxN, D, L, k, the PCA, edits, the RNG
+
 	cfg  model.Config
 	opts Options
-	rng  *rand.Rand
 	lat  Latency
 
-	R, G, M int // audio samples per latent frame, sub-band samples per frame, bands
-	D, L, k int // latent size, encoder latent size, kept PCA dimensions
-	maxN    int // audio samples per internal step
+	G, M int // sub-band samples per latent frame, bands
 
 	// encoder
 	anaIn    []float32 // M × maxN/M: the chunk in polyphase form
@@ -164,19 +162,6 @@ type Streamer struct {
 	anaFrame int64
 	enc      []*sconv
 	encOut   [][]float32
-
-	// latent space
-	pca, mu []float32
-	zp      []float32   // maxF × D, PCA-space (or raw) frames
-	frames  [][]float32 // views of zp: the frames handed out (k wide)
-	vec     []float32   // D, one frame being decoded
-	zdec    []float32   // D × maxF, the decoder's input
-
-	mu2    sync.Mutex // guards pending
-	pend   editState
-	edit   editState
-	held   []float32 // D, values of frozen dimensions
-	frozen []bool    // D, frozen at the previous frame
 
 	// decoder
 	din    *sconv
@@ -256,7 +241,8 @@ func LatencyOf(cfg model.Config, opts Options) (Latency, error) {
 func newStreamer(lay *model.Layers, m *model.Model, opts Options) (*Streamer, error) {
 	dry := m == nil
 	c := lay.Config
-	s := &Streamer{cfg: c, opts: opts, rng: opts.RNG}
+	s := &Streamer{cfg: c, opts: opts}
+	s.setOptions(opts)
 	s.M = max(c.DataSize, 1)
 	s.G = c.Ratio()
 	s.R = c.CompressionRatio()
@@ -302,7 +288,7 @@ func newStreamer(lay *model.Layers, m *model.Model, opts Options) (*Streamer, er
 		return nil, err
 	}
 	if !dry {
-		s.allocLatent(lay)
+		s.allocLatent(lay.Latent())
 	}
 	return s, nil
 }
@@ -379,83 +365,20 @@ func (s *Streamer) allConvs() []*sconv {
 
 // SetEdit replaces the latent edit applied by Process. It may be called
 // from any goroutine; the change applies from the next buffer.
-func (s *Streamer) SetEdit(e LatentEdit) {
-	s.mu2.Lock()
-	defer s.mu2.Unlock()
-	p := &s.pend
-	for d := range p.bias {
-		p.bias[d], p.scale[d], p.freeze[d] = 0, 1, false
-		if d < len(e.Bias) {
-			p.bias[d] = e.Bias[d]
-		}
-		if d < len(e.Scale) {
-			p.scale[d] = e.Scale[d]
-		}
-		if d < len(e.Freeze) {
-			p.freeze[d] = e.Freeze[d]
-		}
-	}
-	p.changed = true
-}
+func (s *Streamer) SetEdit(e LatentEdit) { s.setEdit(e) }
 
 // SetHook installs a function Process calls on every buffer's latent
 // frames ([frame][dim], PCA space, after the edit) before decoding them; it
 // may modify them in place and must not keep them. nil removes it. It may
 // be called from any goroutine.
-func (s *Streamer) SetHook(h func(z [][]float32)) {
-	s.mu2.Lock()
-	defer s.mu2.Unlock()
-	s.pend.hook = h
-	s.pend.changed = true
-}
-
-func (s *Streamer) allocLatent(lay *model.Layers) {
-	D := s.D
-	maxF := s.maxN / s.R
-	s.pca, s.mu = lay.Latent()
-	s.zp = make([]float32, maxF*D)
-	s.frames = make([][]float32, maxF)
-	s.vec = make([]float32, D)
-	s.zdec = make([]float32, D*maxF)
-	for _, e := range []*editState{&s.pend, &s.edit} {
-		e.bias = make([]float32, D)
-		e.scale = make([]float32, D)
-		e.freeze = make([]bool, D)
-		for d := range e.scale {
-			e.scale[d] = 1
-		}
-	}
-	s.held = make([]float32, D)
-	s.frozen = make([]bool, D)
-}
+func (s *Streamer) SetHook(h func(z [][]float32)) { s.setHook(h) }
 
 // EncodeBuffer encodes x (a multiple of the compression ratio) into
 // len(x)/ratio latent frames of Dims values each and returns dst. If dst is
 // nil it is allocated; otherwise its shape must match. The frames are the
 // offline encoding's frames delayed by Latencies().EncoderFrames.
 func (s *Streamer) EncodeBuffer(dst [][]float32, x []float32) [][]float32 {
-	nF := s.checkAudio("EncodeBuffer", len(x))
-	if dst == nil {
-		dst = make([][]float32, nF)
-		for f := range dst {
-			dst[f] = make([]float32, s.k)
-		}
-	}
-	if len(dst) != nF {
-		panic(fmt.Sprintf("stream: EncodeBuffer: %d frames for %d samples (want %d)", len(dst), len(x), nF))
-	}
-	step := s.maxN / s.R
-	for f0 := 0; f0 < nF; f0 += step {
-		f1 := min(nF, f0+step)
-		z := s.encode(x[f0*s.R : f1*s.R])
-		for f := f0; f < f1; f++ {
-			if len(dst[f]) != s.k {
-				panic(fmt.Sprintf("stream: EncodeBuffer: frame %d has %d values, want %d", f, len(dst[f]), s.k))
-			}
-			copy(dst[f], z[f-f0])
-		}
-	}
-	return dst
+	return s.encodeBuffer(s, dst, x)
 }
 
 // DecodeBuffer decodes latent frames z ([frame][dim], at most latent_size
@@ -464,20 +387,7 @@ func (s *Streamer) EncodeBuffer(dst [][]float32, x []float32) [][]float32 {
 // Options.Fidelity.Fill. The output is the offline decoding delayed
 // by Latencies().DecoderSamples.
 func (s *Streamer) DecodeBuffer(dst []float32, z [][]float32) []float32 {
-	n := len(z) * s.R
-	if dst == nil {
-		dst = make([]float32, n)
-	}
-	if len(dst) != n {
-		panic(fmt.Sprintf("stream: DecodeBuffer: %d samples for %d frames (want %d)", len(dst), len(z), n))
-	}
-	step := s.maxN / s.R
-	for f0 := 0; f0 < len(z); f0 += step {
-		f1 := min(len(z), f0+step)
-		s.prepareDecode(z[f0:f1])
-		s.decode(dst[f0*s.R:f1*s.R], f1-f0)
-	}
-	return dst
+	return s.decodeBuffer(s, dst, z)
 }
 
 // Process encodes x, applies the latent edit and hook, and decodes, into
@@ -485,79 +395,15 @@ func (s *Streamer) DecodeBuffer(dst []float32, z [][]float32) []float32 {
 // the compression ratio. The output is the offline encode→decode delayed by
 // Latency samples.
 func (s *Streamer) Process(dst, x []float32) []float32 {
-	nF := s.checkAudio("Process", len(x))
-	if dst == nil {
-		dst = make([]float32, len(x))
-	}
-	if len(dst) != len(x) {
-		panic(fmt.Sprintf("stream: Process: %d output samples for %d input samples", len(dst), len(x)))
-	}
-	s.syncEdit()
-	step := s.maxN / s.R
-	for f0 := 0; f0 < nF; f0 += step {
-		f1 := min(nF, f0+step)
-		z := s.encode(x[f0*s.R : f1*s.R])
-		s.applyEdit(z)
-		if s.edit.hook != nil {
-			s.edit.hook(z)
-		}
-		s.prepareDecode(z)
-		s.decode(dst[f0*s.R:f1*s.R], f1-f0)
-	}
-	return dst
+	return s.process(s, dst, x)
 }
 
-func (s *Streamer) checkAudio(what string, n int) int {
-	if n%s.R != 0 {
-		panic(fmt.Sprintf("stream: %s: %d samples is not a multiple of the compression ratio %d", what, n, s.R))
-	}
-	return n / s.R
-}
-
-// syncEdit copies a pending edit (SetEdit, SetHook) into the one in use.
-func (s *Streamer) syncEdit() {
-	s.mu2.Lock()
-	defer s.mu2.Unlock()
-	if !s.pend.changed {
-		return
-	}
-	copy(s.edit.bias, s.pend.bias)
-	copy(s.edit.scale, s.pend.scale)
-	copy(s.edit.freeze, s.pend.freeze)
-	s.edit.hook = s.pend.hook
-	s.pend.changed = false
-}
-
-// applyEdit edits frames in place (bias, scale, freeze).
-func (s *Streamer) applyEdit(z [][]float32) {
-	e := &s.edit
-	for _, fr := range z {
-		for d, v := range fr {
-			v = v*e.scale[d] + e.bias[d]
-			if e.freeze[d] {
-				if !s.frozen[d] {
-					s.held[d], s.frozen[d] = v, true
-				}
-				v = s.held[d]
-			} else {
-				s.frozen[d] = false
-			}
-			fr[d] = v
-		}
-	}
-}
-
-// encode runs the encoder on x (at most maxN samples) and returns its
+// encodeChunk runs the encoder on x (at most maxN samples) and returns its
 // frames in PCA space (views of zp, k wide).
-func (s *Streamer) encode(x []float32) [][]float32 {
+func (s *Streamer) encodeChunk(x []float32) [][]float32 {
 	M, n := s.M, len(x)
 	nSub := n / M
-	for p := range M {
-		row := s.anaIn[p*nSub : (p+1)*nSub]
-		for i := range row {
-			row[i] = x[M*i+p]
-		}
-	}
+	deinterleave(s.anaIn[:n], x, M)
 	s.ana.run(s.anaOut, s.anaIn[:M*nSub], nSub, false)
 	flipOddBands(s.anaOut[:M*nSub], M, nSub, s.anaFrame-int64(s.anaCd))
 	s.anaFrame += int64(nSub)
@@ -566,84 +412,11 @@ func (s *Streamer) encode(x []float32) [][]float32 {
 		c.run(s.encOut[i], cur, T, false)
 		cur, T = s.encOut[i], T/c.stride
 	}
-	nF, L, D := T, s.L, s.D
-	post := cur // (2L) × nF: mean then scale
-	z := s.frames[:nF]
-	for f := range nF {
-		z[f] = s.zp[f*D : f*D+s.k]
-		v := s.vec[:L]
-		for d := range L {
-			v[d] = post[d*nF+f]
-			if s.opts.Sample {
-				sc := float64(post[(L+d)*nF+f])
-				std := sc
-				if sc <= 20 { // softplus threshold, as core's Softplus
-					std = math.Log1p(math.Exp(sc))
-				}
-				v[d] += float32((std + 1e-4) * s.rng.NormFloat64())
-			}
-		}
-		if s.opts.Raw {
-			copy(z[f], v[:s.k])
-			continue
-		}
-		// z_p = latent_pca · (z − latent_mean), first k rows.
-		for j := range L {
-			v[j] -= s.mu[j]
-		}
-		for d := range s.k {
-			row := s.pca[d*D : d*D+L]
-			var acc float32
-			for j, w := range row {
-				acc += w * v[j]
-			}
-			z[f][d] = acc
-		}
-	}
-	return z
+	return s.toFrames(cur, T) // (2L) × T: mean then scale
 }
 
-// prepareDecode fills the decoder's input zdec (D × nF) from frames z:
-// kept dimensions, the fill, then the inverse PCA.
-func (s *Streamer) prepareDecode(z [][]float32) {
-	nF, D := len(z), s.D
-	v := s.vec
-	for f, fr := range z {
-		if len(fr) > D {
-			panic(fmt.Sprintf("stream: decode: frame %d has %d values, the model has %d dimensions", f, len(fr), D))
-		}
-		k := min(len(fr), s.k)
-		copy(v, fr[:k])
-		for d := k; d < D; d++ {
-			v[d] = 0
-			if s.opts.Fidelity.Fill == latent.FillNoise {
-				v[d] = float32(s.rng.NormFloat64())
-			}
-		}
-		if s.opts.Raw {
-			for d := range D {
-				s.zdec[d*nF+f] = v[d]
-			}
-			continue
-		}
-		// z = latent_pcaᵀ · z_p + latent_mean.
-		for j := range D {
-			s.zdec[j*nF+f] = s.mu[j]
-		}
-		for d, a := range v {
-			if a == 0 {
-				continue
-			}
-			row := s.pca[d*D : (d+1)*D]
-			for j, w := range row {
-				s.zdec[j*nF+f] += w * a
-			}
-		}
-	}
-}
-
-// decode runs the decoder on zdec (D × nF) into dst (nF·R samples).
-func (s *Streamer) decode(dst []float32, nF int) {
+// decodeChunk runs the decoder on zdec (D × nF) into dst (nF·R samples).
+func (s *Streamer) decodeChunk(dst []float32, nF int) {
 	T := nF
 	s.din.run(s.hin, s.zdec[:s.D*nF], T, false)
 	cur := s.hin
@@ -705,6 +478,26 @@ func (s *Streamer) synthesis(dst []float32, T int) {
 	s.synPos += int64(T)
 	u := s.synOut[:M*T]
 	s.syn.run(u, y, T, false)
+	interleaveBands(dst, u, M, T)
+}
+
+// deinterleave writes x (n samples) in polyphase form into dst (M rows of
+// n/M): dst[p][i] = x[M·i + p], the input of the analysis PQMF's polyphase
+// convolution.
+func deinterleave(dst, x []float32, M int) {
+	nSub := len(x) / M
+	for p := range M {
+		row := dst[p*nSub : (p+1)*nSub]
+		for i := range row {
+			row[i] = x[M*i+p]
+		}
+	}
+}
+
+// interleaveBands writes the synthesis PQMF's convolution output u (M rows
+// of T) as audio: dst[M·t + q] = M·u[M−1−q][t] (CachedPQMF.inverse's gain,
+// channel flip and interleave).
+func interleaveBands(dst, u []float32, M, T int) {
 	g := float32(M)
 	for q := range M {
 		src := u[(M-1-q)*T : (M-q)*T]

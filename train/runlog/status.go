@@ -29,17 +29,14 @@ type Status struct {
 func WriteStatus(path string, s Status) error {
 	s.Updated = time.Now().UTC()
 	type alias Status
-	b, err := json.MarshalIndent(struct {
+	err := core.WriteJSONAtomic(path, struct {
 		alias
 		Losses map[string]any `json:"losses,omitempty"`
-	}{alias(s), jsonSafe(s.Losses)}, "", "  ")
+	}{alias(s), jsonSafe(s.Losses)})
 	if err != nil {
 		return fmt.Errorf("runlog: status: %w", err)
 	}
-	return core.WriteFileAtomic(path, func(f *os.File) error {
-		_, err := f.Write(append(b, '\n'))
-		return err
-	})
+	return nil
 }
 
 // ReadStatus reads a heartbeat file.

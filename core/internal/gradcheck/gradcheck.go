@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"testing"
 
 	"github.com/ravestation/rave/core"
 )
@@ -142,4 +143,27 @@ func Check(seed uint64, specs []Input, f func(tp *core.Tape, x []*core.Tensor) *
 		}
 	}
 	return nil
+}
+
+// Case is one entry of a table of gradient checks: F, on inputs drawn as
+// Inputs says, checked by Check. It is a plain struct type, so a test may
+// list its cases as a type of its own defined from it.
+type Case = struct {
+	Name   string
+	Inputs []Input
+	F      func(tp *core.Tape, x []*core.Tensor) *core.Tensor
+}
+
+// Run checks every case in a subtest of its name, case i with the seed
+// first+i.
+func Run[C ~Case](t *testing.T, first uint64, cases []C) {
+	t.Helper()
+	for i, c := range cases {
+		c := Case(c)
+		t.Run(c.Name, func(t *testing.T) {
+			if err := Check(first+uint64(i), c.Inputs, c.F); err != nil {
+				t.Error(err)
+			}
+		})
+	}
 }

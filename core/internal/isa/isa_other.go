@@ -14,3 +14,8 @@ func HasVNNI() bool { return false }
 func HasBF16() bool { return false }
 
 func cpuName() string { return runtime.GOARCH }
+
+// L2Bytes returns a conservative 1 MiB for the per-core L2 cache size,
+// which this build does not query (amd64 reads it with CPUID); the
+// kernels' cache blocking follows it.
+func L2Bytes() int { return 1 << 20 }

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // HSUM16 stores the sum of the 16 lanes of z at off(BX) (Y24, X25 scratch).
 #define HSUM16(z, y, off) \
@@ -50,8 +51,17 @@ sum: \
 	VZEROUPPER; \
 	RET
 
-// DOT4x1 is the body of hdot4x1 and sdot4x1 once their arguments are
-// loaded (as DOT4x4, one column).
+// DOTFN4x4 and DOTFN4x1 are the functions hdot4x4, sdot4x4 and hdot4x1,
+// sdot4x1: their arguments loaded, then DOT4x4 or DOT4x1.
+#define DOTFN4x4(name, LOADA, stepA, loop, sum) \
+TEXT name(SB), NOSPLIT, $0-56; \
+	ARGS4x4; \
+	DOT4x4(LOADA, stepA, loop, sum)
+
+#define DOTFN4x1(name, LOADA, stepA, loop, sum) \
+TEXT name(SB), NOSPLIT, $0-32; \
+	ARGS4x1; \
+	DOT4x1(LOADA, stepA, loop, sum)
 #define DOT4x1(LOADA, stepA, loop, sum) \
 	DOTHEAD(ZERO4(Z0, Z1, Z2, Z3), sum); \
 loop: \
@@ -63,38 +73,21 @@ sum: \
 	RET
 
 // func hdot4x4(k int, a *uint16, b0, b1, b2, b3 *float32, out *float32)
-//
-// out[4r+c] = Σ_q a_r[q]·b_c[q], k a multiple of 16, a a packed group:
-// 16 halves of row 0, of row 1, of row 2, of row 3, then the next 16
-// columns. R8 walks a (128 bytes per step), AX the float32 rows (64).
-TEXT ·hdot4x4(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ b1+24(FP), R13
-	MOVQ b2+32(FP), SI; MOVQ b3+40(FP), DI; MOVQ out+48(FP), BX
-	DOT4x4(LOADH4, 128, h44loop, h44sum)
-
-// func hdot4x1(k int, a *uint16, b0 *float32, out *float32)
-//
-// out[r] = Σ_q a_r[q]·b0[q], k a multiple of 16, a a packed group.
-TEXT ·hdot4x1(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ out+24(FP), BX
-	DOT4x1(LOADH4, 128, h41loop, h41sum)
-
 // func sdot4x4(k int, a *float32, b0, b1, b2, b3 *float32, out *float32)
 //
 // out[4r+c] = Σ_q a_r[q]·b_c[q], k a multiple of 16, a a packed group:
-// 16 floats of row 0, of row 1, of row 2, of row 3, then the next 16
-// columns. R8 walks a (256 bytes per step), AX the float32 rows (64).
-TEXT ·sdot4x4(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ b1+24(FP), R13
-	MOVQ b2+32(FP), SI; MOVQ b3+40(FP), DI; MOVQ out+48(FP), BX
-	DOT4x4(LOADS4, 256, s44loop, s44sum)
+// 16 halves (hdot4x4) or floats (sdot4x4) of row 0, of row 1, of row 2,
+// of row 3, then the next 16 columns. R8 walks a (128 or 256 bytes per
+// step), AX the float32 rows (64).
+DOTFN4x4(·hdot4x4, LOADH4, 128, h44loop, h44sum)
+DOTFN4x4(·sdot4x4, LOADS4, 256, s44loop, s44sum)
 
+// func hdot4x1(k int, a *uint16, b0 *float32, out *float32)
 // func sdot4x1(k int, a *float32, b0 *float32, out *float32)
 //
-// out[r] = Σ_q a_r[q]·b0[q], k a multiple of 16, a a packed group of float32 rows.
-TEXT ·sdot4x1(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ out+24(FP), BX
-	DOT4x1(LOADS4, 256, s41loop, s41sum)
+// out[r] = Σ_q a_r[q]·b0[q], k a multiple of 16, a a packed group.
+DOTFN4x1(·hdot4x1, LOADH4, 128, h41loop, h41sum)
+DOTFN4x1(·sdot4x1, LOADS4, 256, s41loop, s41sum)
 
 // ISUM2 adds the low 8 and the high 8 int32 lanes of the accumulator z
 // (whose low half is y) and stores them, converted to float32, at lo(BX)
@@ -122,8 +115,7 @@ TEXT ·sdot4x1(SB), NOSPLIT, $0-32
 // words of a column (VPDPWSSD: 32 products per instruction, summed in
 // pairs). R8 walks a (64 bytes per step), AX the columns (64 bytes).
 TEXT ·idot4x4(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ b1+24(FP), R13
-	MOVQ b2+32(FP), SI; MOVQ b3+40(FP), DI; MOVQ out+48(FP), BX
+	ARGS4x4
 	XORQ AX, AX
 	ZERO4(Z0, Z1, Z2, Z3); ZERO4(Z4, Z5, Z6, Z7)
 	SHRQ $4, CX; JZ i44sum
@@ -151,7 +143,7 @@ i44sum:
 // iteration into separate accumulators (VPDPWSSD's latency), then single
 // steps.
 TEXT ·idot4x1(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ out+24(FP), BX
+	ARGS4x1
 	ZERO4(Z0, Z1, Z2, Z3); ZERO4(Z4, Z5, Z6, Z7)
 	SHRQ $4, CX
 	CMPQ CX, $4; JLT i41tail
@@ -203,13 +195,14 @@ abloop:
 
 abdone:
 	VEXTRACTI64X4 $1, Z0, Y2; VPMAXSD Y2, Y0, Y0
-	VEXTRACTI128 $1, Y0, X2; VPMAXSD X2, X0, X0
-	VPSHUFD $0x4e, X0, X2; VPMAXSD X2, X0, X0
-	VPSHUFD $0xb1, X0, X2; VPMAXSD X2, X0, X0
-	VMOVD X0, AX
-	MOVL  AX, ret+16(FP)
+	HMAXD(X2)
+	MOVL AX, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// QSTEP quantises 16 floats with one VCVTPS2DQ and stores the 16
+// saturated words twice (VPMOVSDW).
+#define QSTEP VMULPS (SI), Z1, Z2; VCVTPS2DQ Z2, Z2; VPMOVSDW Z2, (DI); VPMOVSDW Z2, 32(DI)
 
 // func quant16(n int, x *float32, inv float32, q *int16)
 //
@@ -217,18 +210,4 @@ abdone:
 // nearest, ties to even; the caller keeps |x[i]·inv| ≤ 32767) for n a
 // multiple of 16: each 16 codes twice, 64 bytes.
 TEXT ·quant16(SB), NOSPLIT, $0-32
-	MOVQ n+0(FP), CX; MOVQ x+8(FP), SI
-	VBROADCASTSS inv+16(FP), Z1
-	MOVQ         q+24(FP), DI
-	SHRQ $4, CX; JZ qdone
-
-qloop:
-	VMULPS    (SI), Z1, Z2
-	VCVTPS2DQ Z2, Z2
-	VPMOVSDW Z2, (DI); VPMOVSDW Z2, 32(DI)
-	ADDQ $64, SI; ADDQ $64, DI
-	DECQ CX; JNZ qloop
-
-qdone:
-	VZEROUPPER
-	RET
+	QUANT16(Z1, QSTEP)

@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "kernel_amd64.h"
 
 // The AVX2 kernels: the contracts of kernel_amd64.s's AVX-512 ones, for
 // CPUs with AVX2, FMA and F16C and so only 16 ymm registers of 8 lanes.
@@ -86,38 +87,85 @@
 	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3; \
 	VXORPS Y4, Y4, Y4; VXORPS Y5, Y5, Y5; VXORPS Y6, Y6, Y6; VXORPS Y7, Y7, Y7
 
+// FN4x4AVX2 is a 4×4 kernel of this file: its arguments loaded (ARGS4x4),
+// the accumulators cleared (ZERO), then for every chunk of 16 columns
+// STEP and a advanced by stepA bytes, the columns by 64; SUM stores the
+// sums.
+#define FN4x4AVX2(name, ZERO, STEP, stepA, SUM, loop, sum) \
+TEXT name(SB), NOSPLIT, $0-56; \
+	ARGS4x4; \
+	XORQ AX, AX; \
+	ZERO; \
+	SHRQ $4, CX; JZ sum; \
+loop: \
+	STEP; \
+	ADDQ $stepA, R8; ADDQ $64, AX; \
+	DECQ CX; JNZ loop; \
+sum: \
+	SUM; \
+	VZEROUPPER; \
+	RET
+
+// SSTEP and SSUM are sdot4x4avx2's chunk and sums.
+#define SSTEP \
+	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8); PREFETCHT0 PF+128(R8); PREFETCHT0 PF+192(R8); \
+	SQUAD(0, Y8, X8, Y9, X9); \
+	SQUAD(16, Y14, X14, Y15, X15); \
+	SQUAD(32, Y8, X8, Y9, X9); \
+	SQUAD(48, Y14, X14, Y15, X15)
+#define SSUM SUM2ROWS(Y0, Y1, Y2, Y3, 0); SUM2ROWS(Y4, Y5, Y6, Y7, 32)
+
 // func sdot4x4avx2(k int, a *float32, b0, b1, b2, b3 *float32, out *float32)
 //
 // out[4r+c] = Σ_q a_r[q]·b_c[q] for r, c < 4, q < k, k a multiple of 16,
 // a a packed group (per 16 columns: 16 floats of row 0, of row 1, of row
 // 2, of row 3). R8 walks a (256 bytes per chunk), AX the columns (64).
-TEXT ·sdot4x4avx2(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ b1+24(FP), R13
-	MOVQ b2+32(FP), SI; MOVQ b3+40(FP), DI; MOVQ out+48(FP), BX
-	XORQ AX, AX
-	ZERO8
-	SHRQ $4, CX; JZ s44sum
-
-s44loop:
-	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8); PREFETCHT0 PF+128(R8); PREFETCHT0 PF+192(R8)
-	SQUAD(0, Y8, X8, Y9, X9)
-	SQUAD(16, Y14, X14, Y15, X15)
-	SQUAD(32, Y8, X8, Y9, X9)
-	SQUAD(48, Y14, X14, Y15, X15)
-	ADDQ $256, R8; ADDQ $64, AX
-	DECQ CX; JNZ s44loop
-
-s44sum:
-	SUM2ROWS(Y0, Y1, Y2, Y3, 0)
-	SUM2ROWS(Y4, Y5, Y6, Y7, 32)
-	VZEROUPPER
-	RET
+FN4x4AVX2(·sdot4x4avx2, ZERO8, SSTEP, 256, SSUM, s44loop, s44sum)
 
 // SROW1 adds the products of the 4 rows of the chunk at off(R8) by the
 // column's 8 floats in yb (columns 0–7 of the chunk at boff=0, 8–15 at
 // boff=32) to a0–a3, the weights as FMA memory operands.
 #define SROW1(off, boff, yb, a0, a1, a2, a3) \
 	VFMADD231PS off+boff(R8), yb, a0; VFMADD231PS off+boff+64(R8), yb, a1; VFMADD231PS off+boff+128(R8), yb, a2; VFMADD231PS off+boff+192(R8), yb, a3
+
+// FN4x1AVX2 is a 4×1 kernel of this file that takes two chunks of 16
+// columns per iteration (STEP2, then a and the column advanced by stepA2
+// and stepB2 bytes) and a last one (STEP1): its arguments loaded
+// (ARGS4x1), the accumulators cleared (ZERO), then the chunks; SUM
+// stores the sums.
+#define FN4x1AVX2(name, ZERO, STEP2, stepA2, stepB2, STEP1, SUM, loop2, tail, sum) \
+TEXT name(SB), NOSPLIT, $0-32; \
+	ARGS4x1; \
+	ZERO; \
+	SHRQ $4, CX; \
+	CMPQ CX, $2; JLT tail; \
+loop2: \
+	STEP2; \
+	ADDQ $stepA2, R8; ADDQ $stepB2, R12; \
+	SUBQ $2, CX; \
+	CMPQ CX, $2; JGE loop2; \
+tail: \
+	TESTQ CX, CX; JZ sum; \
+	STEP1; \
+sum: \
+	SUM; \
+	VZEROUPPER; \
+	RET
+
+// S1STEP2, S1STEP1 and S1SUM are sdot4x1avx2's two chunks, last chunk
+// and sums.
+#define S1STEP2 \
+	VMOVUPS (R12), Y8; VMOVUPS 32(R12), Y9; VMOVUPS 64(R12), Y10; VMOVUPS 96(R12), Y11; \
+	SROW1(0, 0, Y8, Y0, Y1, Y2, Y3); \
+	SROW1(256, 0, Y10, Y4, Y5, Y6, Y7); \
+	SROW1(0, 32, Y9, Y0, Y1, Y2, Y3); \
+	SROW1(256, 32, Y11, Y4, Y5, Y6, Y7)
+#define S1STEP1 \
+	VMOVUPS (R12), Y8; VMOVUPS 32(R12), Y9; \
+	SROW1(0, 0, Y8, Y0, Y1, Y2, Y3); SROW1(0, 32, Y9, Y4, Y5, Y6, Y7)
+#define S1SUM \
+	VADDPS Y4, Y0, Y0; VADDPS Y5, Y1, Y1; VADDPS Y6, Y2, Y2; VADDPS Y7, Y3, Y3; \
+	SUM4(Y0, Y1, Y2, Y3, X0)
 
 // func sdot4x1avx2(k int, a *float32, b0 *float32, out *float32)
 //
@@ -127,32 +175,7 @@ s44sum:
 // first halves of the 8 rows before the second halves; then one chunk.
 // No software prefetch: measured on Zen 5, the hardware prefetchers
 // alone stream faster here.
-TEXT ·sdot4x1avx2(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ out+24(FP), BX
-	ZERO8
-	SHRQ $4, CX
-	CMPQ CX, $2; JLT s41tail
-
-s41loop2:
-	VMOVUPS (R12), Y8; VMOVUPS 32(R12), Y9; VMOVUPS 64(R12), Y10; VMOVUPS 96(R12), Y11
-	SROW1(0, 0, Y8, Y0, Y1, Y2, Y3)
-	SROW1(256, 0, Y10, Y4, Y5, Y6, Y7)
-	SROW1(0, 32, Y9, Y0, Y1, Y2, Y3)
-	SROW1(256, 32, Y11, Y4, Y5, Y6, Y7)
-	ADDQ $512, R8; ADDQ $128, R12
-	SUBQ $2, CX
-	CMPQ CX, $2; JGE s41loop2
-
-s41tail:
-	TESTQ CX, CX; JZ s41sum
-	VMOVUPS (R12), Y8; VMOVUPS 32(R12), Y9
-	SROW1(0, 0, Y8, Y0, Y1, Y2, Y3); SROW1(0, 32, Y9, Y4, Y5, Y6, Y7)
-
-s41sum:
-	VADDPS Y4, Y0, Y0; VADDPS Y5, Y1, Y1; VADDPS Y6, Y2, Y2; VADDPS Y7, Y3, Y3
-	SUM4(Y0, Y1, Y2, Y3, X0)
-	VZEROUPPER
-	RET
+FN4x1AVX2(·sdot4x1avx2, ZERO8, S1STEP2, 512, 128, S1STEP1, S1SUM, s41loop2, s41tail, s41sum)
 
 // BDUP broadcasts the 4 floats at off(+AX) of each column (R12, R13, SI,
 // DI) to both halves of Y8–Y11.
@@ -189,39 +212,28 @@ s41sum:
 	VHADDPS c1, c0, c0; VHADDPS c3, c2, c2; VHADDPS c2, c0, c0; \
 	VMOVUPS c0, off(BX)
 
+// HSTEP and HSUM are hdot4x4avx2's chunk and sums.
+#define HSTEP \
+	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8); \
+	HQUAD(0, 0); \
+	HQUAD(16, 8); \
+	HQUAD(32, 16); \
+	HQUAD(48, 24)
+#define HSUM SUMPAIR(Y0, Y1, Y2, Y3, 0); SUMPAIR(Y4, Y5, Y6, Y7, 32)
+
 // func hdot4x4avx2(k int, a *uint16, b0, b1, b2, b3 *float32, out *float32)
 //
 // out[4r+c] = Σ_q a_r[q]·b_c[q] as sdot4x4avx2, for a in half precision
 // (per 16 columns: 16 halves of row 0, of row 1, of row 2, of row 3).
 // R8 walks a (128 bytes per chunk), AX the columns (64).
-TEXT ·hdot4x4avx2(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ b1+24(FP), R13
-	MOVQ b2+32(FP), SI; MOVQ b3+40(FP), DI; MOVQ out+48(FP), BX
-	XORQ AX, AX
-	ZERO8
-	SHRQ $4, CX; JZ h44sum
-
-h44loop:
-	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8)
-	HQUAD(0, 0)
-	HQUAD(16, 8)
-	HQUAD(32, 16)
-	HQUAD(48, 24)
-	ADDQ $128, R8; ADDQ $64, AX
-	DECQ CX; JNZ h44loop
-
-h44sum:
-	SUMPAIR(Y0, Y1, Y2, Y3, 0)
-	SUMPAIR(Y4, Y5, Y6, Y7, 32)
-	VZEROUPPER
-	RET
+FN4x4AVX2(·hdot4x4avx2, ZERO8, HSTEP, 128, HSUM, h44loop, h44sum)
 
 // func hdot4x1avx2(k int, a *uint16, b0 *float32, out *float32)
 //
 // out[r] = Σ_q a_r[q]·b0[q] as sdot4x1avx2, for a in half precision: each
 // 8 halves converted by one VCVTPH2PS (rows 32 bytes apart).
 TEXT ·hdot4x1avx2(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ out+24(FP), BX
+	ARGS4x1
 	ZERO8
 	SHRQ $4, CX; JZ h41sum
 
@@ -275,6 +287,17 @@ h41sum:
 	VPXOR Y0, Y0, Y0; VPXOR Y1, Y1, Y1; VPXOR Y2, Y2, Y2; VPXOR Y3, Y3, Y3; \
 	VPXOR Y4, Y4, Y4; VPXOR Y5, Y5, Y5; VPXOR Y6, Y6, Y6; VPXOR Y7, Y7, Y7
 
+// ISTEP and ISUM are idot4x4avx2's chunk and sums.
+#define ISTEP \
+	PREFETCHT0 PF(R8); \
+	IROWS(0, Y8, Y9, X9); \
+	IROWS(32, Y10, Y11, X11); \
+	ICOLN((R12)(AX*1), 16(R12)(AX*1), Y0, Y4); \
+	ICOLN((R13)(AX*1), 16(R13)(AX*1), Y1, Y5); \
+	ICOLN((SI)(AX*1), 16(SI)(AX*1), Y2, Y6); \
+	ICOLN((DI)(AX*1), 16(DI)(AX*1), Y3, Y7)
+#define ISUM ISUMPAIR(Y0, Y1, Y2, Y3, 0); ISUMPAIR(Y4, Y5, Y6, Y7, 32)
+
 // func idot4x4avx2(k int, a *int8, b0, b1, b2, b3 *int16, out *float32)
 //
 // out[4r+c] = float32(Σ_q a_r[q]·b_c[q]) in exact int32 arithmetic (the
@@ -282,29 +305,7 @@ h41sum:
 // multiple of 16, a a packed group (16 bytes of each of the 4 rows per 16
 // columns), each 16 words of b stored twice (32 words, 64 bytes per
 // chunk). R8 walks a (64 bytes per chunk), AX the columns (64 bytes).
-TEXT ·idot4x4avx2(SB), NOSPLIT, $0-56
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ b1+24(FP), R13
-	MOVQ b2+32(FP), SI; MOVQ b3+40(FP), DI; MOVQ out+48(FP), BX
-	XORQ AX, AX
-	IZERO8
-	SHRQ $4, CX; JZ i44sum
-
-i44loop:
-	PREFETCHT0 PF(R8)
-	IROWS(0, Y8, Y9, X9)
-	IROWS(32, Y10, Y11, X11)
-	ICOLN((R12)(AX*1), 16(R12)(AX*1), Y0, Y4)
-	ICOLN((R13)(AX*1), 16(R13)(AX*1), Y1, Y5)
-	ICOLN((SI)(AX*1), 16(SI)(AX*1), Y2, Y6)
-	ICOLN((DI)(AX*1), 16(DI)(AX*1), Y3, Y7)
-	ADDQ $64, R8; ADDQ $64, AX
-	DECQ CX; JNZ i44loop
-
-i44sum:
-	ISUMPAIR(Y0, Y1, Y2, Y3, 0)
-	ISUMPAIR(Y4, Y5, Y6, Y7, 32)
-	VZEROUPPER
-	RET
+FN4x4AVX2(·idot4x4avx2, IZERO8, ISTEP, 64, ISUM, i44loop, i44sum)
 
 // ISCALE2 turns the int32 accumulators c0–c3 of a row pair (ICOLN's a0
 // of columns 0–3) into the 8 values of rows r, r+1 (the low and high
@@ -317,6 +318,14 @@ i44sum:
 	VBROADCASTSS off(AX), Y8; VBROADCASTSS off+4(AX), Y9; \
 	VBLENDPS     $0xf0, Y9, Y8, Y8; \
 	VMULPS Y8, c0, c0; VMULPS Y10, c0, c0
+
+// ICOLS4 is ICOLN for the 4 columns of a block of idot4x4nAVX2, at R12,
+// +DX, +2·DX and +R9 bytes.
+#define ICOLS4 \
+	ICOLN((R12), 16(R12), Y0, Y4); \
+	ICOLN((R12)(DX*1), 16(R12)(DX*1), Y1, Y5); \
+	ICOLN((R12)(DX*2), 16(R12)(DX*2), Y2, Y6); \
+	ICOLN((R12)(R9*1), 16(R12)(R9*1), Y3, Y7)
 
 // func idot4x4nAVX2(k int, a *int8, aw *int16, b *int16, bs int, n4 int, c *float32, ldc int, rs *float32, qs *float32, beta float32)
 //
@@ -355,10 +364,7 @@ i4nloop:
 	PREFETCHT0 PF(R8)
 	IROWS(0, Y8, Y9, X9)
 	IROWS(32, Y10, Y11, X11)
-	ICOLN((R12), 16(R12), Y0, Y4)
-	ICOLN((R12)(DX*1), 16(R12)(DX*1), Y1, Y5)
-	ICOLN((R12)(DX*2), 16(R12)(DX*2), Y2, Y6)
-	ICOLN((R12)(R9*1), 16(R12)(R9*1), Y3, Y7)
+	ICOLS4
 	ADDQ $64, R8; ADDQ $64, R12
 	DECQ CX; JNZ i4nloop
 	JMP  i4nstore
@@ -366,10 +372,7 @@ i4nloop:
 i4nwloop:
 	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8)
 	VMOVDQU (R8), Y8; VMOVDQU 32(R8), Y9; VMOVDQU 64(R8), Y10; VMOVDQU 96(R8), Y11
-	ICOLN((R12), 16(R12), Y0, Y4)
-	ICOLN((R12)(DX*1), 16(R12)(DX*1), Y1, Y5)
-	ICOLN((R12)(DX*2), 16(R12)(DX*2), Y2, Y6)
-	ICOLN((R12)(R9*1), 16(R12)(R9*1), Y3, Y7)
+	ICOLS4
 	ADDQ $128, R8; ADDQ $64, R12
 	DECQ CX; JNZ i4nwloop
 
@@ -416,39 +419,29 @@ i4ndone:
 	VPMADDWD yb, Y10, Y10; VPMADDWD yb, Y11, Y11; \
 	VPADDD Y10, acc2, acc2; VPADDD Y11, acc3, acc3
 
+// I1STEP2, I1STEP1 and I1SUM are idot4x1avx2's two chunks, last chunk
+// and sums.
+#define I1STEP2 \
+	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8); \
+	VMOVDQU (R12), Y8; VMOVDQU 64(R12), Y9; \
+	IROW1(0, Y8, Y0, Y1, Y2, Y3); \
+	IROW1(64, Y9, Y4, Y5, Y6, Y7)
+#define I1STEP1 \
+	VMOVDQU (R12), Y8; \
+	IROW1(0, Y8, Y0, Y1, Y2, Y3)
+#define I1SUM \
+	VPADDD Y4, Y0, Y0; VPADDD Y5, Y1, Y1; VPADDD Y6, Y2, Y2; VPADDD Y7, Y3, Y3; \
+	VPHADDD Y1, Y0, Y0; VPHADDD Y3, Y2, Y2; VPHADDD Y2, Y0, Y0; \
+	VEXTRACTI128 $1, Y0, X1; \
+	VPADDD       X1, X0, X0; \
+	VCVTDQ2PS    X0, X0; \
+	VMOVUPS      X0, (BX)
+
 // func idot4x1avx2(k int, a *int8, b0 *int16, out *float32)
 //
 // out[r] = float32(Σ_q a_r[q]·b0[q]) as idot4x4avx2: two chunks per
 // iteration into separate accumulators (Y0–Y3, Y4–Y7), then one.
-TEXT ·idot4x1avx2(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX; MOVQ a+8(FP), R8; MOVQ b0+16(FP), R12; MOVQ out+24(FP), BX
-	IZERO8
-	SHRQ $4, CX
-	CMPQ CX, $2; JLT i41tail
-
-i41loop2:
-	PREFETCHT0 PF(R8); PREFETCHT0 PF+64(R8)
-	VMOVDQU (R12), Y8; VMOVDQU 64(R12), Y9
-	IROW1(0, Y8, Y0, Y1, Y2, Y3)
-	IROW1(64, Y9, Y4, Y5, Y6, Y7)
-	ADDQ $128, R8; ADDQ $128, R12
-	SUBQ $2, CX
-	CMPQ CX, $2; JGE i41loop2
-
-i41tail:
-	TESTQ CX, CX; JZ i41sum
-	VMOVDQU (R12), Y8
-	IROW1(0, Y8, Y0, Y1, Y2, Y3)
-
-i41sum:
-	VPADDD Y4, Y0, Y0; VPADDD Y5, Y1, Y1; VPADDD Y6, Y2, Y2; VPADDD Y7, Y3, Y3
-	VPHADDD Y1, Y0, Y0; VPHADDD Y3, Y2, Y2; VPHADDD Y2, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1
-	VPADDD       X1, X0, X0
-	VCVTDQ2PS    X0, X0
-	VMOVUPS      X0, (BX)
-	VZEROUPPER
-	RET
+FN4x1AVX2(·idot4x1avx2, IZERO8, I1STEP2, 128, 128, I1STEP1, I1SUM, i41loop2, i41tail, i41sum)
 
 // func absBitsAVX2(n int, x *float32) uint32
 //
@@ -471,13 +464,19 @@ abloop:
 
 abdone:
 	VPMAXSD Y1, Y0, Y0
-	VEXTRACTI128 $1, Y0, X1; VPMAXSD X1, X0, X0
-	VPSHUFD $0x4e, X0, X1; VPMAXSD X1, X0, X0
-	VPSHUFD $0xb1, X0, X1; VPMAXSD X1, X0, X0
-	VMOVD        X0, AX
-	MOVL         AX, ret+16(FP)
+	HMAXD(X1)
+	MOVL AX, ret+16(FP)
 	VZEROUPPER
 	RET
+
+// QSTEP2 quantises 16 floats, 8 per VCVTPS2DQ, and stores the 16
+// saturated words twice.
+#define QSTEP2 \
+	VMULPS (SI), Y1, Y2; VMULPS 32(SI), Y1, Y3; \
+	VCVTPS2DQ Y2, Y2; VCVTPS2DQ Y3, Y3; \
+	VPACKSSDW Y3, Y2, Y2; \
+	VPERMQ    $0xd8, Y2, Y2; \
+	VMOVDQU Y2, (DI); VMOVDQU Y2, 32(DI)
 
 // func quant16AVX2(n int, x *float32, inv float32, q *int16)
 //
@@ -488,23 +487,7 @@ abdone:
 // of 16: each 16 codes twice, 64 bytes. VPACKSSDW packs within 128-bit
 // lanes (codes 0–3, 8–11 | 4–7, 12–15); VPERMQ puts them in order.
 TEXT ·quant16AVX2(SB), NOSPLIT, $0-32
-	MOVQ n+0(FP), CX; MOVQ x+8(FP), SI
-	VBROADCASTSS inv+16(FP), Y1
-	MOVQ         q+24(FP), DI
-	SHRQ $4, CX; JZ qdone
-
-qloop:
-	VMULPS (SI), Y1, Y2; VMULPS 32(SI), Y1, Y3
-	VCVTPS2DQ Y2, Y2; VCVTPS2DQ Y3, Y3
-	VPACKSSDW Y3, Y2, Y2
-	VPERMQ    $0xd8, Y2, Y2
-	VMOVDQU Y2, (DI); VMOVDQU Y2, 32(DI)
-	ADDQ $64, SI; ADDQ $64, DI
-	DECQ CX; JNZ qloop
-
-qdone:
-	VZEROUPPER
-	RET
+	QUANT16(Y1, QSTEP2)
 
 // func transpose8AVX2(dst *float32, ldd int, src *float32, lds int, nb int)
 //

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ravestation/rave/core/internal/isa"
@@ -106,6 +107,45 @@ func eachPath(t *testing.T, f func(t *testing.T, p isa.Path)) {
 	}
 }
 
+// eachPathInt8 is eachPath for the tests of the int8 products. On a CPU
+// whose avx512 path lacks AVX512-VNNI that path runs the avx2 int8
+// kernels, so the VNNI kernels are reported as a skipped subtest,
+// avx512_vnni, rather than passing untested under avx512.
+func eachPathInt8(t *testing.T, f func(t *testing.T, p isa.Path)) {
+	t.Helper()
+	eachPath(t, f)
+	if why := vnniUntested(isa.Supported(), isa.HasVNNI()); why != "" {
+		t.Run("avx512_vnni", func(t *testing.T) { t.Skip(why) })
+	}
+}
+
+// vnniUntested says why the AVX512-VNNI int8 kernels did not run on a CPU
+// with the supported paths and, or not, AVX512-VNNI: "" when they did, or
+// when the avx512 path is missing altogether (its subtest says so).
+func vnniUntested(supported []isa.Path, vnni bool) string {
+	if vnni || !slices.Contains(supported, isa.AVX512) {
+		return ""
+	}
+	return fmt.Sprintf("the AVX512-VNNI int8 kernels: not supported by this CPU (%s); the avx512 subtest ran the avx2 int8 kernels", isa.CPU())
+}
+
+// TestVNNIUntested checks that a CPU with the avx512 path but without
+// AVX512-VNNI gets the avx512_vnni subtest skipped by name.
+func TestVNNIUntested(t *testing.T) {
+	all := []isa.Path{isa.Generic, isa.AVX2, isa.AVX512}
+	for _, c := range []struct {
+		supported []isa.Path
+		vnni      bool
+		skip      bool
+	}{
+		{all, false, true}, {all, true, false}, {all[:2], false, false}, {[]isa.Path{isa.Generic, isa.NEON}, false, false},
+	} {
+		if why := vnniUntested(c.supported, c.vnni); (why != "") != c.skip || c.skip && !strings.Contains(why, "AVX512-VNNI") {
+			t.Errorf("vnniUntested(%v, %v) = %q, want a reason: %v", c.supported, c.vnni, why, c.skip)
+		}
+	}
+}
+
 // usePath switches the kernels to path p until tb and its subtests end,
 // or skips tb, naming p, when this CPU or build cannot run it.
 func usePath(tb testing.TB, p isa.Path) {
@@ -139,7 +179,7 @@ func withPath[T any](t *testing.T, p isa.Path, f func() T) T {
 // kernels: the same up to the order of the float32 sums, and for Int8 the
 // same bits.
 func TestMulT(t *testing.T) {
-	eachPath(t, func(t *testing.T, path isa.Path) {
+	eachPathInt8(t, func(t *testing.T, path isa.Path) {
 		rng := rand.New(rand.NewPCG(2, 2)) // the same data on every path
 		for _, s := range []struct{ m, n, k int }{
 			{1, 1, 1}, {3, 5, 17}, {4, 4, 16}, {13, 7, 100}, {64, 3, 1536}, {9, 16, 33}, {130, 9, 1030}, {7, 6, 47},
@@ -228,7 +268,7 @@ func TestMulT(t *testing.T) {
 // levels allow): float32 and half within the rounding of the sums,
 // int8 bit for bit.
 func TestKernels(t *testing.T) {
-	eachPath(t, func(t *testing.T, path isa.Path) {
+	eachPathInt8(t, func(t *testing.T, path isa.Path) {
 		rng := rand.New(rand.NewPCG(4, 4))
 		for _, k := range []int{16, 32, 48, 80, 208, 1040, 3088} {
 			g32 := make([]float32, 4*k)

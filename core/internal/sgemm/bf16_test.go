@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ravestation/rave/core/internal/isa"
@@ -70,7 +72,7 @@ func TestBF16Mul(t *testing.T) {
 		{7, 1000, 64, true, false},
 		{512, 40, 96, false, false},
 	}
-	forEachPath(t, func(t *testing.T, p isa.Path) {
+	forEachBF16Path(t, func(t *testing.T, p isa.Path) {
 		for _, tc := range cases {
 			t.Run(fmt.Sprintf("%dx%dx%d/t%v/acc%v", tc.m, tc.n, tc.k, tc.transA, tc.acc), func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(tc.m), uint64(tc.k)))
@@ -102,6 +104,45 @@ func TestBF16Mul(t *testing.T) {
 	})
 }
 
+// forEachBF16Path is forEachPath for the bfloat16 products. On a CPU
+// whose avx512 path lacks AVX512_BF16 that path runs the avx2 emulation,
+// so the VDPBF16PS kernels are reported as a skipped subtest, avx512_bf16,
+// rather than passing untested under avx512.
+func forEachBF16Path(t *testing.T, f func(t *testing.T, p isa.Path)) {
+	t.Helper()
+	forEachPath(t, f)
+	if why := bf16Untested(isa.Supported(), isa.HasBF16()); why != "" {
+		t.Run("avx512_bf16", func(t *testing.T) { t.Skip(why) })
+	}
+}
+
+// bf16Untested says why the AVX512_BF16 kernels did not run on a CPU with
+// the supported paths and, or not, AVX512_BF16: "" when they did, or when
+// the avx512 path is missing altogether (its subtest says so).
+func bf16Untested(supported []isa.Path, bf16 bool) string {
+	if bf16 || !slices.Contains(supported, isa.AVX512) {
+		return ""
+	}
+	return fmt.Sprintf("the AVX512_BF16 kernels: not supported by this CPU (%s); the avx512 subtest ran the avx2 emulation", isa.CPU())
+}
+
+// TestBF16Untested checks that a CPU with the avx512 path but without
+// AVX512_BF16 gets the avx512_bf16 subtest skipped by name.
+func TestBF16Untested(t *testing.T) {
+	all := []isa.Path{isa.Generic, isa.AVX2, isa.AVX512}
+	for _, c := range []struct {
+		supported []isa.Path
+		bf16      bool
+		skip      bool
+	}{
+		{all, false, true}, {all, true, false}, {all[:2], false, false}, {[]isa.Path{isa.Generic, isa.NEON}, false, false},
+	} {
+		if why := bf16Untested(c.supported, c.bf16); (why != "") != c.skip || c.skip && !strings.Contains(why, "AVX512_BF16") {
+			t.Errorf("bf16Untested(%v, %v) = %q, want a reason: %v", c.supported, c.bf16, why, c.skip)
+		}
+	}
+}
+
 // TestBF16PathsMatch checks that every path gives the generic path's bits
 // (the assembly kernels add each pair's odd product, then its even one,
 // as bdotGo does; the products of bfloat16 are exact in float32), that
@@ -130,7 +171,7 @@ func TestBF16PathsMatch(t *testing.T) {
 	am.Mul(n, b, n, false, ref, n)
 	refPack = packSpecial(special)
 	restore()
-	forEachPath(t, func(t *testing.T, p isa.Path) {
+	forEachBF16Path(t, func(t *testing.T, p isa.Path) {
 		for _, threads := range []int{1, 2, 3} {
 			prev := SetThreads(threads)
 			got := make([]float32, m*n)
@@ -181,7 +222,7 @@ func TestBF16Denormals(t *testing.T) {
 	b[1*n+1] = tiny  // B[1][1] denormal: flushed when packed
 	b[2*n+2] = 0x1p3 // a normal product for comparison
 	am := NewBF16Matrix(false, m, k, a, k)
-	forEachPath(t, func(t *testing.T, p isa.Path) {
+	forEachBF16Path(t, func(t *testing.T, p isa.Path) {
 		c := make([]float32, m*n)
 		am.Mul(n, b, n, false, c, n)
 		flush := BF16Supported()

@@ -102,16 +102,9 @@ func microAVX2(mr, nr, k int, a, b, c *float32, ldc int, alpha, beta float32) {
 		return
 	}
 	var t [mrAVX2 * nrAVX2]float32
-	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
-	if beta != 0 {
-		for i := 0; i < mr; i++ {
-			copy(t[i*nrAVX2:i*nrAVX2+nr], cs[i*ldc:i*ldc+nr])
-		}
-	}
+	cs := edgeIn(t[:], nrAVX2, mr, nr, c, ldc, beta)
 	kernAVX2(k, a, b, &t[0], nrAVX2, alpha, beta)
-	for i := 0; i < mr; i++ {
-		copy(cs[i*ldc:i*ldc+nr], t[i*nrAVX2:i*nrAVX2+nr])
-	}
+	edgeOut(cs, t[:], nrAVX2, mr, nr, ldc)
 }
 
 // fusedAVX2 adapts kernAVX2F to the kernel.fused contract. Edge tiles of
@@ -134,16 +127,9 @@ func fusedAVX2(mr, nr, k int, a, b *float32, ldb int, bdst, c *float32, ldc int,
 		return
 	}
 	var t [mrAVX2 * nrAVX2]float32
-	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
-	if beta != 0 {
-		for i := 0; i < mr; i++ {
-			copy(t[i*nrAVX2:i*nrAVX2+nr], cs[i*ldc:i*ldc+nr])
-		}
-	}
+	cs := edgeIn(t[:], nrAVX2, mr, nr, c, ldc, beta)
 	kernAVX2F(k, a, b, ldb, bdst, &t[0], nrAVX2, alpha, beta)
-	for i := 0; i < mr; i++ {
-		copy(cs[i*ldc:i*ldc+nr], t[i*nrAVX2:i*nrAVX2+nr])
-	}
+	edgeOut(cs, t[:], nrAVX2, mr, nr, ldc)
 }
 
 // ncFor returns the columns of a packed B block (kc×nc float32s) that fill

@@ -2,11 +2,7 @@
 
 package sgemm
 
-import (
-	"unsafe"
-
-	"github.com/ravestation/rave/core/internal/isa"
-)
+import "github.com/ravestation/rave/core/internal/isa"
 
 const (
 	// mrNEON and nrNEON are the neon micro-tile: 8 rows by 12 columns,
@@ -76,16 +72,9 @@ func microNEON(mr, nr, k int, a, b, c *float32, ldc int, alpha, beta float32) {
 		return
 	}
 	var t [mrNEON * nrNEON]float32
-	cs := unsafe.Slice(c, (mr-1)*ldc+nr)
-	if beta != 0 {
-		for i := 0; i < mr; i++ {
-			copy(t[i*nrNEON:i*nrNEON+nr], cs[i*ldc:i*ldc+nr])
-		}
-	}
+	cs := edgeIn(t[:], nrNEON, mr, nr, c, ldc, beta)
 	kernNEON(k, a, b, &t[0], nrNEON, alpha, beta)
-	for i := 0; i < mr; i++ {
-		copy(cs[i*ldc:i*ldc+nr], t[i*nrNEON:i*nrNEON+nr])
-	}
+	edgeOut(cs, t[:], nrNEON, mr, nr, ldc)
 }
 
 // neonKernel is the arm64 Advanced SIMD kernel.

@@ -61,6 +61,18 @@
 	FMLAE((d)+2, 26, 30, 0); \
 	VST1.P [r0.S4, r1.S4, r2.S4], (R3)(R4)
 
+// KSTEP is one k of the tile: the A column into V24, V25, the B row into
+// V26..V28, then the 8 rows.
+#define KSTEP \
+	VLD1.P 32(R1), [V24.S4, V25.S4]; VLD1.P 48(R2), [V26.S4, V27.S4, V28.S4]; \
+	ROW8x12(0, 24, 0); ROW8x12(3, 24, 1); ROW8x12(6, 24, 2); ROW8x12(9, 24, 3); \
+	ROW8x12(12, 25, 0); ROW8x12(15, 25, 1); ROW8x12(18, 25, 2); ROW8x12(21, 25, 3)
+
+// STORE8x12 stores the 8 rows of the tile with STORE (STORE0 or STORE1).
+#define STORE8x12(STORE) \
+	STORE(0, V0, V1, V2); STORE(3, V3, V4, V5); STORE(6, V6, V7, V8); STORE(9, V9, V10, V11); \
+	STORE(12, V12, V13, V14); STORE(15, V15, V16, V17); STORE(18, V18, V19, V20); STORE(21, V21, V22, V23)
+
 // func kernNEON(k int, a, b, c *float32, ldc int, alpha, beta float32)
 //
 // Computes a full 8×12 tile of C (rows ldc floats apart) from the packed
@@ -79,38 +91,16 @@ TEXT ·kernNEON(SB), NOSPLIT, $0-48
 	VEOR V20.B16, V20.B16, V20.B16; VEOR V21.B16, V21.B16, V21.B16; VEOR V22.B16, V22.B16, V22.B16; VEOR V23.B16, V23.B16, V23.B16
 
 kloop:
-	VLD1.P 32(R1), [V24.S4, V25.S4]; VLD1.P 48(R2), [V26.S4, V27.S4, V28.S4]
-	ROW8x12(0, 24, 0)
-	ROW8x12(3, 24, 1)
-	ROW8x12(6, 24, 2)
-	ROW8x12(9, 24, 3)
-	ROW8x12(12, 25, 0)
-	ROW8x12(15, 25, 1)
-	ROW8x12(18, 25, 2)
-	ROW8x12(21, 25, 3)
+	KSTEP
 	SUBS $1, R0; BNE kloop
 
 	MOVWU beta+44(FP), R5
 	CBZW  R5, store0
-	STORE1(0, V0, V1, V2)
-	STORE1(3, V3, V4, V5)
-	STORE1(6, V6, V7, V8)
-	STORE1(9, V9, V10, V11)
-	STORE1(12, V12, V13, V14)
-	STORE1(15, V15, V16, V17)
-	STORE1(18, V18, V19, V20)
-	STORE1(21, V21, V22, V23)
+	STORE8x12(STORE1)
 	RET
 
 store0:
-	STORE0(0, V0, V1, V2)
-	STORE0(3, V3, V4, V5)
-	STORE0(6, V6, V7, V8)
-	STORE0(9, V9, V10, V11)
-	STORE0(12, V12, V13, V14)
-	STORE0(15, V15, V16, V17)
-	STORE0(18, V18, V19, V20)
-	STORE0(21, V21, V22, V23)
+	STORE8x12(STORE0)
 	RET
 
 // ---------------------------------------------------------------------------
@@ -128,6 +118,20 @@ store0:
 	VFMLA b0.S4, a1.S4, V4.S4; VFMLA b1.S4, a1.S4, V5.S4; VFMLA b2.S4, a1.S4, V6.S4; VFMLA b3.S4, a1.S4, V7.S4; \
 	VFMLA b0.S4, a2.S4, V8.S4; VFMLA b1.S4, a2.S4, V9.S4; VFMLA b2.S4, a2.S4, V10.S4; VFMLA b3.S4, a2.S4, V11.S4; \
 	VFMLA b0.S4, a3.S4, V12.S4; VFMLA b1.S4, a3.S4, V13.S4; VFMLA b2.S4, a3.S4, V14.S4; VFMLA b3.S4, a3.S4, V15.S4
+
+// LOAD8 loads the next 4 values of each row of A (R1..R4) and of Bᵀ
+// (R5..R8) into a0..a3 and b0..b3; LOAD8S loads one value of each into
+// lane 0 (a scalar load zeroes lanes 1–3).
+#define LOAD8(a0, a1, a2, a3, b0, b1, b2, b3) \
+	VLD1.P 16(R1), [a0.S4]; VLD1.P 16(R2), [a1.S4]; VLD1.P 16(R3), [a2.S4]; VLD1.P 16(R4), [a3.S4]; \
+	VLD1.P 16(R5), [b0.S4]; VLD1.P 16(R6), [b1.S4]; VLD1.P 16(R7), [b2.S4]; VLD1.P 16(R8), [b3.S4]
+#define LOAD8S \
+	FMOVS.P 4(R1), F16; FMOVS.P 4(R2), F17; FMOVS.P 4(R3), F18; FMOVS.P 4(R4), F19; \
+	FMOVS.P 4(R5), F20; FMOVS.P 4(R6), F21; FMOVS.P 4(R7), F22; FMOVS.P 4(R8), F23
+
+// HADD4 sums the lanes of two pairs of accumulators, V(a), V(a+1) and
+// V(b), V(b+1), into V(d) as (l0+l1)+(l2+l3) (V(d+1) scratch).
+#define HADD4(d, a, b) FADDP4(d, a, (a)+1); FADDP4((d)+1, b, (b)+1); FADDP4(d, d, (d)+1)
 
 // func dot4x4NEON(k int, a0, a1, a2, a3, b0, b1, b2, b3, out *float32)
 //
@@ -147,43 +151,26 @@ TEXT ·dot4x4NEON(SB), NOSPLIT, $0-80
 	CMP $2, R10; BLT d44one
 
 d44two:
-	VLD1.P 16(R1), [V16.S4]; VLD1.P 16(R2), [V17.S4]; VLD1.P 16(R3), [V18.S4]; VLD1.P 16(R4), [V19.S4]
-	VLD1.P 16(R5), [V20.S4]; VLD1.P 16(R6), [V21.S4]; VLD1.P 16(R7), [V22.S4]; VLD1.P 16(R8), [V23.S4]
-	VLD1.P 16(R1), [V24.S4]; VLD1.P 16(R2), [V25.S4]; VLD1.P 16(R3), [V26.S4]; VLD1.P 16(R4), [V27.S4]
-	VLD1.P 16(R5), [V28.S4]; VLD1.P 16(R6), [V29.S4]; VLD1.P 16(R7), [V30.S4]; VLD1.P 16(R8), [V31.S4]
-	DOT4x4(V16, V17, V18, V19, V20, V21, V22, V23)
-	DOT4x4(V24, V25, V26, V27, V28, V29, V30, V31)
+	LOAD8(V16, V17, V18, V19, V20, V21, V22, V23); LOAD8(V24, V25, V26, V27, V28, V29, V30, V31)
+	DOT4x4(V16, V17, V18, V19, V20, V21, V22, V23); DOT4x4(V24, V25, V26, V27, V28, V29, V30, V31)
 	SUB  $2, R10
 	CMP $2, R10; BGE d44two
 
 d44one:
 	CBZ R10, d44tail
-	VLD1.P 16(R1), [V16.S4]; VLD1.P 16(R2), [V17.S4]; VLD1.P 16(R3), [V18.S4]; VLD1.P 16(R4), [V19.S4]
-	VLD1.P 16(R5), [V20.S4]; VLD1.P 16(R6), [V21.S4]; VLD1.P 16(R7), [V22.S4]; VLD1.P 16(R8), [V23.S4]
+	LOAD8(V16, V17, V18, V19, V20, V21, V22, V23)
 	DOT4x4(V16, V17, V18, V19, V20, V21, V22, V23)
 
 d44tail:
 	// A scalar load zeroes lanes 1–3: they add +0·+0.
 	CBZ R11, d44sum
-	FMOVS.P 4(R1), F16; FMOVS.P 4(R2), F17; FMOVS.P 4(R3), F18; FMOVS.P 4(R4), F19
-	FMOVS.P 4(R5), F20; FMOVS.P 4(R6), F21; FMOVS.P 4(R7), F22; FMOVS.P 4(R8), F23
+	LOAD8S
 	DOT4x4(V16, V17, V18, V19, V20, V21, V22, V23)
 	SUB  $1, R11
 	B    d44tail
 
 d44sum:
-	FADDP4(24, 0, 1)
-	FADDP4(25, 2, 3)
-	FADDP4(24, 24, 25)
-	FADDP4(25, 4, 5)
-	FADDP4(26, 6, 7)
-	FADDP4(25, 25, 26)
-	FADDP4(26, 8, 9)
-	FADDP4(27, 10, 11)
-	FADDP4(26, 26, 27)
-	FADDP4(27, 12, 13)
-	FADDP4(28, 14, 15)
-	FADDP4(27, 27, 28)
+	HADD4(24, 0, 2); HADD4(25, 4, 6); HADD4(26, 8, 10); HADD4(27, 12, 14)
 	VST1 [V24.S4, V25.S4, V26.S4, V27.S4], (R9)
 	RET
 
@@ -214,9 +201,7 @@ d41tail:
 	B       d41tail
 
 d41sum:
-	FADDP4(24, 0, 1)
-	FADDP4(25, 2, 3)
-	FADDP4(24, 24, 25)
+	HADD4(24, 0, 2)
 	VST1 [V24.S4], (R9)
 	RET
 

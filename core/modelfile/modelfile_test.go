@@ -1,4 +1,4 @@
-package sessions
+package modelfile
 
 import (
 	"archive/zip"
@@ -6,21 +6,19 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/ravestation/rave/audio"
+	"github.com/ravestation/rave/core/model/tinymodel"
 )
 
-// TestOpenModelSaysWhatIsWrong checks that a damaged or wrong model file
-// is refused with a FileError that names the file and the problem in
-// words, never in the safetensors, zip or pickle reader's terms.
-func TestOpenModelSaysWhatIsWrong(t *testing.T) {
+// TestCheckSaysWhatIsWrong checks that a damaged or wrong model file is
+// refused with an Error that names the file and the problem in words,
+// never in the safetensors, zip or pickle reader's terms.
+func TestCheckSaysWhatIsWrong(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.safetensors")
-	if err := tinyModel(t).Save(good); err != nil {
-		t.Fatal(err)
-	}
+	tinymodel.Save(t, good)
 	whole, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
@@ -59,44 +57,18 @@ func TestOpenModelSaysWhatIsWrong(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			_, _, err := OpenModel(path)
-			var fe *FileError
+			err := Check(path, "model")
+			var fe *Error
 			if !errors.As(err, &fe) {
-				t.Fatalf("OpenModel(%s) = %v, want a *FileError", tt.file, err)
+				t.Fatalf("Check(%s) = %v, want an *Error", tt.file, err)
 			}
 			want := path + ": not a RAVE model file (" + tt.problem + ")"
 			if err.Error() != want {
-				t.Errorf("OpenModel(%s) = %q, want %q", tt.file, err, want)
+				t.Errorf("Check(%s) = %q, want %q", tt.file, err, want)
 			}
 		})
 	}
-	if _, _, err := OpenModel(good); err != nil {
-		t.Errorf("OpenModel of a whole model: %v", err)
-	}
-}
-
-// TestOpenModelMissingGivesTheRightAdvice checks that a model argument
-// naming neither a file nor a session says so, without advising to
-// create a session with that name.
-func TestOpenModelMissingGivesTheRightAdvice(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	tests := []struct {
-		ref  string
-		want string
-	}{
-		{"missing.safetensors", "model file missing.safetensors not found"},
-		{"missing.ckpt", "model file missing.ckpt not found"},
-		{filepath.Join("some", "where", "model"), "model file " + filepath.Join("some", "where", "model") + " not found"},
-		{"pianno", `model "pianno" not found: no file or session of that name`},
-		{"pianno:best", `model "pianno" not found: no file or session of that name`},
-	}
-	for _, tt := range tests {
-		_, _, err := OpenModel(tt.ref)
-		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "preprocess") {
-			t.Errorf("OpenModel(%q) = %v, want %q and no advice to preprocess", tt.ref, err, tt.want)
-		}
-	}
-	if _, _, err := OpenPrior("missing.safetensors"); err == nil || !strings.Contains(err.Error(), "prior file missing.safetensors not found") {
-		t.Errorf("OpenPrior(missing.safetensors) = %v", err)
+	if err := Check(good, "model"); err != nil {
+		t.Errorf("Check of a whole model: %v", err)
 	}
 }

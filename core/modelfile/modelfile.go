@@ -1,4 +1,11 @@
-package sessions
+// Package modelfile looks at a weights file (a model or a prior: RAVE
+// Station's safetensors files, the reference's state dicts and Lightning
+// checkpoints) before a reader opens it, and says what is wrong with one
+// that cannot be read in words rather than in the terms of the
+// safetensors, zip or pickle reader: "piano.ckpt: not a RAVE model file
+// (the file is cut short)". It reads headers and the ends of archives,
+// never the weights.
+package modelfile
 
 import (
 	"bytes"
@@ -13,16 +20,14 @@ import (
 	"strings"
 )
 
-// FileError is the error of OpenModel, OpenPrior and CheckWeightsFile for
-// a file that is not a whole model or prior file. Its message names the
-// file and says what is wrong in words rather than in the terms of the
-// safetensors, zip or pickle reader: "piano.ckpt: not a RAVE model file
-// (the file is cut short)".
-type FileError struct {
+// Error is the error of Check for a file that cannot be what it should
+// be. Its message names the file, what it should be and what is wrong.
+type Error struct {
 	// Path is the file.
 	Path string
-	// What is what the file should hold: "model" or "prior".
-	What string
+	// Kind is what the file should be: "a RAVE model file", "a RAVE prior
+	// file".
+	Kind string
 	// Problem says what is wrong: "the file is empty", "the file is cut
 	// short", "it is an audio file".
 	Problem string
@@ -30,11 +35,11 @@ type FileError struct {
 	Err error
 }
 
-func (e *FileError) Error() string {
-	return fmt.Sprintf("%s: not a RAVE %s file (%s)", e.Path, e.What, e.Problem)
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: not %s (%s)", e.Path, e.Kind, e.Problem)
 }
 
-func (e *FileError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // weightsKind is the container of a weights file: safetensors (rave's own
 // models and priors, and state dicts), a zip archive (.npz, PyTorch
@@ -57,13 +62,16 @@ func expectedKinds(path string) ([]weightsKind, string) {
 		return []weightsKind{kindZip, kindPickle}, "a PyTorch checkpoint"
 	case ".npz":
 		return []weightsKind{kindZip}, "a NumPy .npz archive"
+	case ".ts":
+		return []weightsKind{kindZip}, "a TorchScript export"
 	}
 	return []weightsKind{kindSafetensors}, "a safetensors file"
 }
 
-// isImported reports whether path holds reference weights in a format
-// that only interop.Import reads (.ckpt, .pt, .pth, .npz).
-func isImported(path string) bool {
+// IsReference reports whether path, going by its extension, holds
+// reference weights in a format that only core/interop reads (.ckpt, .pt,
+// .pth, .npz, .ts).
+func IsReference(path string) bool {
 	kinds, _ := expectedKinds(path)
 	return kinds[0] != kindSafetensors
 }
@@ -72,15 +80,16 @@ func isImported(path string) bool {
 // accepts (100 MB).
 const maxSafetensorsHeader = 100_000_000
 
-// CheckWeightsFile looks at the file at path before a model or prior
-// (what: "model" or "prior") is read from it, and returns a *FileError
-// when it cannot be one: empty, cut short, an audio file, or not of the
+// Check looks at the file at path before a model or prior (what: "model"
+// or "prior") is read from it, and returns an *Error when it cannot be
+// one: empty, cut short, an audio file, or not of the
 // kind its extension says (.safetensors, and any other extension: a
 // safetensors file; .ckpt, .pt, .pth: a PyTorch checkpoint; .npz: a
-// NumPy archive). It reads the safetensors header, or the end of a zip
+// NumPy archive; .ts: a TorchScript export). It reads the safetensors header, or the end of a zip
 // archive, not the weights. A file that passes may still be refused by
 // the reader (a safetensors file of another program, say).
-func CheckWeightsFile(path, what string) error {
+func Check(path, what string) error {
+	should := "a RAVE " + what + " file"
 	f, err := os.Open(path)
 	if err != nil {
 		var pe *fs.PathError
@@ -95,7 +104,7 @@ func CheckWeightsFile(path, what string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	if st.IsDir() {
-		return &FileError{Path: path, What: what, Problem: "it is a folder"}
+		return &Error{Path: path, Kind: should, Problem: "it is a folder"}
 	}
 	kind, problem := sniffWeights(f, st.Size())
 	want, wantName := expectedKinds(path)
@@ -108,7 +117,7 @@ func CheckWeightsFile(path, what string) error {
 	default:
 		return nil
 	}
-	return &FileError{Path: path, What: what, Problem: problem}
+	return &Error{Path: path, Kind: should, Problem: problem}
 }
 
 func containsKind(kinds []weightsKind, k weightsKind) bool {

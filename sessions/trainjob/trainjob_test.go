@@ -1,6 +1,6 @@
 //go:build darwin || dragonfly || freebsd || linux || netbsd || openbsd
 
-package sessions
+package trainjob
 
 import (
 	"errors"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ravestation/rave/sessions"
 	"github.com/ravestation/rave/sessions/layout"
 	"github.com/ravestation/rave/train/runlog"
 )
@@ -20,7 +21,7 @@ import (
 // fakeTrainerEnv makes the test binary act as `rave train` (see init).
 const fakeTrainerEnv = "RAVE_FAKE_TRAINER"
 
-// init turns the test binary into a fake trainer when StartTraining runs
+// init turns the test binary into a fake trainer when Start runs
 // it: "run" takes the lock, writes a heartbeat, and on SIGINT writes a
 // "checkpoint" and exits; "fail" complains about a flag and exits 2.
 func init() {
@@ -40,7 +41,7 @@ func fakeTrainer(mode string, args []string) int {
 		fmt.Fprintln(os.Stderr, "fake trainer: bad args", args)
 		return 2
 	}
-	s, err := Open(args[2])
+	s, err := sessions.Open(args[2])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -49,7 +50,7 @@ func fakeTrainer(mode string, args []string) int {
 	// the job as soon as it holds the lock, as `rave train` may be.
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGHUP)
-	lock, err := s.Acquire(TrainPurpose)
+	lock, err := s.Acquire(sessions.TrainPurpose)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -68,19 +69,15 @@ func fakeTrainer(mode string, args []string) int {
 	}
 }
 
-func TestStartStopTraining(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("job")
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestStartStop(t *testing.T) {
+	s := newSession(t, "job")
 	if _, running := s.Training(); running {
 		t.Fatal("Training reports a job before any started")
 	}
-	if _, err := s.StopTraining(); !errors.Is(err, ErrNotRunning) {
-		t.Fatalf("StopTraining with no job = %v, want ErrNotRunning", err)
+	if _, err := Stop(s); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Stop with no job = %v, want ErrNotRunning", err)
 	}
-	job, err := s.StartTraining(JobOptions{
+	job, err := Start(s, Options{
 		Executable: os.Args[0],
 		Args:       []string{"--preset", "tiny"},
 		Env:        append(os.Environ(), fakeTrainerEnv+"=run"),
@@ -103,19 +100,19 @@ func TestStartStopTraining(t *testing.T) {
 	if pg, _ := syscall.Getpgid(job.PID); pg == syscall.Getpgrp() {
 		t.Errorf("job shares our process group %d", pg)
 	}
-	if sum := s.Summary(); sum.State != StateTraining || !sum.Running || sum.PID != job.PID {
+	if sum := s.Summary(); sum.State != sessions.StateTraining || !sum.Running || sum.PID != job.PID {
 		t.Errorf("Summary = %+v, want a running stage-1 job", sum)
 	}
-	if _, err := s.StartTraining(JobOptions{Executable: os.Args[0], Env: append(os.Environ(), fakeTrainerEnv+"=run")}); !errors.Is(err, ErrRunning) {
-		t.Errorf("second StartTraining = %v, want ErrRunning", err)
+	if _, err := Start(s, Options{Executable: os.Args[0], Env: append(os.Environ(), fakeTrainerEnv+"=run")}); !errors.Is(err, ErrRunning) {
+		t.Errorf("second Start = %v, want ErrRunning", err)
 	}
-	if err := Delete("job"); !errors.Is(err, ErrLocked) {
-		t.Errorf("Delete while training = %v, want ErrLocked", err)
+	if err := sessions.Delete("job"); !errors.Is(err, sessions.ErrLocked) {
+		t.Errorf("Delete while training = %v, want sessions.ErrLocked", err)
 	}
 
-	got, err := s.StopTraining()
+	got, err := Stop(s)
 	if err != nil || got != job.PID {
-		t.Fatalf("StopTraining = %d, %v", got, err)
+		t.Fatalf("Stop = %d, %v", got, err)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -127,7 +124,7 @@ func TestStartStopTraining(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	log := s.TailLog(10)
+	log := TailLog(s, 10)
 	for _, want := range []string{"=== ", "starting:", "fake trainer running with --preset tiny", "checkpoint written"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("train.log lacks %q:\n%s", want, log)
@@ -138,27 +135,19 @@ func TestStartStopTraining(t *testing.T) {
 	}
 }
 
-func TestStartTrainingReportsEarlyExit(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("bad")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.StartTraining(JobOptions{Executable: os.Args[0], Env: append(os.Environ(), fakeTrainerEnv+"=fail"), Watch: 5 * time.Second})
+func TestStartReportsEarlyExit(t *testing.T) {
+	s := newSession(t, "bad")
+	_, err := Start(s, Options{Executable: os.Args[0], Env: append(os.Environ(), fakeTrainerEnv+"=fail"), Watch: 5 * time.Second})
 	if err == nil || !strings.Contains(err.Error(), "exited at once") || !strings.Contains(err.Error(), "-bogus") {
-		t.Fatalf("StartTraining of a failing trainer = %v, want an early-exit error quoting the log", err)
+		t.Fatalf("Start of a failing trainer = %v, want an early-exit error quoting the log", err)
 	}
-	if _, err := s.StartTraining(JobOptions{Executable: filepath.Join(t.TempDir(), "missing")}); err == nil {
-		t.Error("StartTraining of a missing binary: no error")
+	if _, err := Start(s, Options{Executable: filepath.Join(t.TempDir(), "missing")}); err == nil {
+		t.Error("Start of a missing binary: no error")
 	}
 }
 
 func TestStopRefusesOtherPurposes(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("pre")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, "pre")
 	lock, err := s.Acquire("preprocess")
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +156,8 @@ func TestStopRefusesOtherPurposes(t *testing.T) {
 	if _, running := s.Training(); running {
 		t.Error("Training = running while preprocessing")
 	}
-	if _, err := s.StopTraining(); !errors.Is(err, ErrNotRunning) {
-		t.Errorf("StopTraining during preprocess = %v, want ErrNotRunning", err)
+	if _, err := Stop(s); !errors.Is(err, ErrNotRunning) {
+		t.Errorf("Stop during preprocess = %v, want ErrNotRunning", err)
 	}
 	if sum := s.Summary(); sum.Busy != "preprocess" || sum.Running {
 		t.Errorf("Summary = %+v, want Busy preprocess", sum)
@@ -176,30 +165,38 @@ func TestStopRefusesOtherPurposes(t *testing.T) {
 }
 
 func TestControlFile(t *testing.T) {
-	t.Setenv(HomeEnv, t.TempDir())
-	s, err := Create("ctl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c, err := s.ReadControl(); err != nil || c.ForceStage2 {
+	s := newSession(t, "ctl")
+	if c, err := ReadControl(s); err != nil || c.ForceStage2 {
 		t.Fatalf("ReadControl without a file = %+v, %v", c, err)
 	}
-	if err := s.RequestStage2(); err != nil {
+	if err := RequestStage2(s); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(s.Path(layout.ControlFile))
 	if err != nil || !strings.Contains(string(b), `"force_stage2": true`) {
 		t.Fatalf("control.json = %s, %v", b, err)
 	}
-	if c, err := s.ReadControl(); err != nil || !c.ForceStage2 || c.Requested.IsZero() {
+	if c, err := ReadControl(s); err != nil || !c.ForceStage2 || c.Requested.IsZero() {
 		t.Fatalf("ReadControl = %+v, %v", c, err)
 	}
-	if err := s.ClearControl(); err != nil {
+	if err := ClearControl(s); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.ClearControl(); err != nil {
+	if err := ClearControl(s); err != nil {
 		t.Errorf("second ClearControl = %v", err)
 	}
+}
+
+// newSession points RAVE_HOME at a fresh folder for the test and creates
+// the session name in it.
+func newSession(t *testing.T, name string) *sessions.Session {
+	t.Helper()
+	t.Setenv(sessions.HomeEnv, t.TempDir())
+	s, err := sessions.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // getsid returns the session id of pid from /proc.

@@ -1,21 +1,5 @@
-package sessions
-
-import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/ravestation/rave/core"
-	"github.com/ravestation/rave/sessions/layout"
-)
-
-// Training jobs
+// Package trainjob starts, stops and talks to the training job of a
+// session.
 //
 // A training job is a detached `rave train --session NAME` process: it runs
 // in its own session and process group (setsid; on Windows, without a
@@ -36,19 +20,33 @@ import (
 //
 // force_stage2 asks the trainer to switch to the adversarial stage now
 // instead of at the configured warmup step (acids-ircam/RAVE#327).
+package trainjob
 
-// TrainPurpose is the lock purpose written by a training job.
-const TrainPurpose = "train"
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
 
-// ErrRunning is returned when starting a job on a session that already
-// has one (or is otherwise locked).
-var ErrRunning = errors.New("a job is already running")
+	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/sessions"
+	"github.com/ravestation/rave/sessions/layout"
+)
 
-// ErrNotRunning is returned when stopping a session that has no job.
-var ErrNotRunning = errors.New("no training job is running")
+var (
+	// ErrRunning is returned when starting a job on a session that
+	// already has one (or is otherwise locked).
+	ErrRunning = errors.New("a job is already running")
+	// ErrNotRunning is returned when stopping a session that has no job.
+	ErrNotRunning = errors.New("no training job is running")
+)
 
-// JobOptions configures StartTraining. Zero fields take the defaults.
-type JobOptions struct {
+// Options configures Start. Zero fields take the defaults.
+type Options struct {
 	// Executable is the rave binary to run (os.Executable()).
 	Executable string
 	// Args are extra flags appended after `train --session NAME`, for
@@ -57,7 +55,7 @@ type JobOptions struct {
 	// Env is the child's environment (os.Environ()); RAVE_HOME is always
 	// set to this process's Home so the child finds the same session.
 	Env []string
-	// Watch is how long StartTraining watches the new process for an early
+	// Watch is how long Start watches the new process for an early
 	// exit, such as a bad flag (1.5 s). Negative: do not watch.
 	Watch time.Duration
 }
@@ -72,7 +70,7 @@ type Job struct {
 	Args []string
 }
 
-// StartTraining starts `rave train --session NAME [Args]` detached from
+// Start starts `rave train --session NAME [Args]` detached from
 // this process: a new session (setsid, or a console-less process group on
 // Windows), stdin from the null device, stdout and
 // stderr appended to train.log. It refuses (ErrRunning) when the session is
@@ -80,7 +78,7 @@ type Job struct {
 // of train.log; otherwise it returns while the job runs on. The child is
 // reaped in the background, so a job that ends while this process lives
 // leaves no zombie.
-func (s *Session) StartTraining(opts JobOptions) (*Job, error) {
+func Start(s *sessions.Session, opts Options) (*Job, error) {
 	name := s.Manifest.Name
 	if pid, purpose, held := s.LockHolder(); held {
 		return nil, fmt.Errorf("sessions: %q: %w (pid %d, %s)", name, ErrRunning, pid, purposeOr(purpose))
@@ -92,7 +90,7 @@ func (s *Session) StartTraining(opts JobOptions) (*Job, error) {
 			return nil, fmt.Errorf("sessions: %q: find the rave binary: %w", name, err)
 		}
 	}
-	home, err := Home()
+	home, err := sessions.Home()
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +98,7 @@ func (s *Session) StartTraining(opts JobOptions) (*Job, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	env = append(append([]string(nil), env...), HomeEnv+"="+home)
+	env = append(append([]string(nil), env...), sessions.HomeEnv+"="+home)
 	args := append([]string{"train", "--session", name}, opts.Args...)
 
 	logPath := layout.TrainLog(s.Dir)
@@ -143,66 +141,29 @@ func (s *Session) StartTraining(opts JobOptions) (*Job, error) {
 	return job, nil
 }
 
-// StopTraining asks the session's training job to stop: SIGINT to the
+// Stop asks the session's training job to stop: SIGINT to the
 // process holding the lock (on Windows, the session's StopFile), which
 // checkpoints and exits. It returns the pid asked without waiting;
-// Training reports when the job is gone.
-func (s *Session) StopTraining() (int, error) {
+// Session.Training reports when the job is gone.
+func Stop(s *sessions.Session) (int, error) {
 	name := s.Manifest.Name
 	pid, purpose, held := s.LockHolder()
 	if !held || pid <= 0 {
 		return 0, fmt.Errorf("sessions: %q: %w", name, ErrNotRunning)
 	}
-	if !isTrainPurpose(purpose) {
+	if !sessions.IsTrainPurpose(purpose) {
 		return 0, fmt.Errorf("sessions: %q: %w (the lock is held by pid %d for %s)", name, ErrNotRunning, pid, purposeOr(purpose))
 	}
 	if pid == os.Getpid() {
 		return 0, fmt.Errorf("sessions: %q: the training lock is held by this process", name)
 	}
-	if err := s.interrupt(pid); err != nil {
+	if err := interrupt(s, pid); err != nil {
 		return 0, err
 	}
 	return pid, nil
 }
 
-// Training reports whether a training job runs on the session, and its pid.
-func (s *Session) Training() (pid int, running bool) {
-	pid, purpose, held := s.LockHolder()
-	if !held || !isTrainPurpose(purpose) {
-		return 0, false
-	}
-	return pid, true
-}
-
-// LockHolder returns the pid and purpose written in the lock file, and
-// whether a process holds the lock now.
-func (s *Session) LockHolder() (pid int, purpose string, held bool) {
-	pid, held = s.HolderPID()
-	if !held {
-		return 0, "", false
-	}
-	b, err := os.ReadFile(layout.Lock(s.Dir))
-	if err != nil {
-		return pid, "", true
-	}
-	fields := strings.Fields(string(b))
-	if len(fields) > 1 {
-		purpose = strings.Join(fields[1:], " ")
-	}
-	if len(fields) > 0 {
-		if p, err := strconv.Atoi(fields[0]); err == nil {
-			pid = p
-		}
-	}
-	return pid, purpose, true
-}
-
-// isTrainPurpose accepts "train" (and an unnamed holder, for trainers that
-// write only their pid).
-func isTrainPurpose(p string) bool {
-	return p == "" || p == TrainPurpose || strings.HasPrefix(p, TrainPurpose+" ")
-}
-
+// purposeOr names a lock purpose in a message.
 func purposeOr(p string) string {
 	if p == "" {
 		return "unnamed job"
@@ -221,32 +182,28 @@ type Control struct {
 // RequestStage2 writes control.json asking the trainer to switch to stage 2
 // at its next poll. It works whether or not a job runs now: a trainer
 // started later reads it too.
-func (s *Session) RequestStage2() error {
-	c, err := s.ReadControl()
+func RequestStage2(s *sessions.Session) error {
+	c, err := ReadControl(s)
 	if err != nil {
 		c = Control{}
 	}
 	c.ForceStage2 = true
-	return s.WriteControl(c)
+	return WriteControl(s, c)
 }
 
 // WriteControl replaces control.json atomically.
-func (s *Session) WriteControl(c Control) error {
+func WriteControl(s *sessions.Session, c Control) error {
 	if c.Requested.IsZero() {
 		c.Requested = time.Now().UTC()
 	}
-	b, err := json.MarshalIndent(c, "", "  ")
-	if err != nil {
+	if err := core.WriteJSONAtomic(layout.Control(s.Dir), c); err != nil {
 		return fmt.Errorf("sessions: %q: control: %w", s.Manifest.Name, err)
 	}
-	return core.WriteFileAtomic(layout.Control(s.Dir), func(f *os.File) error {
-		_, err := f.Write(append(b, '\n'))
-		return err
-	})
+	return nil
 }
 
 // ReadControl reads control.json; a missing file is an empty Control.
-func (s *Session) ReadControl() (Control, error) {
+func ReadControl(s *sessions.Session) (Control, error) {
 	var c Control
 	b, err := os.ReadFile(layout.Control(s.Dir))
 	if errors.Is(err, os.ErrNotExist) {
@@ -262,7 +219,7 @@ func (s *Session) ReadControl() (Control, error) {
 }
 
 // ClearControl removes control.json (the trainer calls it once it acted).
-func (s *Session) ClearControl() error {
+func ClearControl(s *sessions.Session) error {
 	err := os.Remove(layout.Control(s.Dir))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("sessions: %q: control: %w", s.Manifest.Name, err)
@@ -272,7 +229,7 @@ func (s *Session) ClearControl() error {
 
 // TailLog returns the last n lines of the session's train.log ("" if it
 // does not exist).
-func (s *Session) TailLog(n int) string { return tailFile(layout.TrainLog(s.Dir), n) }
+func TailLog(s *sessions.Session, n int) string { return tailFile(layout.TrainLog(s.Dir), n) }
 
 // tailFile returns the last n lines of the file at path (reading at most
 // its last 64 KiB).
