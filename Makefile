@@ -1,7 +1,7 @@
 # RAVE Station. `make run` builds and starts the workstation; `make test`
-# runs go vet and every test, the core tests again on arm64 under emulation,
-# and the Windows and macOS cross-builds. Both install missing system
-# packages first.
+# runs go vet and every test, the concurrent packages again under the race
+# detector, the core tests again on arm64 under emulation, and the Windows
+# and macOS cross-builds. Both install missing system packages first.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -21,7 +21,7 @@ ARGS ?=
 # CROSS lists the GOOS/GOARCH pairs test-cross builds and vets without cgo.
 CROSS ?= windows/amd64 darwin/arm64
 
-.PHONY: run build test vet test-native test-arm64 test-cross race bench bench-kernels lint fixtures clean
+.PHONY: run build test vet test-native test-race test-arm64 test-cross race fuzz bench bench-kernels lint fixtures clean
 
 run: build
 	@"$(RAVE_BIN)" $(ARGS)
@@ -29,13 +29,29 @@ run: build
 build:
 	$(GO) build -o "$(RAVE_BIN)" .
 
-test: vet test-native test-arm64 test-cross
+test: vet test-native test-race test-arm64 test-cross
 
 vet:
 	$(GO) vet ./...
 
+# RAVE_TEST_TOOLS=required: a test that needs a tool .ci/deps.sh installs
+# (sox) fails rather than skips when the tool is missing.
 test-native:
-	$(GO) test ./...
+	RAVE_TEST_TOOLS=required $(GO) test ./...
+
+# test-race runs, in short mode under the race detector, the packages whose
+# goroutines meet (playback and the live track, training jobs and their
+# watchers, the TUI, the split training step, the unpickler's time limit,
+# the CLI) and, of the numeric packages, only the tests that run their
+# kernels on several threads (RACE_KERNEL_TESTS): the race detector makes
+# the rest 5–10 times slower. `make race` runs every package.
+RACE_PKGS ?= . ./audio/... ./sessions/... ./tui/... ./train/... ./core/internal/par ./core/interop/... ./core/bench
+RACE_KERNEL_PKGS ?= ./core ./core/dsp ./core/stream ./core/internal/sgemm ./core/internal/panel
+RACE_KERNEL_TESTS ?= Concurrent|Threads|Parts|PartColumns|Deterministic
+
+test-race:
+	$(GO) test -race -short $(RACE_PKGS)
+	$(GO) test -race -short -run '$(RACE_KERNEL_TESTS)' $(RACE_KERNEL_PKGS)
 
 # test-arm64 runs core's kernel and model tests cross-compiled for arm64
 # under qemu-aarch64-static, in short mode (.ci/test-arm64.sh).
@@ -53,6 +69,19 @@ test-cross:
 
 race:
 	$(GO) test -race -short ./...
+
+# fuzz runs every fuzz target of every package for FUZZTIME each (not part
+# of `make test`, which runs their seed corpora as plain tests). The
+# targets that write files stall in Go's default 60 s minimisation of each
+# new input, hence -fuzzminimizetime 1s.
+FUZZTIME ?= 20s
+fuzz:
+	@for p in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz' || true); do \
+			echo "fuzz: $$p $$f ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s $$p || exit 1; \
+		done; \
+	done
 
 # bench runs the speed benchmarks (not part of `make test`).
 bench:

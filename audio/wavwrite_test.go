@@ -127,9 +127,19 @@ func TestWriteWAVErrors(t *testing.T) {
 	}
 }
 
+// requiredToolsEnv, set to "required" by make test (whose .ci/deps.sh
+// installs the tools), turns a test's skip for a missing tool into a
+// failure, so that make test cannot pass without running it.
+const requiredToolsEnv = "RAVE_TEST_TOOLS"
+
+// TestWriteWAVReadBySox checks that SoX reads our WAV files at the level
+// written. It is skipped without sox, except under make test.
 func TestWriteWAVReadBySox(t *testing.T) {
 	sox, err := exec.LookPath("sox")
 	if err != nil {
+		if os.Getenv(requiredToolsEnv) == "required" {
+			t.Fatalf("sox not installed, and %s=required (make test): .ci/deps.sh installs it", requiredToolsEnv)
+		}
 		t.Skip("sox not installed (apt-get install sox)")
 	}
 	dir := t.TempDir()

@@ -37,7 +37,8 @@
 //
 // # Inference
 //
-// With a nil tape the model takes a fused path (fast.go, winograd*.go): the
+// With a nil tape the model takes a fused path (fast.go, winograd*.go, on
+// the kernels of core/internal/convinfer): the
 // activation before each convolution is applied while its input is split
 // into stride phases, from which the im2col rows are contiguous copies made
 // in L2-sized blocks of columns, each multiplied on its own worker;

@@ -12,9 +12,9 @@ package model
 import (
 	"fmt"
 	"math"
-	"runtime"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/convinfer"
 	"github.com/ravestation/rave/core/internal/isa"
 	"github.com/ravestation/rave/core/internal/par"
 	"github.com/ravestation/rave/core/internal/sgemm"
@@ -132,10 +132,7 @@ func conv1dInfer(out, x, w, bias []float32, B, T int, g convGeom, a act, accumul
 		col = bufs.Get(KK * Tout)
 		defer bufs.Put(col)
 	}
-	beta := float32(0)
-	if accumulate {
-		beta = 1
-	}
+	beta := convinfer.Beta(accumulate)
 	for b := range B {
 		xb := x[b*g.cin*T : (b+1)*g.cin*T]
 		yb := out[b*g.cout*Tout : (b+1)*g.cout*Tout]
@@ -164,88 +161,28 @@ var useChunked = true
 // so that the block stays there with the GEMM's packed panels.
 var chunkBytes = min(max(isa.L2Bytes()/2, 128<<10), 1<<20)
 
-// chunkCols returns the number of output columns per im2col block for a
-// GEMM of depth kk over tout columns, or 0 when blocks do not pay: when
-// fewer than four blocks per worker would share the layer, or when a block
-// narrower than 128 columns would repack the weights too often.
-func chunkCols(kk, tout int) int {
-	nc := chunkBytes / 4 / kk &^ 15
-	if nc < 128 || tout < 4*runtime.GOMAXPROCS(0)*nc {
-		return 0
-	}
-	return nc
-}
+// chunkCols is convinfer.ChunkCols with blocks of chunkBytes.
+func chunkCols(kk, tout int) int { return convinfer.ChunkCols(chunkBytes, kk, tout) }
 
-// conv1dPhased is conv1dInfer for one group. The input is first activated, zero-padded and split into its stride
-// phases once (P[c][ph][v] = x̃[c][v·stride + ph]), so that each row of the
-// im2col matrix, x̃[c][t·stride + j·dil] over t, is a contiguous run of P.
-// With nc = 0 the whole im2col matrix is copied from P and multiplied by
-// one parallel GEMM. Otherwise every worker takes blocks of about nc
-// columns, copies the block's
-// im2col rows into a buffer that stays in its L2 cache and multiplies it
-// on its own (SgemmSerial), adding the bias while the block is warm.
-// The products are those of conv1dInfer's one large GEMM, element by
-// element (sgemm never splits K), so the result does not depend on the
-// block size or the number of workers.
+// conv1dPhased is conv1dInfer for one group. The input is first
+// activated, zero-padded and split into its stride phases once
+// (P[c][ph][v] = x̃[c][v·stride + ph]), so that each row of the im2col
+// matrix, x̃[c][t·stride + j·dil] over t, is a contiguous run of P; the
+// GEMM over it (convinfer.MulPhased) takes blocks of about nc columns, or
+// the whole matrix with nc = 0, with the same result either way.
 func conv1dPhased(out, x, w, bias []float32, B, T, Tout, nc int, g convGeom, a act, accumulate bool) {
-	s, KK := g.stride, g.cin*g.k
+	s := g.stride
 	Lp := g.padL + T + g.padR
 	Lph := (Lp + s - 1) / s // length of one phase
 	xp := bufs.Get(g.cin * s * Lph)
 	defer bufs.Put(xp)
-	offs := make([]int, KK) // im2col row r = (c, j) starts at xp[offs[r]]
-	for c := range g.cin {
-		for j := range g.k {
-			d := j * g.dil
-			offs[c*g.k+j] = (c*s+d%s)*Lph + d/s
-		}
-	}
-	beta := float32(0)
-	if accumulate {
-		beta = 1
-	}
-	blocks := 0
-	var col []float32
-	if nc > 0 {
-		blocks = (Tout + nc - 1) / nc
-	} else {
-		col = bufs.Get(KK * Tout)
-		defer bufs.Put(col)
-	}
+	offs := convinfer.PhaseOffsets(g.cin, g.k, s, g.dil, Lph) // im2col row r = (c, j) starts at xp[offs[r]]
+	beta := convinfer.Beta(accumulate)
 	for b := range B {
 		xb := x[b*g.cin*T : (b+1)*g.cin*T]
 		yb := out[b*g.cout*Tout : (b+1)*g.cout*Tout]
 		splitPhases(xp, xb, T, Lph, g, a)
-		if nc == 0 {
-			split.For(KK, KK*Tout, func(lo, hi int) {
-				for r := lo; r < hi; r++ {
-					copy(col[r*Tout:(r+1)*Tout], xp[offs[r]:offs[r]+Tout])
-				}
-			})
-			sgemm.Sgemm(false, false, g.cout, Tout, KK, 1, w, KK, col, Tout, beta, yb, Tout)
-			addBias(yb, bias, g.cout, Tout)
-			continue
-		}
-		par.Blocks(blocks, func(next func() int) {
-			col := bufs.Get(KK * nc)
-			defer bufs.Put(col)
-			for i := next(); i >= 0; i = next() {
-				t0, t1 := Tout*i/blocks, Tout*(i+1)/blocks
-				n := t1 - t0
-				for r, o := range offs {
-					copy(col[r*n:(r+1)*n], xp[o+t0:o+t1])
-				}
-				sgemm.SgemmSerial(false, false, g.cout, n, KK, 1, w, KK, col, n, beta, yb[t0:], Tout)
-				if bias != nil {
-					for o, v := range bias {
-						row := yb[o*Tout+t0 : o*Tout+t1]
-						for k := range row {
-							row[k] += v
-						}
-					}
-				}
-			}
-		})
+		convinfer.MulPhased(yb, xp, offs, w, bias, g.cout, Tout, nc, beta, nil)
 	}
 }
 
@@ -253,32 +190,7 @@ func conv1dPhased(out, x, w, bias []float32, B, T, Tout, nc int, g convGeom, a a
 // element xb (Cin, T) into xp split into its stride phases:
 // xp[(c·stride + ph)·Lph + v] = x̃[c][v·stride + ph], zero past the padding.
 func splitPhases(xp, xb []float32, T, Lph int, g convGeom, a act) {
-	s := g.stride
-	split.For(g.cin, g.cin*T, func(lo, hi int) {
-		var tmp []float32
-		if s > 1 {
-			tmp = bufs.Get(s * Lph)
-			defer bufs.Put(tmp)
-		}
-		for c := lo; c < hi; c++ {
-			row := xp[c*s*Lph : (c+1)*s*Lph]
-			if s > 1 {
-				row, tmp = tmp, row
-			}
-			clear(row[:g.padL])
-			a.apply(row[g.padL:g.padL+T], xb[c*T:(c+1)*T], c)
-			clear(row[g.padL+T:])
-			if s > 1 {
-				row, tmp = tmp, row
-				for ph := range s {
-					dst := row[ph*Lph : (ph+1)*Lph]
-					for v := range dst {
-						dst[v] = tmp[v*s+ph]
-					}
-				}
-			}
-		}
-	})
+	convinfer.SplitPhases(xp, xb, g.cin, T, g.stride, Lph, g.padL, a.apply)
 }
 
 // addBias adds bias[c] to row c of y (C rows of n), in parallel; a nil

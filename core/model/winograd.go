@@ -15,6 +15,7 @@ package model
 // the δ interleaved sub-sequences, so a tile is 4 outputs δ apart.
 
 import (
+	"github.com/ravestation/rave/core/internal/convinfer"
 	"github.com/ravestation/rave/core/internal/sgemm"
 )
 
@@ -80,7 +81,7 @@ const winoMinChannels = 64
 //
 // A dilated convolution is dil undilated ones on the phases x̃[n·dil + ρ]
 // of the padded input, so the transforms run on one phase at a time
-// (winoInRow, winoOutRow: AVX-512 or AVX2 assembly, 16 tiles at a time,
+// (convinfer.WinoInRow, WinoOutRow: AVX-512 or AVX2 assembly, 16 tiles at a time,
 // on those paths)
 // and the tiles of V and M are ordered by phase, then by block.
 func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act, accumulate bool, bu *[6]*sgemm.BF16Matrix) {
@@ -94,11 +95,11 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act
 	defer bufs.Put(m)
 
 	split.For(cin, cin*T*8, func(lo, hi int) {
-		row := bufs.Get(span + winoSlack)
+		row := bufs.Get(span + convinfer.WinoSlack)
 		defer bufs.Put(row)
 		pr := row
 		if dil > 1 {
-			pr = bufs.Get(n + winoSlack)
+			pr = bufs.Get(n + convinfer.WinoSlack)
 			defer bufs.Put(pr)
 		}
 		clear(pr[n:])
@@ -117,7 +118,7 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act
 					o := (k*cin+c)*tiles + rho*nb
 					vk[k] = v[o : o+nb]
 				}
-				winoInRow(pr, &vk, nb)
+				convinfer.WinoInRow(pr, &vk, nb)
 			}
 		}
 	})
@@ -136,10 +137,7 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act
 		}
 		for o := lo; o < hi; o++ {
 			y := out[o*T : (o+1)*T]
-			var b float32
-			if bias != nil {
-				b = bias[o]
-			}
+			b := convinfer.BiasAt(bias, o)
 			for rho := range dil {
 				var mk [6][]float32
 				for k := range mk {
@@ -147,10 +145,10 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act
 					mk[k] = m[off : off+nb]
 				}
 				if dil == 1 {
-					winoOutRow(&mk, nb, y, T, b, accumulate)
+					convinfer.WinoOutRow(&mk, nb, y, T, b, accumulate)
 					continue
 				}
-				winoOutRow(&mk, nb, tmp, 4*nb, b, false)
+				convinfer.WinoOutRow(&mk, nb, tmp, 4*nb, b, false)
 				for i, val := range tmp {
 					t := i*dil + rho
 					if t >= T {
@@ -165,79 +163,4 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, a act
 			}
 		}
 	})
-}
-
-// winoSlack is the zeroed tail a phase row needs beyond its samples for
-// winoIn16's full-width loads.
-const winoSlack = 16
-
-// winoIn and winoOut are the assembly transforms of the isa path in use
-// (winoIn16 and winoOut16's contracts: 16 tiles per chunk), nil where the
-// Go loops run; see the isa hook in winograd_amd64.go.
-var (
-	winoIn  func(row, v0, v1, v2, v3, v4, v5 *float32, chunks int)
-	winoOut func(m0, m1, m2, m3, m4, m5, y *float32, bias float32, acc, chunks int)
-)
-
-// winoInRow computes the input transform of nb tiles of one undilated
-// row (tile q reads pr[4q : 4q+6]; pr has winoSlack more values) into
-// v[k][q].
-func winoInRow(pr []float32, v *[6][]float32, nb int) {
-	q0 := 0
-	if in := winoIn; in != nil && nb >= 16 {
-		chunks := nb / 16
-		_ = pr[64*chunks+17-1]
-		in(&pr[0], &v[0][0], &v[1][0], &v[2][0], &v[3][0], &v[4][0], &v[5][0], chunks)
-		q0 = 16 * chunks
-	}
-	v0, v1, v2, v3, v4, v5 := v[0][:nb], v[1][:nb], v[2][:nb], v[3][:nb], v[4][:nb], v[5][:nb]
-	for q := q0; q < nb; q++ {
-		src := pr[4*q : 4*q+6]
-		d0, d1, d2, d3, d4, d5 := src[0], src[1], src[2], src[3], src[4], src[5]
-		d24 := d4 - 4*d2
-		d13 := d3 - 4*d1
-		v0[q] = 4*d0 - 5*d2 + d4
-		v1[q] = d24 + d13
-		v2[q] = d24 - d13
-		e := 2 * (d3 - d1)
-		f := d4 - d2
-		v3[q] = f + e
-		v4[q] = f - e
-		v5[q] = 4*d1 - 5*d3 + d5
-	}
-}
-
-// winoOutRow computes the output transform of nb tiles into y[4q+i] for
-// 4q+i < limit (tile q's outputs are y[4q : 4q+4]), adding to y when
-// accumulate is set; b is added to every output.
-func winoOutRow(mk *[6][]float32, nb int, y []float32, limit int, b float32, accumulate bool) {
-	q0 := 0
-	if out := winoOut; out != nil {
-		if chunks := min(nb/16, limit/64); chunks > 0 {
-			acc := 0
-			if accumulate {
-				acc = 1
-			}
-			_ = y[64*chunks-1]
-			out(&mk[0][0], &mk[1][0], &mk[2][0], &mk[3][0], &mk[4][0], &mk[5][0], &y[0], b, acc, chunks)
-			q0 = 16 * chunks
-		}
-	}
-	m0, m1, m2, m3, m4, m5 := mk[0][:nb], mk[1][:nb], mk[2][:nb], mk[3][:nb], mk[4][:nb], mk[5][:nb]
-	for q := q0; q < nb; q++ {
-		s12, d12 := m1[q]+m2[q], m1[q]-m2[q]
-		s34, d34 := m3[q]+m4[q], m3[q]-m4[q]
-		res := [4]float32{m0[q] + s12 + s34 + b, d12 + 2*d34 + b, s12 + 4*s34 + b, d12 + 8*d34 + m5[q] + b}
-		for i, val := range res {
-			t := 4*q + i
-			if t >= limit {
-				return
-			}
-			if accumulate {
-				y[t] += val
-			} else {
-				y[t] = val
-			}
-		}
-	}
 }

@@ -17,7 +17,10 @@ package model
 // into three GEMMs M_k (s·Cout × tiles) = U_k (s·Cout × Cin)·V_k (Cin ×
 // tiles): three quarters of the multiply-adds of the direct GEMM over Cout·K.
 
-import "github.com/ravestation/rave/core/internal/sgemm"
+import (
+	"github.com/ravestation/rave/core/internal/convinfer"
+	"github.com/ravestation/rave/core/internal/sgemm"
+)
 
 // upWinoUsable reports whether a ConvTranspose1d of kernel k and stride s
 // runs through convTransposeWinograd.
@@ -79,10 +82,7 @@ func convTransposeWinograd(out, x, u, bias []float32, cin, cout, T, s, pad int, 
 	split.For(cout, cout*Tout*2, func(lo, hi int) {
 		for o := lo; o < hi; o++ {
 			y := out[o*Tout : (o+1)*Tout]
-			var b float32
-			if bias != nil {
-				b = bias[o]
-			}
+			b := convinfer.BiasAt(bias, o)
 			for p := range s {
 				r := p*cout + o
 				m0 := m[(0*rows+r)*nq : (0*rows+r+1)*nq]

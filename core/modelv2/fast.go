@@ -40,9 +40,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/convinfer"
 	"github.com/ravestation/rave/core/internal/par"
 	"github.com/ravestation/rave/core/internal/sgemm"
 )
@@ -210,17 +210,8 @@ func activate(dst, src []float32, leaky bool) {
 // the block stays there with the GEMM's packed panels.
 var chunkBytes = 512 << 10
 
-// chunkCols returns the number of output columns per im2col block for a
-// GEMM of depth kk over tout columns, or 0 when blocks do not pay: when
-// fewer than four blocks per worker would share the layer, or when a block
-// narrower than 128 columns would repack the weights too often.
-func chunkCols(kk, tout int) int {
-	nc := chunkBytes / 4 / kk &^ 15
-	if nc < 128 || tout < 4*runtime.GOMAXPROCS(0)*nc {
-		return 0
-	}
-	return nc
-}
+// chunkCols is convinfer.ChunkCols with blocks of chunkBytes.
+func chunkCols(kk, tout int) int { return convinfer.ChunkCols(chunkBytes, kk, tout) }
 
 // convPhased computes conv(a(x)) + bias for x (B, Cin, T) and w (Cout,
 // Cin, K), PyTorch's conv1d on the zero-padded input, into out (B, Cout,
@@ -237,124 +228,37 @@ func convPhased(out, x, w, bias []float32, B, T int, g geom, leaky bool, mode ou
 	Lph := (g.padL + T + g.padR + s - 1) / s // length of one phase
 	xp := bufs.Get(g.cin * s * Lph)
 	defer bufs.Put(xp)
-	offs := make([]int, KK) // im2col row (c, j) starts at xp[offs[c·K+j]]
-	for c := range g.cin {
-		for j := range g.k {
-			d := j * g.dil
-			offs[c*g.k+j] = (c*s+d%s)*Lph + d/s
-		}
-	}
-	beta := float32(0)
-	if mode == outAdd {
-		beta = 1
+	offs := convinfer.PhaseOffsets(g.cin, g.k, s, g.dil, Lph) // im2col row (c, j) starts at xp[offs[c·K+j]]
+	beta := convinfer.Beta(mode == outAdd)
+	var post func(row []float32)
+	if mode == outLeaky {
+		post = leakyRow
 	}
 	direct := g.k == 1 && s == 1 && g.padL == 0 && g.padR == 0 // P is the matrix
 	nc := 0
-	var col []float32
 	if !direct {
-		if nc = chunkCols(KK, Tout); nc == 0 {
-			col = bufs.Get(KK * Tout)
-			defer bufs.Put(col)
-		}
+		nc = chunkCols(KK, Tout)
 	}
 	for b := range B {
 		xb := x[b*g.cin*T : (b+1)*g.cin*T]
 		yb := out[b*g.cout*Tout : (b+1)*g.cout*Tout]
 		fillPhases(xp, xb, T, Lph, g, leaky)
-		switch {
-		case direct:
+		if direct {
 			sgemm.Sgemm(false, false, g.cout, Tout, KK, 1, w, KK, xp, Lph, beta, yb, Tout)
-			finish(yb, bias, g.cout, Tout, mode)
-		case nc == 0:
-			split.For(KK, KK*Tout, func(lo, hi int) {
-				for r := lo; r < hi; r++ {
-					copy(col[r*Tout:(r+1)*Tout], xp[offs[r]:offs[r]+Tout])
-				}
-			})
-			sgemm.Sgemm(false, false, g.cout, Tout, KK, 1, w, KK, col, Tout, beta, yb, Tout)
-			finish(yb, bias, g.cout, Tout, mode)
-		default:
-			blocks := (Tout + nc - 1) / nc
-			par.Blocks(blocks, func(next func() int) {
-				col := bufs.Get(KK * nc)
-				defer bufs.Put(col)
-				for i := next(); i >= 0; i = next() {
-					t0, t1 := Tout*i/blocks, Tout*(i+1)/blocks
-					n := t1 - t0
-					for r, o := range offs {
-						copy(col[r*n:(r+1)*n], xp[o+t0:o+t1])
-					}
-					sgemm.SgemmSerial(false, false, g.cout, n, KK, 1, w, KK, col, n, beta, yb[t0:], Tout)
-					for o := range g.cout {
-						row := yb[o*Tout+t0 : o*Tout+t1]
-						if bias != nil {
-							v := bias[o]
-							for k := range row {
-								row[k] += v
-							}
-						}
-						if mode == outLeaky {
-							sgemm.LeakyReLU(row, row, slope)
-						}
-					}
-				}
-			})
+			convinfer.Finish(yb, bias, g.cout, Tout, post)
+			continue
 		}
+		convinfer.MulPhased(yb, xp, offs, w, bias, g.cout, Tout, nc, beta, post)
 	}
 }
+
+// leakyRow applies LeakyReLU(0.2) to row in place.
+func leakyRow(row []float32) { sgemm.LeakyReLU(row, row, slope) }
 
 // fillPhases writes the activated, zero-padded input of one batch element
 // x (Cin, T), split into its stride phases, into xp (Cin × stride × Lph).
 func fillPhases(xp, x []float32, T, Lph int, g geom, leaky bool) {
-	s := g.stride
-	split.For(g.cin, g.cin*T, func(lo, hi int) {
-		var tmp []float32
-		if s > 1 {
-			tmp = bufs.Get(s * Lph)
-			defer bufs.Put(tmp)
-		}
-		for c := lo; c < hi; c++ {
-			row := xp[c*s*Lph : (c+1)*s*Lph]
-			dst := row
-			if s > 1 {
-				dst = tmp
-			}
-			clear(dst[:g.padL])
-			activate(dst[g.padL:g.padL+T], x[c*T:(c+1)*T], leaky)
-			clear(dst[g.padL+T:])
-			if s == 1 {
-				continue
-			}
-			for ph := range s {
-				r := row[ph*Lph : (ph+1)*Lph]
-				for v := range r {
-					r[v] = tmp[v*s+ph]
-				}
-			}
-		}
-	})
-}
-
-// finish adds bias[c] to row c of y (C rows of n; a nil bias adds
-// nothing) and, for outLeaky, applies the LeakyReLU.
-func finish(y, bias []float32, C, n int, mode outMode) {
-	if bias == nil && mode != outLeaky {
-		return
-	}
-	split.For(C, C*n, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			row := y[c*n : (c+1)*n]
-			if bias != nil {
-				v := bias[c]
-				for i := range row {
-					row[i] += v
-				}
-			}
-			if mode == outLeaky {
-				sgemm.LeakyReLU(row, row, slope)
-			}
-		}
-	})
+	convinfer.SplitPhases(xp, x, g.cin, T, g.stride, Lph, g.padL, func(dst, src []float32, _ int) { activate(dst, src, leaky) })
 }
 
 // winoMinChannels is the narrowest layer that goes through Winograd: below
@@ -445,10 +349,7 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, leaky
 	split.For(cout, cout*T*8, func(lo, hi int) {
 		for o := lo; o < hi; o++ {
 			y := out[o*T : (o+1)*T]
-			var b float32
-			if bias != nil {
-				b = bias[o]
-			}
+			b := convinfer.BiasAt(bias, o)
 			for rho := range dil {
 				winoOut(m, (o*tiles)+rho*nb, cout*tiles, nb, y, rho, dil, b, mode)
 			}
@@ -461,26 +362,8 @@ func conv3Winograd(out, x, u, bias []float32, cin, cout, T, dil, padL int, leaky
 //
 //	Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
 func winoIn(pr, v []float32, off, stride, nb int) {
-	v0 := v[off : off+nb]
-	v1 := v[off+stride : off+stride+nb]
-	v2 := v[off+2*stride : off+2*stride+nb]
-	v3 := v[off+3*stride : off+3*stride+nb]
-	v4 := v[off+4*stride : off+4*stride+nb]
-	v5 := v[off+5*stride : off+5*stride+nb]
-	for q := range v0 {
-		d := pr[4*q : 4*q+6]
-		d0, d1, d2, d3, d4, d5 := d[0], d[1], d[2], d[3], d[4], d[5]
-		d24 := d4 - 4*d2
-		d13 := d3 - 4*d1
-		v0[q] = 4*d0 - 5*d2 + d4
-		v1[q] = d24 + d13
-		v2[q] = d24 - d13
-		e := 2 * (d3 - d1)
-		f := d4 - d2
-		v3[q] = f + e
-		v4[q] = f - e
-		v5[q] = 4*d1 - 5*d3 + d5
-	}
+	convinfer.WinoIn(pr, v[off:off+nb], v[off+stride:off+stride+nb], v[off+2*stride:off+2*stride+nb],
+		v[off+3*stride:off+3*stride+nb], v[off+4*stride:off+4*stride+nb], v[off+5*stride:off+5*stride+nb])
 }
 
 // winoOut applies the output transform Aᵀ·m to the nb tiles of phase rho
@@ -498,9 +381,7 @@ func winoOut(m []float32, off, stride, nb int, y []float32, rho, dil int, b floa
 	m5 := m[off+5*stride : off+5*stride+nb]
 	T := len(y)
 	for q := range m0 {
-		s12, d12 := m1[q]+m2[q], m1[q]-m2[q]
-		s34, d34 := m3[q]+m4[q], m3[q]-m4[q]
-		res := [4]float32{m0[q] + s12 + s34 + b, d12 + 2*d34 + b, s12 + 4*s34 + b, d12 + 8*d34 + m5[q] + b}
+		res := convinfer.WinoOut(m0[q], m1[q], m2[q], m3[q], m4[q], m5[q], b)
 		if mode == outLeaky {
 			for i, v := range res {
 				res[i] = max(v, v*slope) // LeakyReLU, branch-free (slope < 1)

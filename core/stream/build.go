@@ -81,6 +81,18 @@ func (b *streamBuilder) record(name string, in, out, added, delay int) {
 	b.s.lat.record(name, in, out, added, delay)
 }
 
+// finish completes l once the encoder's latency is recorded: the
+// decoder's delay and warm-up in samples, the total, and the sample rate
+// sr and compression ratio R it is counted in.
+func (l *Latency) finish(decoderSamples, decoderWarmup, sr, R int) {
+	l.DecoderSamples = decoderSamples
+	l.DecoderWarmup = decoderWarmup
+	l.Samples = l.EncoderSamples + l.DecoderSamples
+	l.SampleRate = sr
+	l.CompressionRatio = R
+	l.Ms = l.MsOf(l.Samples)
+}
+
 // record appends a layer's share to the account.
 func (l *Latency) record(name string, in, out, added, delay int) {
 	l.Layers = append(l.Layers, LayerDelay{Name: name, InRate: in, OutRate: out, Added: added, Delay: delay, DelaySamples: delay * out})
@@ -296,12 +308,7 @@ func (b *streamBuilder) build(lay *model.Layers) error {
 		s.synIn = make([]float32, M*T)
 		s.synOut = make([]float32, M*T)
 	}
-	s.lat.DecoderSamples = cd * M
-	s.lat.DecoderWarmup = memDec + R
-	s.lat.Samples = s.lat.EncoderSamples + s.lat.DecoderSamples
-	s.lat.SampleRate = c.SR
-	s.lat.CompressionRatio = R
-	s.lat.Ms = s.lat.MsOf(s.lat.Samples)
+	s.lat.finish(cd*M, memDec+R, c.SR, R)
 	return nil
 }
 

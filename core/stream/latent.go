@@ -19,6 +19,8 @@ type latentState struct {
 	D, L int // latent size, encoder latent size
 	k    int // kept PCA dimensions
 	rng  *rand.Rand
+	c    chunkCodec // the streamer that embeds this state
+	lat  Latency
 
 	sample, raw bool        // Options.Sample, Options.Raw
 	fill        latent.Fill // Options.Fidelity.Fill
@@ -44,8 +46,25 @@ type chunkCodec interface {
 	decodeChunk(dst []float32, nF int)
 }
 
-// setOptions copies the options the latent space follows.
-func (l *latentState) setOptions(opts Options) {
+// Latency returns the delay, in samples, of Process's output with respect
+// to the model's offline encode→decode of the same signal.
+func (l *latentState) Latency() int { return l.lat.Samples }
+
+// Latencies returns the latency of each path with its per-layer breakdown.
+func (l *latentState) Latencies() Latency { return l.lat }
+
+// CompressionRatio returns the audio samples per latent frame; buffer
+// lengths must be multiples of it.
+func (l *latentState) CompressionRatio() int { return l.R }
+
+// Dims returns the number of latent dimensions per frame that EncodeBuffer
+// and Process hand out.
+func (l *latentState) Dims() int { return l.k }
+
+// setOptions copies the options the latent space follows and keeps c,
+// the chunk codec of the streamer that embeds l.
+func (l *latentState) setOptions(opts Options, c chunkCodec) {
+	l.c = c
 	l.rng = opts.RNG
 	l.sample, l.raw, l.fill = opts.Sample, opts.Raw, opts.Fidelity.Fill
 }
@@ -72,8 +91,9 @@ func (l *latentState) allocLatent(pca, mu []float32) {
 	l.frozen = make([]bool, D)
 }
 
-// setEdit is SetEdit.
-func (l *latentState) setEdit(e LatentEdit) {
+// SetEdit replaces the latent edit applied by Process. It may be called
+// from any goroutine; the change applies from the next buffer.
+func (l *latentState) SetEdit(e LatentEdit) {
 	l.mu2.Lock()
 	defer l.mu2.Unlock()
 	p := &l.pend
@@ -92,16 +112,22 @@ func (l *latentState) setEdit(e LatentEdit) {
 	p.changed = true
 }
 
-// setHook is SetHook.
-func (l *latentState) setHook(h func(z [][]float32)) {
+// SetHook installs a function Process calls on every buffer's latent
+// frames ([frame][dim], PCA space, after the edit) before decoding them; it
+// may modify them in place and must not keep them. nil removes it. It may
+// be called from any goroutine.
+func (l *latentState) SetHook(h func(z [][]float32)) {
 	l.mu2.Lock()
 	defer l.mu2.Unlock()
 	l.pend.hook = h
 	l.pend.changed = true
 }
 
-// encodeBuffer is EncodeBuffer on the codec c.
-func (l *latentState) encodeBuffer(c chunkCodec, dst [][]float32, x []float32) [][]float32 {
+// EncodeBuffer encodes x (a multiple of the compression ratio) into
+// len(x)/ratio latent frames of Dims values each and returns dst. If dst is
+// nil it is allocated; otherwise its shape must match. The frames are the
+// offline encoding's frames delayed by Latencies().EncoderFrames.
+func (l *latentState) EncodeBuffer(dst [][]float32, x []float32) [][]float32 {
 	nF := l.checkAudio("EncodeBuffer", len(x))
 	if dst == nil {
 		dst = make([][]float32, nF)
@@ -115,7 +141,7 @@ func (l *latentState) encodeBuffer(c chunkCodec, dst [][]float32, x []float32) [
 	step := l.maxN / l.R
 	for f0 := 0; f0 < nF; f0 += step {
 		f1 := min(nF, f0+step)
-		z := c.encodeChunk(x[f0*l.R : f1*l.R])
+		z := l.c.encodeChunk(x[f0*l.R : f1*l.R])
 		for f := f0; f < f1; f++ {
 			if len(dst[f]) != l.k {
 				panic(fmt.Sprintf("stream: EncodeBuffer: frame %d has %d values, want %d", f, len(dst[f]), l.k))
@@ -126,8 +152,12 @@ func (l *latentState) encodeBuffer(c chunkCodec, dst [][]float32, x []float32) [
 	return dst
 }
 
-// decodeBuffer is DecodeBuffer on the codec c.
-func (l *latentState) decodeBuffer(c chunkCodec, dst []float32, z [][]float32) []float32 {
+// DecodeBuffer decodes latent frames z ([frame][dim], at most latent_size
+// values each, PCA space unless Raw) into len(z)·ratio samples and returns
+// dst (allocated if nil). Dimensions beyond the kept ones are replaced per
+// Options.Fidelity.Fill. The output is the offline decoding delayed by
+// Latencies().DecoderSamples.
+func (l *latentState) DecodeBuffer(dst []float32, z [][]float32) []float32 {
 	n := len(z) * l.R
 	if dst == nil {
 		dst = make([]float32, n)
@@ -139,13 +169,16 @@ func (l *latentState) decodeBuffer(c chunkCodec, dst []float32, z [][]float32) [
 	for f0 := 0; f0 < len(z); f0 += step {
 		f1 := min(len(z), f0+step)
 		l.prepareDecode(z[f0:f1])
-		c.decodeChunk(dst[f0*l.R:f1*l.R], f1-f0)
+		l.c.decodeChunk(dst[f0*l.R:f1*l.R], f1-f0)
 	}
 	return dst
 }
 
-// process is Process on the codec c.
-func (l *latentState) process(c chunkCodec, dst, x []float32) []float32 {
+// Process encodes x, applies the latent edit and hook, and decodes, into
+// dst (allocated if nil; it may be x itself). len(x) must be a multiple of
+// the compression ratio. The output is the offline encode→decode delayed by
+// Latency samples.
+func (l *latentState) Process(dst, x []float32) []float32 {
 	nF := l.checkAudio("Process", len(x))
 	if dst == nil {
 		dst = make([]float32, len(x))
@@ -157,13 +190,13 @@ func (l *latentState) process(c chunkCodec, dst, x []float32) []float32 {
 	step := l.maxN / l.R
 	for f0 := 0; f0 < nF; f0 += step {
 		f1 := min(nF, f0+step)
-		z := c.encodeChunk(x[f0*l.R : f1*l.R])
+		z := l.c.encodeChunk(x[f0*l.R : f1*l.R])
 		l.applyEdit(z)
 		if l.edit.hook != nil {
 			l.edit.hook(z)
 		}
 		l.prepareDecode(z)
-		c.decodeChunk(dst[f0*l.R:f1*l.R], f1-f0)
+		l.c.decodeChunk(dst[f0*l.R:f1*l.R], f1-f0)
 	}
 	return dst
 }

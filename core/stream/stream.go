@@ -146,11 +146,10 @@ type LatentEdit struct {
 // to the model do not reach it) and is not safe for concurrent use, except
 // SetEdit and SetHook, which may be called from any goroutine.
 type Streamer struct {
-	latentState // R, maxN, D, L, k, the PCA, edits, the RNG
+	latentState // R, maxN, D, L, k, the PCA, edits, the RNG, the latency
 
 	cfg  model.Config
 	opts Options
-	lat  Latency
 
 	G, M int // sub-band samples per latent frame, bands
 
@@ -242,7 +241,7 @@ func newStreamer(lay *model.Layers, m *model.Model, opts Options) (*Streamer, er
 	dry := m == nil
 	c := lay.Config
 	s := &Streamer{cfg: c, opts: opts}
-	s.setOptions(opts)
+	s.setOptions(opts, s)
 	s.M = max(c.DataSize, 1)
 	s.G = c.Ratio()
 	s.R = c.CompressionRatio()
@@ -292,21 +291,6 @@ func newStreamer(lay *model.Layers, m *model.Model, opts Options) (*Streamer, er
 	}
 	return s, nil
 }
-
-// Latency returns the delay, in samples, of Process's output with respect
-// to the model's offline encode→decode of the same signal.
-func (s *Streamer) Latency() int { return s.lat.Samples }
-
-// Latencies returns the latency of each path with its per-layer breakdown.
-func (s *Streamer) Latencies() Latency { return s.lat }
-
-// CompressionRatio returns the audio samples per latent frame; buffer
-// lengths must be multiples of it.
-func (s *Streamer) CompressionRatio() int { return s.R }
-
-// Dims returns the number of latent dimensions per frame that EncodeBuffer
-// and Process hand out.
-func (s *Streamer) Dims() int { return s.k }
 
 // Reset clears every cache, as at the start of a new stream. The latent
 // edit stays; frozen dimensions are released.
@@ -361,41 +345,6 @@ func (s *Streamer) allConvs() []*sconv {
 		out = append(out, s.noise.convs...)
 	}
 	return out
-}
-
-// SetEdit replaces the latent edit applied by Process. It may be called
-// from any goroutine; the change applies from the next buffer.
-func (s *Streamer) SetEdit(e LatentEdit) { s.setEdit(e) }
-
-// SetHook installs a function Process calls on every buffer's latent
-// frames ([frame][dim], PCA space, after the edit) before decoding them; it
-// may modify them in place and must not keep them. nil removes it. It may
-// be called from any goroutine.
-func (s *Streamer) SetHook(h func(z [][]float32)) { s.setHook(h) }
-
-// EncodeBuffer encodes x (a multiple of the compression ratio) into
-// len(x)/ratio latent frames of Dims values each and returns dst. If dst is
-// nil it is allocated; otherwise its shape must match. The frames are the
-// offline encoding's frames delayed by Latencies().EncoderFrames.
-func (s *Streamer) EncodeBuffer(dst [][]float32, x []float32) [][]float32 {
-	return s.encodeBuffer(s, dst, x)
-}
-
-// DecodeBuffer decodes latent frames z ([frame][dim], at most latent_size
-// values each, PCA space unless Raw) into len(z)·ratio samples and returns
-// dst (allocated if nil). Dimensions beyond the kept ones are replaced per
-// Options.Fidelity.Fill. The output is the offline decoding delayed
-// by Latencies().DecoderSamples.
-func (s *Streamer) DecodeBuffer(dst []float32, z [][]float32) []float32 {
-	return s.decodeBuffer(s, dst, z)
-}
-
-// Process encodes x, applies the latent edit and hook, and decodes, into
-// dst (allocated if nil; it may be x itself). len(x) must be a multiple of
-// the compression ratio. The output is the offline encode→decode delayed by
-// Latency samples.
-func (s *Streamer) Process(dst, x []float32) []float32 {
-	return s.process(s, dst, x)
 }
 
 // encodeChunk runs the encoder on x (at most maxN samples) and returns its

@@ -15,6 +15,7 @@ import (
 	"github.com/ravestation/rave/audio"
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/internal/isa"
+	"github.com/ravestation/rave/core/internal/isatest"
 	"github.com/ravestation/rave/core/internal/modeltest"
 	"github.com/ravestation/rave/core/internal/sgemm"
 	"github.com/ravestation/rave/core/latent"
@@ -205,32 +206,17 @@ func checkBuffers(t *testing.T, s bufferStreamer, lat Latency, R, nb, size int, 
 	for i := range nb {
 		frames = append(frames, s.EncodeBuffer(nil, x[i*size:(i+1)*size])...)
 	}
-	zp, err := m.EncodeAudio(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	D := m.Config.LatentSize
+	D := len(means)
 	for d := range D {
 		row := make([]float32, nF)
 		for f := range nF {
 			row[f] = frames[f][d]
 		}
-		compareShifted(t, fmt.Sprintf("EncodeBuffer dim %d, %d × %d", d, nb, size), row, zp[d], lat.EncoderFrames, (lat.EncoderWarmup+R-1)/R)
+		compareShifted(t, fmt.Sprintf("EncodeBuffer dim %d, %d × %d", d, nb, size), row, means[d], lat.EncoderFrames, (lat.EncoderWarmup+R-1)/R)
 	}
 
-	// DecodeBuffer: random PCA-space latents.
+	// DecodeBuffer: the latents zr, a buffer of frames at a time.
 	s.Reset()
-	zr := make([][]float32, D)
-	for d := range zr {
-		zr[d] = make([]float32, nF)
-		for f := range zr[d] {
-			zr[d][f] = float32(rng.NormFloat64())
-		}
-	}
-	wantD, err := m.DecodeLatents(zr, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	gotD := make([]float32, n)
 	per := size / R
 	for i := range nb {
@@ -238,7 +224,7 @@ func checkBuffers(t *testing.T, s bufferStreamer, lat Latency, R, nb, size int, 
 		for f := range z {
 			z[f] = make([]float32, D)
 			for d := range D {
-	z[f][d] = zr[d][i*per+f]
+				z[f][d] = zr[d][i*per+f]
 			}
 		}
 		s.DecodeBuffer(gotD[i*size:(i+1)*size], z)
@@ -320,7 +306,7 @@ func benchmarkStream(b *testing.B, preset string, size int, w WeightPrecision) {
 
 // benchmarkProcess times s.Process on one buffer of size samples of a
 // test signal at sample rate sr, after one untimed call.
-func benchmarkProcess(b *testing.B, s interface{ Process(dst, x []float32) []float32 }, size, sr int) {
+func benchmarkProcess(b *testing.B, s bufferStreamer, size, sr int) {
 	x := testSignal(size, float64(sr), rand.New(rand.NewPCG(2, 2)))
 	y := make([]float32, size)
 	s.Process(y, x)
@@ -338,16 +324,26 @@ func benchmarkProcess(b *testing.B, s interface{ Process(dst, x []float32) []flo
 // 2048 samples: ≥ 25× real time; PyTorch 1.13 streams at 4.7×), with
 // float32 weights and, for v1, half and int8 ones.
 func BenchmarkStream(b *testing.B) {
-	for _, c := range []struct {
-		preset string
-		size   int
-		w      WeightPrecision
-	}{
+	runStreamBenchmarks(b, []streamBenchCase{
 		{"v1", 2048, WeightsFloat32}, {"v1", 2048, WeightsHalf}, {"v1", 2048, WeightsInt8},
 		{"v1", 8192, WeightsFloat32}, {"v1", 8192, WeightsInt8},
 		{"small", 2048, WeightsFloat32}, {"tiny", 512, WeightsFloat32}, {"tiny", 2048, WeightsFloat32},
-	} {
-		b.Run(fmt.Sprintf("%s/%d/%v", c.preset, c.size, c.w), func(b *testing.B) { benchmarkStream(b, c.preset, c.size, c.w) })
+	}, benchmarkStream)
+}
+
+// streamBenchCase is one sub-benchmark: a preset streamed in buffers of
+// size samples with weights stored in precision w.
+type streamBenchCase struct {
+	preset string
+	size   int
+	w      WeightPrecision
+}
+
+// runStreamBenchmarks runs bench on each case as a sub-benchmark named
+// preset/size/weights.
+func runStreamBenchmarks(b *testing.B, cases []streamBenchCase, bench func(b *testing.B, preset string, size int, w WeightPrecision)) {
+	for _, c := range cases {
+		b.Run(fmt.Sprintf("%s/%d/%v", c.preset, c.size, c.w), func(b *testing.B) { bench(b, c.preset, c.size, c.w) })
 	}
 }
 
@@ -521,46 +517,36 @@ func TestStreamWeightsDemo(t *testing.T) {
 	whole := clip.Channels[0]
 	whole = whole[:len(whole)/size*size]
 	first2s := whole[:min(len(whole), 2*m.Config.SR/size*size)]
-	for _, p := range isa.Known {
-		t.Run(string(p), func(t *testing.T) {
-			if !isa.Has(p) {
-				t.Skipf("kernel path %s: not supported by this CPU (%s) or build", p, isa.CPU())
-			}
-			restore, err := isa.Use(p)
+	isatest.ForEachPath(t, func(t *testing.T, p isa.Path) {
+		x := whole
+		if testing.Short() || p == isa.Generic { // the Go kernels take 14 s for the whole clip
+			x = first2s
+		}
+		var ref []float32
+		for _, w := range WeightPrecisions {
+			s, err := New(m, Options{MaxBuffer: size, Weights: w})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer restore()
-			x := whole
-			if testing.Short() || p == isa.Generic { // the Go kernels take 14 s for the whole clip
-				x = first2s
+			y := make([]float32, len(x))
+			for i := 0; i < len(x); i += size {
+				s.Process(y[i:i+size], x[i:i+size])
 			}
-			var ref []float32
-			for _, w := range WeightPrecisions {
-				s, err := New(m, Options{MaxBuffer: size, Weights: w})
-				if err != nil {
-					t.Fatal(err)
-				}
-				y := make([]float32, len(x))
-				for i := 0; i < len(x); i += size {
-					s.Process(y[i:i+size], x[i:i+size])
-				}
-				from := s.Latency()
-				if w == WeightsFloat32 {
-					ref = y
-					// For scale: the model's own reconstruction error
-					// (RAVE does not reproduce the waveform's phase).
-					t.Logf("demo (%s, %.1f s): float32 streaming output vs the input: SNR %.1f dB", m.Config.Preset, float64(len(x))/float64(m.Config.SR), SNR(y[from:], x[:len(x)-from]))
-					continue
-				}
-				snr := SNR(y[from:], ref[from:])
-				t.Logf("demo: %v weights vs float32: SNR %.1f dB", w, snr)
-				if min := demoSNR(w); !(snr >= min) {
-					t.Errorf("demo on %s: %v weights: SNR %.1f dB against float32, want ≥ %g (README)", p, w, snr, min)
-				}
+			from := s.Latency()
+			if w == WeightsFloat32 {
+				ref = y
+				// For scale: the model's own reconstruction error
+				// (RAVE does not reproduce the waveform's phase).
+				t.Logf("demo (%s, %.1f s): float32 streaming output vs the input: SNR %.1f dB", m.Config.Preset, float64(len(x))/float64(m.Config.SR), SNR(y[from:], x[:len(x)-from]))
+				continue
 			}
-		})
-	}
+			snr := SNR(y[from:], ref[from:])
+			t.Logf("demo: %v weights vs float32: SNR %.1f dB", w, snr)
+			if min := demoSNR(w); !(snr >= min) {
+				t.Errorf("demo on %s: %v weights: SNR %.1f dB against float32, want ≥ %g (README)", p, w, snr, min)
+			}
+		}
+	})
 }
 
 // TestWeightPrecisionText checks the names of the weight precisions.

@@ -38,11 +38,10 @@ import (
 // concurrent use, except SetEdit and SetHook, which may be called from any
 // goroutine.
 type V2 struct {
-	latentState // R, maxN, D, L, k, the PCA, edits, the RNG
+	latentState // R, maxN, D, L, k, the PCA, edits, the RNG, the latency
 
 	cfg  modelv2.Config
 	opts Options
-	lat  Latency
 	M    int // bands
 
 	// encoder
@@ -87,7 +86,7 @@ func NewV2(m *modelv2.Model, opts Options) (*V2, error) {
 	lay := m.Layers()
 	c := lay.Config
 	s := &V2{cfg: c, opts: opts, M: c.Bands}
-	s.setOptions(opts)
+	s.setOptions(opts, s)
 	s.R = c.CompressionRatio()
 	s.D, s.L = c.LatentSize, c.LatentSize
 	if opts.Noise && c.Noise != nil {
@@ -265,29 +264,9 @@ func (b *v2Builder) build(lay *modelv2.Layers) error {
 	s.syn = newSConv(synW, nil, convGeom{cin: M, cout: M, k: K, stride: 1, dil: 1, groups: 1}, pl+pr, act{}, T, panel.Float32)
 	s.synIn = make([]float32, M*T)
 	s.synOut = make([]float32, M*T)
-	s.lat.DecoderSamples = cd * M
-	s.lat.DecoderWarmup = memDec + R
-	s.lat.Samples = s.lat.EncoderSamples + s.lat.DecoderSamples
-	s.lat.SampleRate = c.SampleRate
-	s.lat.CompressionRatio = R
-	s.lat.Ms = s.lat.MsOf(s.lat.Samples)
+	s.lat.finish(cd*M, memDec+R, c.SampleRate, R)
 	return nil
 }
-
-// Latency returns the delay, in samples, of Process's output with respect
-// to the model's offline encode→decode of the same signal.
-func (s *V2) Latency() int { return s.lat.Samples }
-
-// Latencies returns the latency of each path with its per-layer breakdown.
-func (s *V2) Latencies() Latency { return s.lat }
-
-// CompressionRatio returns the audio samples per latent frame; buffer
-// lengths must be multiples of it.
-func (s *V2) CompressionRatio() int { return s.R }
-
-// Dims returns the number of latent dimensions per frame that EncodeBuffer
-// and Process hand out.
-func (s *V2) Dims() int { return s.k }
 
 // Reset clears every cache, as at the start of a new stream. The latent
 // edit stays; frozen dimensions are released.
@@ -331,41 +310,6 @@ func (s *V2) allConvs() []*sconv {
 		}
 	}
 	return out
-}
-
-// SetEdit replaces the latent edit applied by Process. It may be called
-// from any goroutine; the change applies from the next buffer.
-func (s *V2) SetEdit(e LatentEdit) { s.setEdit(e) }
-
-// SetHook installs a function Process calls on every buffer's latent
-// frames ([frame][dim], PCA space, after the edit) before decoding them; it
-// may modify them in place and must not keep them. nil removes it. It may
-// be called from any goroutine.
-func (s *V2) SetHook(h func(z [][]float32)) { s.setHook(h) }
-
-// EncodeBuffer encodes x (a multiple of the compression ratio) into
-// len(x)/ratio latent frames of Dims values each and returns dst. If dst is
-// nil it is allocated; otherwise its shape must match. The frames are the
-// offline encoding's frames delayed by Latencies().EncoderFrames.
-func (s *V2) EncodeBuffer(dst [][]float32, x []float32) [][]float32 {
-	return s.encodeBuffer(s, dst, x)
-}
-
-// DecodeBuffer decodes latent frames z ([frame][dim], at most latent_size
-// values each, PCA space unless Raw) into len(z)·ratio samples and returns
-// dst (allocated if nil). Dimensions beyond the kept ones are replaced per
-// Options.Fidelity.Fill. The output is the offline decoding delayed by
-// Latencies().DecoderSamples.
-func (s *V2) DecodeBuffer(dst []float32, z [][]float32) []float32 {
-	return s.decodeBuffer(s, dst, z)
-}
-
-// Process encodes x, applies the latent edit and hook, and decodes, into
-// dst (allocated if nil; it may be x itself). len(x) must be a multiple of
-// the compression ratio. The output is the offline encode→decode delayed by
-// Latency samples.
-func (s *V2) Process(dst, x []float32) []float32 {
-	return s.process(s, dst, x)
 }
 
 // runUnits runs residual units on the trunk h (C × T) in place, t being

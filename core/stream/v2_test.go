@@ -2,13 +2,13 @@ package stream
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/modeltest"
 	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/modelv2"
 )
@@ -46,46 +46,8 @@ func v2Model(t testing.TB, capacity int, causal bool, seed uint64) *modelv2.Mode
 		}
 	}
 	m.ParamsChanged()
-	L := cfg.LatentSize
-	copy(m.LatentPCA.Data(), randomOrthogonal(L, rng))
-	for i := range m.LatentMean.Data() {
-		m.LatentMean.Data()[i] = float32(0.1 * rng.NormFloat64())
-	}
+	modeltest.RandomPCA(m.LatentPCA.Data(), m.LatentMean.Data(), rng)
 	return m
-}
-
-// randomOrthogonal returns an n × n orthogonal matrix (Gram–Schmidt on
-// Gaussian rows), row-major.
-func randomOrthogonal(n int, rng *rand.Rand) []float32 {
-	q := make([]float64, n*n)
-	for i := range q {
-		q[i] = rng.NormFloat64()
-	}
-	for i := range n {
-		r := q[i*n : (i+1)*n]
-		for j := range i {
-			p := q[j*n : (j+1)*n]
-			var d float64
-			for k := range n {
-				d += r[k] * p[k]
-			}
-			for k := range n {
-				r[k] -= d * p[k]
-			}
-		}
-		var norm float64
-		for _, v := range r {
-			norm += v * v
-		}
-		for k := range r {
-			r[k] /= math.Sqrt(norm)
-		}
-	}
-	out := make([]float32, n*n)
-	for i, v := range q {
-		out[i] = float32(v)
-	}
-	return out
 }
 
 // v2Offline returns the model's offline encode→decode of x (posterior
@@ -157,49 +119,9 @@ func TestV2MatchesOffline(t *testing.T) {
 				n := nb * size
 				nF := n / R
 				x := testSignal(n, float64(m.Config.SampleRate), rng)
-				zr := make([][]float32, L)
-				for d := range zr {
-					zr[d] = make([]float32, nF)
-					for f := range zr[d] {
-						zr[d][f] = float32(rng.NormFloat64())
-					}
-				}
+				zr := randomLatents(rng, L, nF)
 				want, means, wantD := v2Offline(m, x, zr)
-
-				s.Reset()
-				got := make([]float32, n)
-				for i := range nb {
-					s.Process(got[i*size:(i+1)*size], x[i*size:(i+1)*size])
-				}
-				compareShifted(t, fmt.Sprintf("Process, %d × %d", nb, size), got, want, lat.Samples, lat.EncoderWarmup+lat.DecoderWarmup)
-
-				s.Reset()
-				frames := make([][]float32, 0, nF)
-				for i := range nb {
-					frames = append(frames, s.EncodeBuffer(nil, x[i*size:(i+1)*size])...)
-				}
-				for d := range L {
-					row := make([]float32, nF)
-					for f := range nF {
-						row[f] = frames[f][d]
-					}
-					compareShifted(t, fmt.Sprintf("EncodeBuffer dim %d, %d × %d", d, nb, size), row, means[d], lat.EncoderFrames, (lat.EncoderWarmup+R-1)/R)
-				}
-
-				s.Reset()
-				gotD := make([]float32, n)
-				per := size / R
-				for i := range nb {
-					z := make([][]float32, per)
-					for f := range z {
-						z[f] = make([]float32, L)
-						for d := range L {
-							z[f][d] = zr[d][i*per+f]
-						}
-					}
-					s.DecodeBuffer(gotD[i*size:(i+1)*size], z)
-				}
-				compareShifted(t, fmt.Sprintf("DecodeBuffer, %d × %d", nb, size), gotD, wantD, lat.DecoderSamples, lat.DecoderWarmup)
+				checkBuffers(t, s, lat, R, nb, size, x, want, means, zr, wantD)
 			}
 		})
 	}
@@ -333,14 +255,8 @@ func benchmarkV2(b *testing.B, preset string, causal bool, size int, w WeightPre
 // BenchmarkStreamV2 is Process on one buffer of the full-size v2 model
 // (and v2-small), float32 weights and, at 2048, int8 ones.
 func BenchmarkStreamV2(b *testing.B) {
-	for _, c := range []struct {
-		preset string
-		size   int
-		w      WeightPrecision
-	}{
+	runStreamBenchmarks(b, []streamBenchCase{
 		{"v2", 2048, WeightsFloat32}, {"v2", 2048, WeightsInt8}, {"v2", 8192, WeightsFloat32},
 		{"v2-small", 2048, WeightsFloat32},
-	} {
-		b.Run(fmt.Sprintf("%s/%d/%v", c.preset, c.size, c.w), func(b *testing.B) { benchmarkV2(b, c.preset, false, c.size, c.w) })
-	}
+	}, func(b *testing.B, preset string, size int, w WeightPrecision) { benchmarkV2(b, preset, false, size, w) })
 }

@@ -136,18 +136,7 @@ func TestMulTPartColumns(t *testing.T) {
 				a[i] = float32(rng.NormFloat64())
 			}
 			for _, p := range []Precision{Float32, Half, Int8} {
-				h := NewMatrix(a, s.m, s.k, s.k, p)
-				h.Reserve(s.n)
-				bt := make([]float32, s.n*h.Stride)
-				for j := range s.n {
-					for q := range s.k {
-						bt[j*h.Stride+q] = float32(rng.NormFloat64())
-					}
-				}
-				c0 := make([]float32, s.m*s.n)
-				for i := range c0 {
-					c0[i] = float32(rng.NormFloat64())
-				}
+				h, bt, c0 := mulTOperands(rng, a, s.m, s.n, s.k, p)
 				for _, beta := range []float32{0, 1, 0.5} {
 					want := slices.Clone(c0)
 					h.MulT(s.n, bt, beta, want, s.n)

@@ -5,10 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/ravestation/rave/core/internal/isa"
+	"github.com/ravestation/rave/core/internal/isatest"
 )
 
 // TestRoundTrip checks that every half converts to float32 and back to
@@ -94,6 +94,25 @@ func TestRounding(t *testing.T) {
 	}
 }
 
+// mulTOperands packs a (m × k) in precision p with room for n columns
+// and draws from rng a right-hand side bt (n rows of Stride, k values
+// each) and then an output c0 (m × n) for MulT.
+func mulTOperands(rng *rand.Rand, a []float32, m, n, k int, p Precision) (h *Matrix, bt, c0 []float32) {
+	h = NewMatrix(a, m, k, k, p)
+	h.Reserve(n)
+	bt = make([]float32, n*h.Stride)
+	for j := range n {
+		for q := range k {
+			bt[j*h.Stride+q] = float32(rng.NormFloat64())
+		}
+	}
+	c0 = make([]float32, m*n)
+	for i := range c0 {
+		c0[i] = float32(rng.NormFloat64())
+	}
+	return h, bt, c0
+}
+
 // eachPath runs f as a subtest named after each instruction-set path
 // (isa.Known), with that path in use; a path this CPU or build does not
 // support (not in isa.Supported) shows as a skipped subtest.
@@ -114,36 +133,7 @@ func eachPath(t *testing.T, f func(t *testing.T, p isa.Path)) {
 func eachPathInt8(t *testing.T, f func(t *testing.T, p isa.Path)) {
 	t.Helper()
 	eachPath(t, f)
-	if why := vnniUntested(isa.Supported(), isa.HasVNNI()); why != "" {
-		t.Run("avx512_vnni", func(t *testing.T) { t.Skip(why) })
-	}
-}
-
-// vnniUntested says why the AVX512-VNNI int8 kernels did not run on a CPU
-// with the supported paths and, or not, AVX512-VNNI: "" when they did, or
-// when the avx512 path is missing altogether (its subtest says so).
-func vnniUntested(supported []isa.Path, vnni bool) string {
-	if vnni || !slices.Contains(supported, isa.AVX512) {
-		return ""
-	}
-	return fmt.Sprintf("the AVX512-VNNI int8 kernels: not supported by this CPU (%s); the avx512 subtest ran the avx2 int8 kernels", isa.CPU())
-}
-
-// TestVNNIUntested checks that a CPU with the avx512 path but without
-// AVX512-VNNI gets the avx512_vnni subtest skipped by name.
-func TestVNNIUntested(t *testing.T) {
-	all := []isa.Path{isa.Generic, isa.AVX2, isa.AVX512}
-	for _, c := range []struct {
-		supported []isa.Path
-		vnni      bool
-		skip      bool
-	}{
-		{all, false, true}, {all, true, false}, {all[:2], false, false}, {[]isa.Path{isa.Generic, isa.NEON}, false, false},
-	} {
-		if why := vnniUntested(c.supported, c.vnni); (why != "") != c.skip || c.skip && !strings.Contains(why, "AVX512-VNNI") {
-			t.Errorf("vnniUntested(%v, %v) = %q, want a reason: %v", c.supported, c.vnni, why, c.skip)
-		}
-	}
+	isatest.SkipUntested(t, "avx512_vnni", isatest.Untested(isa.Supported(), isa.HasVNNI(), "the AVX512-VNNI int8 kernels", "the avx2 int8 kernels"))
 }
 
 // usePath switches the kernels to path p until tb and its subtests end,
@@ -613,18 +603,7 @@ func mulTParts(t *testing.T) {
 		}
 		for _, p := range []Precision{Float32, Half, Int8} {
 			t.Run(fmt.Sprintf("%dx%dx%d/%v", s.m, s.n, s.k, p), func(t *testing.T) {
-				h := NewMatrix(a, s.m, s.k, s.k, p)
-				h.Reserve(s.n)
-				bt := make([]float32, s.n*h.Stride)
-				for j := range s.n {
-					for q := range s.k {
-						bt[j*h.Stride+q] = float32(rng.NormFloat64())
-					}
-				}
-				c0 := make([]float32, s.m*s.n)
-				for i := range c0 {
-					c0[i] = float32(rng.NormFloat64())
-				}
+				h, bt, c0 := mulTOperands(rng, a, s.m, s.n, s.k, p)
 				want := slices.Clone(c0)
 				h.MulT(s.n, bt, s.beta, want, s.n)
 				got := slices.Clone(c0)

@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/ravestation/rave/core/internal/isa"
+	"github.com/ravestation/rave/core/internal/isatest"
 )
 
 func TestToBF16(t *testing.T) {
@@ -111,36 +110,7 @@ func TestBF16Mul(t *testing.T) {
 func forEachBF16Path(t *testing.T, f func(t *testing.T, p isa.Path)) {
 	t.Helper()
 	forEachPath(t, f)
-	if why := bf16Untested(isa.Supported(), isa.HasBF16()); why != "" {
-		t.Run("avx512_bf16", func(t *testing.T) { t.Skip(why) })
-	}
-}
-
-// bf16Untested says why the AVX512_BF16 kernels did not run on a CPU with
-// the supported paths and, or not, AVX512_BF16: "" when they did, or when
-// the avx512 path is missing altogether (its subtest says so).
-func bf16Untested(supported []isa.Path, bf16 bool) string {
-	if bf16 || !slices.Contains(supported, isa.AVX512) {
-		return ""
-	}
-	return fmt.Sprintf("the AVX512_BF16 kernels: not supported by this CPU (%s); the avx512 subtest ran the avx2 emulation", isa.CPU())
-}
-
-// TestBF16Untested checks that a CPU with the avx512 path but without
-// AVX512_BF16 gets the avx512_bf16 subtest skipped by name.
-func TestBF16Untested(t *testing.T) {
-	all := []isa.Path{isa.Generic, isa.AVX2, isa.AVX512}
-	for _, c := range []struct {
-		supported []isa.Path
-		bf16      bool
-		skip      bool
-	}{
-		{all, false, true}, {all, true, false}, {all[:2], false, false}, {[]isa.Path{isa.Generic, isa.NEON}, false, false},
-	} {
-		if why := bf16Untested(c.supported, c.bf16); (why != "") != c.skip || c.skip && !strings.Contains(why, "AVX512_BF16") {
-			t.Errorf("bf16Untested(%v, %v) = %q, want a reason: %v", c.supported, c.bf16, why, c.skip)
-		}
-	}
+	isatest.SkipUntested(t, "avx512_bf16", isatest.Untested(isa.Supported(), isa.HasBF16(), "the AVX512_BF16 kernels", "the avx2 emulation"))
 }
 
 // TestBF16PathsMatch checks that every path gives the generic path's bits

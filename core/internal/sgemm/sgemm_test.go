@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ravestation/rave/core/internal/isa"
+	"github.com/ravestation/rave/core/internal/isatest"
 )
 
 // shape is one test problem: op(A) is m×k, op(B) is k×n.
@@ -65,40 +66,12 @@ func operands(r *rand.Rand, s shape, tA, tB bool, pad int) (a []float32, lda int
 	return
 }
 
-// forEachPath runs f as a subtest named after each instruction-set path,
-// with isa.Use(p) in effect and the previous path restored afterwards. A
-// path this CPU or build lacks is skipped by name.
-func forEachPath(t *testing.T, f func(t *testing.T, p isa.Path)) {
-	for _, p := range isa.Known {
-		t.Run(string(p), func(t *testing.T) {
-			if !isa.Has(p) {
-				t.Skipf("path %s: not supported by this CPU (%s) or build", p, isa.CPU())
-			}
-			restore, err := isa.Use(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer restore()
-			f(t, p)
-		})
-	}
-}
+// forEachPath is isatest.ForEachPath: f on each instruction-set path.
+func forEachPath(t *testing.T, f func(t *testing.T, p isa.Path)) { isatest.ForEachPath(t, f) }
 
 // forEachPathB is forEachPath for benchmarks.
 func forEachPathB(b *testing.B, f func(b *testing.B)) {
-	for _, p := range isa.Known {
-		b.Run(string(p), func(b *testing.B) {
-			if !isa.Has(p) {
-				b.Skipf("path %s: not supported by this CPU (%s) or build", p, isa.CPU())
-			}
-			restore, err := isa.Use(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer restore()
-			f(b)
-		})
-	}
+	isatest.ForEachPathB(b, func(b *testing.B, _ isa.Path) { f(b) })
 }
 
 func TestSgemmMatchesNaive(t *testing.T) {

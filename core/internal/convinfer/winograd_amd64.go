@@ -1,6 +1,6 @@
 //go:build amd64 && !purego
 
-package model
+package convinfer
 
 import "github.com/ravestation/rave/core/internal/isa"
 
@@ -10,11 +10,11 @@ func init() {
 	isa.Register(func(p isa.Path) {
 		switch p {
 		case isa.AVX512:
-			winoIn, winoOut = winoIn16, winoOut16
+			asmIn, asmOut = winoIn16, winoOut16
 		case isa.AVX2:
-			winoIn, winoOut = winoIn16AVX2, winoOut16AVX2
+			asmIn, asmOut = winoIn16AVX2, winoOut16AVX2
 		default:
-			winoIn, winoOut = nil, nil
+			asmIn, asmOut = nil, nil
 		}
 	})
 }

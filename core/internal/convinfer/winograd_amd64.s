@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // AVX-512 Winograd F(4,3) transforms of one undilated row, 16 tiles per
-// step (winograd.go: winoInRow, winoOutRow).
+// step (winograd.go: WinoInRow, WinoOutRow).
 
 // winoIdx<l>: dword j < 8 ← l + 4j (the l-th sample of tile j of two
 // concatenated registers); the upper 8 are unused.
