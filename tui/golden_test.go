@@ -363,7 +363,7 @@ func TestGolden(t *testing.T) {
 		makeSession(t, "piano", 600, testNow.Add(-time.Hour))
 		opts := testOptions(t, &fakeCodec{})
 		opts.Session = "piano"
-		goldenRun(t, opts, w, h, []string{"has no prior yet", "rave prior train --session piano", noCard}, func(s *screen) {
+		goldenRun(t, opts, w, h, []string{"has no prior yet", "rave prior train --session piano", "dataset chunks 9–10", noCard}, func(s *screen) {
 			s.wait("Training piano")
 			s.press("5")
 		})

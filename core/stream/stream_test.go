@@ -494,9 +494,9 @@ func demoSNR(w WeightPrecision) float64 {
 // TestStreamWeightsDemo checks the SNR of reduced-precision weights
 // against float32 ones on a trained model, the figures the README gives:
 // the demo's (tui/demo/assets, skipped when absent) on its clip (its
-// first 2 s on the generic path and with -short: the arm64 tests run
-// under emulation), streamed in 2048-sample buffers, on every kernel path
-// the CPU has.
+// first 2 s on the generic path and with -short), streamed in
+// 2048-sample buffers, on every kernel path the CPU has (with -short, as
+// the arm64 tests run under emulation, only on the path in use).
 func TestStreamWeightsDemo(t *testing.T) {
 	dir := filepath.Join("..", "..", "tui", "demo", "assets")
 	m, err := model.Load(filepath.Join(dir, "model.safetensors"))
@@ -517,7 +517,11 @@ func TestStreamWeightsDemo(t *testing.T) {
 	whole := clip.Channels[0]
 	whole = whole[:len(whole)/size*size]
 	first2s := whole[:min(len(whole), 2*m.Config.SR/size*size)]
+	inUse := isa.Current()
 	isatest.ForEachPath(t, func(t *testing.T, p isa.Path) {
+		if testing.Short() && p != inUse {
+			t.Skipf("kernel path %s: -short runs only the path in use (%s)", p, inUse)
+		}
 		x := whole
 		if testing.Short() || p == isa.Generic { // the Go kernels take 14 s for the whole clip
 			x = first2s
