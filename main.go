@@ -76,7 +76,7 @@ func commands() []command {
 		{name: "preprocess", summary: "decode, resample and chunk audio into a session's dataset", usage: "--session NAME [--rate HZ] [--chunk N] DIR_OR_FILES...",
 			details: "Folders are walked recursively for .wav .flac .mp3 .ogg .aif(f) files; files named directly are always tried.\nRunning it again adds only new files. Corrupt, empty or non-audio files are listed as rejected, with the reason.",
 			flags:   preprocessFlags},
-		{name: "train", summary: "train a RAVE model (stage 1 VAE, stage 2 adversarial) in a session", usage: "--session NAME [--preset tiny|small|v1] [--stage1-steps N] [--steps N] [--batch B] [--seed S]",
+		{name: "train", summary: "train a RAVE model (stage 1 VAE, stage 2 adversarial) in a session", usage: "--session NAME [--preset quick|tiny|small|v1] [--stage1-steps N] [--steps N] [--batch B] [--seed S]",
 			details: "Resumes from the session's newest checkpoint when there is one. Ctrl-C (SIGINT) or SIGTERM writes a checkpoint and stops;\nrun the same command again to continue exactly where it stopped. Only one trainer may run per session.",
 			flags:   trainFlags},
 		{name: "analyze", summary: "latent analysis: PCA of posterior means and the fidelity curve", usage: "--session NAME [--json]",
@@ -99,7 +99,7 @@ func commands() []command {
 			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys), a PyTorch-Lightning training checkpoint\nor a TorchScript export of RAVE v1 (.ts, export_rave.py, streaming or not; v2 exports cannot be played here yet).\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
 		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR] [--clip FILE] [--width W --height H]",
 			details: "Writes loss_<term>.png and losses.png (log scale, stage boundary marked, NaN/Inf dropped and counted), spectrum.png\n(explained variance and the chosen fidelity), spectrogram.png (a clip and its reconstruction) and latents.png.", flags: plotFlags},
-		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] [--precision f32,bf16] [--stream-weights f32,f16,int8] [--no-stream] (--preset tiny|small|v1|v2|v2-small | MODEL | kernels)", flags: benchFlags},
+		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] [--precision f32,bf16] [--stream-weights f32,f16,int8] [--no-stream] (--preset quick|tiny|small|v1|v2|v2-small | MODEL | kernels)", flags: benchFlags},
 		{name: "version", summary: "print the version", flags: func(*flag.FlagSet) func([]string) error {
 			return func([]string) error {
 				fmt.Println("rave", version)
@@ -289,7 +289,7 @@ func upperFirst(s string) string {
 // benchFlags declares `rave bench`.
 func benchFlags(fs *flag.FlagSet) func(args []string) error {
 	asJSON := fs.Bool("json", false, "print results as JSON")
-	preset := fs.String("preset", "", "benchmark a freshly initialised model of this preset (tiny, small, v1; RAVE v2: v2, v2-small)")
+	preset := fs.String("preset", "", "benchmark a freshly initialised model of this preset (quick, tiny, small, v1; RAVE v2: v2, v2-small)")
 	seconds := fs.Float64("seconds", 10, "length of the audio encoded and decoded")
 	minTime := fs.Duration("time", time.Second, "time spent on each kernel measurement")
 	noStream := fs.Bool("no-stream", false, "skip the streaming benchmark")
@@ -775,18 +775,23 @@ func (b *progressBar) done() {
 // trainFlags declares `rave train`.
 func trainFlags(fs *flag.FlagSet) func(args []string) error {
 	name := fs.String("session", "", "session `NAME` (made with `rave preprocess`)")
-	preset := fs.String("preset", "", "model preset for a new run: tiny, small or v1 (default small)")
+	preset := fs.String("preset", "", "model preset for a new run: quick, tiny, small or v1 (default quick, made for learning per CPU-second)")
 	stage1 := fs.Int64("stage1-steps", 0, "steps of stage 1 (VAE) before the adversarial stage (default: the preset's)")
+	plateau := fs.Int("stage2-plateau", 0, "start stage 2 before --stage1-steps after this many validations in a row without a 2 % gain on the best validation distance; -1: off (default: the preset's, 10 for quick, off for the others)")
+	plateauFrom := fs.Int64("stage2-from", 0, "first step at which the plateau switch may start stage 2 (default: the preset's, 40000 for quick)")
 	steps := fs.Int64("steps", 0, "total steps (default: the preset's); fewer than the stage-1 steps make a short run that ends in stage 1")
 	batch := fs.Int("batch", 0, "examples per step (default: the preset's)")
 	nsignal := fs.Int("n-signal", 0, "samples per example (default: the preset's)")
 	seed := fs.Uint64("seed", 1, "random seed of a new run")
-	lr := fs.Float64("lr", 0, "learning rate (default: the preset's, 1e-4 for v1, 1e-3 for small and tiny)")
+	lr := fs.Float64("lr", 0, "learning rate (default: the preset's, 1e-4 for v1, 1e-3 for the others)")
+	lrDecay := fs.String("lr-decay", "", "`steps` over which the learning rate falls log-linearly to a tenth of --lr; 0: constant (default: the preset's)")
+	upInit := fs.String("upsampler-init", "", "how a new run initialises the decoder's up-samplers: drawn (as PyTorch) or smooth (linear interpolation, without the buzz at the latent frame rate) (default: the preset's, smooth for quick)")
 	every := fs.Int64("checkpoint-every", 0, "steps between checkpoints (default: the preset's)")
 	valEvery := fs.Int64("val-every", 0, "steps between validations (default: the preset's)")
 	logEvery := fs.Int64("log-every", 0, "steps between metric lines (default: the preset's)")
-	betaWarmup := fs.String("beta-warmup", "", "`steps` over which the KL weight rises log-linearly from --beta-start to the model's max_kl, as the reference's v2.3 configs do; 0: max_kl from the first step, as v1 (default: the preset's, 20000 for small and tiny, 0 for v1)")
+	betaWarmup := fs.String("beta-warmup", "", "`steps` over which the KL weight rises log-linearly from --beta-start to the model's max_kl, as the reference's v2.3 configs do; 0: max_kl from the first step, as v1 (default: the preset's, 20000 for quick, small and tiny, 0 for v1)")
 	betaStart := fs.Float64("beta-start", 0, "KL weight at the start of the warm-up (default 1e-6)")
+	pitch := fs.String("pitch-shift", "", "`semitones`: move the pitch of half the training crops by a uniform draw within ±this many semitones (the reference's random pitch augmentation); 0: off (default: the preset's)")
 	split := fs.Int("split", 0, "parts each batch is split into and computed concurrently, as on that many devices (default 2; 1: the whole batch at once)")
 	quiet := fs.Bool("quiet", false, "no progress line, only stage changes and the summary")
 	return func(args []string) error {
@@ -817,12 +822,38 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 			}
 		}
 		cfg := train.Config{SessionDir: s.Dir, Preset: *preset, Stage1Steps: *stage1, Steps: *steps, Batch: *batch,
-			NSignal: *nsignal, Seed: *seed, LR: *lr, BetaWarmup: warmup, BetaStart: *betaStart, Split: *split, CheckpointEvery: *every, ValEvery: *valEvery, LogEvery: *logEvery}
+			NSignal: *nsignal, Seed: *seed, LR: *lr, BetaWarmup: warmup, BetaStart: *betaStart, Split: *split, CheckpointEvery: *every, ValEvery: *valEvery, LogEvery: *logEvery,
+			Stage2Plateau: *plateau, Stage2From: *plateauFrom, UpsamplerInit: *upInit}
+		if *lrDecay != "" {
+			n, err := strconv.ParseInt(*lrDecay, 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%w: --lr-decay %q: want a number of steps (0 keeps the learning rate constant)", errUsage, *lrDecay)
+			}
+			cfg.LRDecay = n
+			if n == 0 {
+				cfg.LRDecay = -1
+			}
+		}
 		if cfg.Preset == "" {
 			cfg.Preset = s.Manifest.Preset
 		}
 		if cfg.Preset == "" {
-			cfg.Preset = "small"
+			cfg.Preset = train.DefaultPreset
+		}
+		if *pitch != "" {
+			semis, err := strconv.ParseFloat(*pitch, 64)
+			if err != nil || semis < 0 || semis > 12 || math.IsNaN(semis) {
+				return fmt.Errorf("%w: --pitch-shift %q: want a number of semitones from 0 (off) to 12", errUsage, *pitch)
+			}
+			d, err := train.Defaults(cfg.Preset)
+			if err != nil {
+				return err
+			}
+			cfg.Augment = d.Augment
+			cfg.Augment.PitchShift, cfg.Augment.PitchSemitones = 0, 0
+			if semis > 0 {
+				cfg.Augment.PitchShift, cfg.Augment.PitchSemitones = 0.5, semis
+			}
 		}
 		if s.Manifest.Preset == "" {
 			s.Manifest.Preset, s.Manifest.Seed = cfg.Preset, cfg.Seed

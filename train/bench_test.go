@@ -85,7 +85,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	for _, c := range []struct {
 		preset         string
 		batch, nSignal int
-	}{{"v1", 8, 65536}, {"small", 8, 32768}, {"tiny", 4, 32768}} {
+	}{{"v1", 8, 65536}, {"small", 8, 32768}, {"quick", 4, 32768}, {"tiny", 4, 32768}} {
 		for _, split := range []int{DefaultSplit, 1} {
 			b.Run(fmt.Sprintf("%s/stage1/split%d", c.preset, split), func(b *testing.B) {
 				resetPeakRSS()

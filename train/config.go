@@ -33,6 +33,11 @@ type Config struct {
 	// 0.5 and 0.9: v1's 1e-4 for the v1 preset, v2.3's 1e-3 (its rate
 	// during stage 1's start) for small and tiny.
 	LR float64
+	// LRDecay, when positive, is the number of steps over which the
+	// learning rate falls log-linearly from LR to LR/10, where it stays
+	// (LRAt). 0 takes the preset's default; a negative value keeps LR
+	// constant, as v1 and small train.
+	LRDecay int64 `json:",omitempty"`
 	// BetaWarmup is the number of steps over which the KL weight β rises
 	// log-linearly from BetaStart to the model's max_kl (the warm-up of the
 	// reference's v2.3 configs). 0 takes the preset's default (none for
@@ -59,7 +64,43 @@ type Config struct {
 	ValExamples int
 	// Augment configures the data augmentation.
 	Augment Augment
+	// UpsamplerInit is how a new run initialises the decoder's
+	// up-samplers: "drawn" as PyTorch draws every layer (the reference's,
+	// v1's and small's), or "smooth" (model.SmoothUpsamplers: linear
+	// interpolation without the frame-rate buzz, quick's). Empty takes the
+	// preset's.
+	UpsamplerInit string `json:",omitempty"`
+	// Stage2Plateau, when positive, starts stage 2 before Stage1Steps once
+	// the validation distance has stopped improving: at the validation
+	// that makes Stage2Plateau validations in a row, from step Stage2From
+	// on, none of which lowered the best validation distance by
+	// Stage2MinGain of its value. The switch depends only on the
+	// validations, so a run switches at the same step however often it is
+	// stopped and resumed. 0 takes the preset's default (DefaultStage2Plateau
+	// for quick, none for the others); a negative value turns it off.
+	Stage2Plateau int `json:",omitempty"`
+	// Stage2From is the first step at which the plateau switch may fire.
+	Stage2From int64 `json:",omitempty"`
 }
+
+// Stage2MinGain is the share by which a validation must lower the best
+// validation distance to count as progress for the plateau switch
+// (Config.Stage2Plateau).
+const Stage2MinGain = 0.02
+
+// DefaultStage2Plateau is the quick preset's plateau switch: 10
+// validations of 500 steps (5 000 steps, about 10 minutes on two cores)
+// without a 2 % gain, from step DefaultStage2From on.
+const DefaultStage2Plateau = 10
+
+// DefaultStage2From is the earliest plateau switch of the quick preset:
+// 40 000 steps, about 80 minutes on two cores, well past the point where
+// the held-out notes of the development set take their pitch (README, "A
+// model in 30 minutes").
+const DefaultStage2From = 40_000
+
+// PlateauSwitch reports whether the plateau switch is on.
+func (c Config) PlateauSwitch() bool { return c.Stage2Plateau > 0 }
 
 // DefaultSplit is the number of parts a batch is split into by default:
 // two, one per core of the development machine, where it makes a step of
@@ -77,11 +118,17 @@ const DefaultSplit = 2
 // 2 000), which is what a short CPU run needs.
 const DefaultBetaWarmup = 20_000
 
+// DefaultPreset is the preset of a new run when none is named: quick, made
+// for learning per CPU-second.
+const DefaultPreset = "quick"
+
 // Defaults returns the configuration for a preset. v1 follows the
 // reference (1 M stage-1 steps, 3 M in all, batch 8 × 65 536, constant β);
 // small and tiny are sized for a CPU: shorter runs and examples, and
 // v2.3's learning rate (1e-3) and β warm-up (DefaultBetaWarmup), made for
-// the first steps of a run.
+// the first steps of a run. quick adds batches of 4 (twice the steps per
+// second of batches of 8, which pays more than the examples it leaves out)
+// and the plateau switch to stage 2.
 func Defaults(preset string) (Config, error) {
 	if _, err := model.Preset(preset); err != nil {
 		return Config{}, err
@@ -93,6 +140,12 @@ func Defaults(preset string) (Config, error) {
 		c.Stage1Steps, c.Steps, c.Batch, c.NSignal = 1_000_000, 3_000_000, 8, 65536
 		c.BetaWarmup = -1
 		c.LogEvery, c.ValEvery, c.CheckpointEvery, c.ValExamples = 100, 10_000, 10_000, 64
+	case "quick":
+		c.LR = 1e-3
+		c.Stage1Steps, c.Steps, c.Batch, c.NSignal = 150_000, 200_000, 4, 32768
+		c.LogEvery, c.ValEvery, c.CheckpointEvery, c.ValExamples = 20, 500, 1000, 32
+		c.Stage2Plateau, c.Stage2From = DefaultStage2Plateau, DefaultStage2From
+		c.UpsamplerInit, c.LRDecay = "smooth", 20_000
 	case "small":
 		c.LR = 1e-3
 		c.Stage1Steps, c.Steps, c.Batch, c.NSignal = 200_000, 300_000, 8, 32768
@@ -108,7 +161,7 @@ func Defaults(preset string) (Config, error) {
 // fill replaces zero fields with the preset's defaults.
 func (c Config) fill() (Config, error) {
 	if c.Preset == "" {
-		c.Preset = "small"
+		c.Preset = DefaultPreset
 	}
 	d, err := Defaults(c.Preset)
 	if err != nil {
@@ -126,6 +179,13 @@ func (c Config) fill() (Config, error) {
 	c.ValFraction = cmp.Or(c.ValFraction, d.ValFraction)
 	c.ValExamples = cmp.Or(c.ValExamples, d.ValExamples)
 	c.BetaWarmup = cmp.Or(c.BetaWarmup, d.BetaWarmup)
+	c.LRDecay = cmp.Or(c.LRDecay, d.LRDecay)
+	c.UpsamplerInit = cmp.Or(c.UpsamplerInit, d.UpsamplerInit, "drawn")
+	if c.UpsamplerInit != "drawn" && c.UpsamplerInit != "smooth" {
+		return c, fmt.Errorf("train: up-sampler initialisation %q: want drawn or smooth", c.UpsamplerInit)
+	}
+	c.Stage2Plateau = cmp.Or(c.Stage2Plateau, d.Stage2Plateau)
+	c.Stage2From = cmp.Or(c.Stage2From, d.Stage2From)
 	c.Split = cmp.Or(c.Split, DefaultSplit)
 	if c.Split < 0 {
 		return c, fmt.Errorf("train: a batch cannot be split into %d parts", c.Split)
@@ -179,6 +239,16 @@ func (c Config) Beta(step int64, maxKL float64) float64 {
 	}
 	r := min(float64(step)/float64(c.BetaWarmup), 1)
 	return math.Exp((1-r)*math.Log(c.BetaStart) + r*math.Log(maxKL))
+}
+
+// LRAt returns the learning rate of step: LR, or with LRDecay
+// LR·10^(−min(step/LRDecay, 1)).
+func (c Config) LRAt(step int64) float64 {
+	if c.LRDecay <= 0 {
+		return c.LR
+	}
+	r := min(float64(max(step, 0))/float64(c.LRDecay), 1)
+	return c.LR * math.Pow(10, -r)
 }
 
 // parts returns the number of parts a step's batch is split into: Split,

@@ -108,3 +108,24 @@ func TestShortStage1Run(t *testing.T) {
 		t.Error("fill of -1 steps = nil, want an error")
 	}
 }
+
+// TestLRAt checks the learning-rate schedule: constant without LRDecay,
+// else log-linear from LR to LR/10 over LRDecay steps, then flat.
+func TestLRAt(t *testing.T) {
+	for _, tc := range []struct {
+		decay, step int64
+		want        float64
+	}{
+		{0, 5000, 1e-3},
+		{-1, 5000, 1e-3},
+		{20000, 0, 1e-3},
+		{20000, 10000, 1e-3 / math.Sqrt(10)},
+		{20000, 20000, 1e-4},
+		{20000, 90000, 1e-4},
+	} {
+		c := Config{LR: 1e-3, LRDecay: tc.decay}
+		if got := c.LRAt(tc.step); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("decay %d step %d: LR %g, want %g", tc.decay, tc.step, got, tc.want)
+		}
+	}
+}

@@ -29,6 +29,14 @@ type Augment struct {
 	// Dequantize adds U[0,1)/2^bits, undoing 16-bit quantisation steps
 	// (reference: 16 bits). Zero disables it.
 	DequantizeBits int
+	// PitchShift is the probability of resampling the crop so that its
+	// pitch moves by a uniform draw in ±PitchSemitones (and its length in
+	// time by the same factor), before the other transforms: the random
+	// pitch augmentation of the reference's v2 data pipeline, which fills
+	// the pitches between the recorded ones. Zero (every preset but quick
+	// when so configured) leaves the random stream of the crops as it was.
+	PitchShift     float64 `json:",omitempty"`
+	PitchSemitones float64 `json:",omitempty"`
 }
 
 // DefaultAugment is the reference v1 pipeline plus the gain augmentation
@@ -145,11 +153,26 @@ func (l *Loader) fill(dst, chunk []float32, k int64) {
 	for b := range l.batch {
 		idx := l.indices[rng.IntN(len(l.indices))]
 		l.src.ChunkFloat(chunk, idx)
+		x := dst[b*l.nSignal : (b+1)*l.nSignal]
+		if l.aug.PitchShift > 0 {
+			u, semis := rng.Float64(), (2*rng.Float64()-1)*l.aug.PitchSemitones
+			if ratio := math.Exp2(semis / 12); u < l.aug.PitchShift && ratio != 1 {
+				// Output sample i reads the chunk at start + i·ratio; the
+				// cubic interpolation reads one sample before and two after.
+				span := int(math.Ceil(float64(l.nSignal-1)*ratio)) + 3
+				start := 1
+				if extra := len(chunk) - span - 1; extra > 0 {
+					start += rng.IntN(extra + 1)
+				}
+				Resample(x, chunk, float64(start), ratio)
+				l.aug.apply(x, l.src.SampleRate(), rng)
+				continue
+			}
+		}
 		start := 0
 		if extra := len(chunk) - l.nSignal; extra > 0 {
 			start = rng.IntN(extra + 1)
 		}
-		x := dst[b*l.nSignal : (b+1)*l.nSignal]
 		copy(x, chunk[start:start+l.nSignal])
 		l.aug.apply(x, l.src.SampleRate(), rng)
 	}
@@ -175,6 +198,21 @@ func (a Augment) apply(x []float32, rate int, rng *rand.Rand) {
 		for i := range x {
 			x[i] += float32(rng.Float64() * scale)
 		}
+	}
+}
+
+// Resample fills dst with src read at from, from + ratio, from + 2·ratio, …
+// by cubic (Catmull-Rom) interpolation: played at the original rate, the
+// result is src transposed up by log2(ratio) octaves. Reads outside src
+// take its nearest end sample.
+func Resample(dst, src []float32, from, ratio float64) {
+	at := func(i int) float64 { return float64(src[min(max(i, 0), len(src)-1)]) }
+	for i := range dst {
+		p := from + float64(i)*ratio
+		j := int(math.Floor(p))
+		t := p - float64(j)
+		y0, y1, y2, y3 := at(j-1), at(j), at(j+1), at(j+2)
+		dst[i] = float32(y1 + 0.5*t*(y2-y0+t*(2*y0-5*y1+4*y2-y3+t*(3*(y1-y2)+y3-y0))))
 	}
 }
 

@@ -20,10 +20,22 @@ func (s sineSource) ChunkFloat(dst []float32, i int) []float32 {
 }
 
 func TestLoaderDeterministicAndResumable(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		aug  Augment
+	}{
+		{"default", DefaultAugment()},
+		{"pitch shift", Augment{PitchShift: 0.7, PitchSemitones: 2, Gain: 0.5, GainMinDB: -6, GainMaxDB: 3}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testLoaderResumable(t, tc.aug) })
+	}
+}
+
+func testLoaderResumable(t *testing.T, aug Augment) {
 	src := sineSource{n: 10, chunkLen: 4096}
 	trainIdx, _ := Split(src.Len(), 0.2, 42)
 	mk := func() *Loader {
-		l, err := NewLoader(src, trainIdx, 3, 1024, 7, DefaultAugment())
+		l, err := NewLoader(src, trainIdx, 3, 1024, 7, aug)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,6 +61,74 @@ func TestLoaderDeterministicAndResumable(t *testing.T) {
 	}
 	if x := b.Batch(nil, 4); x[100] != want[4][100] {
 		t.Fatal("Batch(4) differs from the 5th Next")
+	}
+}
+
+// TestResample checks the pitch shift's interpolation: a sine read at a
+// ratio is the sine at ratio times its frequency, to the accuracy of a
+// cubic interpolator well below Nyquist, and ratio 1 from a whole sample
+// copies.
+func TestResample(t *testing.T) {
+	const f, sr = 440.0, 48000.0
+	src := make([]float32, 8192)
+	for i := range src {
+		src[i] = float32(math.Sin(2 * math.Pi * f * float64(i) / sr))
+	}
+	for _, tc := range []struct {
+		ratio, from, tol float64
+	}{
+		{1, 10, 0},
+		{math.Exp2(1.0 / 12), 3.5, 2e-4},
+		{math.Exp2(-2.0 / 12), 100.25, 2e-4},
+		{1.5, 1, 2e-4},
+	} {
+		dst := make([]float32, 4096)
+		Resample(dst, src, tc.from, tc.ratio)
+		worst := 0.0
+		for i, v := range dst {
+			want := math.Sin(2 * math.Pi * f * (tc.from + float64(i)*tc.ratio) / sr)
+			worst = max(worst, math.Abs(float64(v)-want))
+		}
+		if worst > tc.tol+1e-7 {
+			t.Errorf("ratio %.4f from %g: worst error %.2e, want ≤ %.0e", tc.ratio, tc.from, worst, tc.tol)
+		}
+	}
+}
+
+// TestPitchShiftMovesPitch checks that the loader's pitch shift transposes
+// a crop: the zero-crossing rate of a shifted sine crop is the chunk's
+// times a ratio within ±PitchSemitones, and every crop stays in the
+// chunk (no repeated end samples).
+func TestPitchShiftMovesPitch(t *testing.T) {
+	src := sineSource{n: 1, chunkLen: 48000}
+	aug := Augment{PitchShift: 1, PitchSemitones: 3}
+	l, err := NewLoader(src, []int{0}, 4, 16384, 3, aug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shifted := 0
+	for k := range int64(8) {
+		x := l.Batch(nil, k)
+		for b := range 4 {
+			crop := x[b*16384 : (b+1)*16384]
+			cross := 0
+			for i := 1; i < len(crop); i++ {
+				if (crop[i-1] < 0) != (crop[i] < 0) {
+					cross++
+				}
+			}
+			ratio := float64(cross) / (2 * 100 * 16384 / 48000.0) // 100 Hz chunk
+			semis := 12 * math.Log2(ratio)
+			if math.Abs(semis) > 3.2 {
+				t.Errorf("batch %d crop %d moved by %.2f semitones, beyond ±3", k, b, semis)
+			}
+			if math.Abs(semis) > 0.3 {
+				shifted++
+			}
+		}
+	}
+	if shifted < 16 {
+		t.Errorf("only %d of 32 crops moved by more than 0.3 semitones", shifted)
 	}
 }
 

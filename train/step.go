@@ -363,8 +363,38 @@ func (t *trainer) validate() error {
 		}
 		ev.Message = note
 	}
+	if t.plateau(losses["validation"]) {
+		t.cfg.Stage1Steps = t.step
+		note := fmt.Sprintf("validation plateau: %d validations without a %.0f %% gain on the best distance %.4g; stage 2 starts now",
+			t.cfg.Stage2Plateau, 100*Stage2MinGain, t.bestVal)
+		if ev.Message != "" {
+			note = ev.Message + "; " + note
+		}
+		ev.Message = note
+	}
 	t.record(ev)
 	return nil
+}
+
+// plateau advances the plateau switch (Config.Stage2Plateau) with the
+// validation distance v, after bestVal has taken it in, and reports whether
+// stage 2 should start at this step: in stage 1, from Stage2From on, after
+// Stage2Plateau validations in a row none of which lowered the best
+// distance below (1 − Stage2MinGain) times the reference, the best distance
+// at the last validation that did.
+func (t *trainer) plateau(v float64) bool {
+	if !t.cfg.PlateauSwitch() || t.stage != runlog.StageVAE || !finite(v) || t.step >= t.cfg.Stage1Steps {
+		return false
+	}
+	if t.plateauRef == 0 || t.bestVal < t.plateauRef*(1-Stage2MinGain) {
+		t.plateauRef, t.plateauCount = t.bestVal, 0
+		return false
+	}
+	if t.step < t.cfg.Stage2From {
+		return false
+	}
+	t.plateauCount++
+	return t.plateauCount >= t.cfg.Stage2Plateau
 }
 
 // analyze fits the latent PCA on validation posterior means and stores it

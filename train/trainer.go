@@ -52,6 +52,11 @@ type trainer struct {
 	run     *RunManifest
 	lastVal float64
 	bestVal float64 // lowest validation distance so far (0: none yet)
+	// plateauRef is the best validation distance at the last validation
+	// that counted as progress for the plateau switch, plateauCount the
+	// validations since (see plateau).
+	plateauRef   float64
+	plateauCount int
 }
 
 // Run trains the model of the session in cfg.SessionDir until cfg.Steps,
@@ -114,6 +119,9 @@ func (t *trainer) setup(cfg Config) error {
 		m, err := model.New(mc, rng)
 		if err != nil {
 			return err
+		}
+		if cfg.UpsamplerInit == "smooth" {
+			m.SmoothUpsamplers()
 		}
 		m.AddDiscriminator(rng)
 		t.m = m
@@ -205,16 +213,22 @@ func (t *trainer) restore(path string, got loaded, override Config) error {
 	}
 	t.nanHits, _ = strconv.Atoi(md["nan_recoveries"])
 	t.bestVal, _ = strconv.ParseFloat(md["best_validation"], 64)
+	t.plateauRef, _ = strconv.ParseFloat(md["plateau_reference"], 64)
+	t.plateauCount, _ = strconv.Atoi(md["plateau_count"])
 	t.applyLR()
 	return nil
 }
 
-// applyLR sets the optimisers' learning rate: LR scaled by lrScale.
+// applyLR sets the optimisers' learning rate: the schedule's rate at the
+// current step (Config.LRAt) scaled by lrScale.
 func (t *trainer) applyLR() {
 	for _, a := range t.adams {
-		a.LR = t.cfg.LR * t.lrScale
+		a.LR = t.lr()
 	}
 }
+
+// lr is the learning rate of the current step.
+func (t *trainer) lr() float64 { return t.cfg.LRAt(t.step) * t.lrScale }
 
 // schedule is the job's: the config's length and intervals.
 func (t *trainer) schedule() schedule {
@@ -223,7 +237,7 @@ func (t *trainer) schedule() schedule {
 
 // save is the job's: the model, with its step and stage, and the trainer
 // state (the three optimisers; the stage, learning-rate scale, NaN
-// recoveries, best validation and config in the metadata).
+// recoveries, best validation, plateau switch and config in the metadata).
 func (t *trainer) save(tmp string, meta map[string]string) error {
 	t.m.Step, t.m.Stage = t.step, int(t.stage)
 	cfgJSON, _ := json.Marshal(t.cfg)
@@ -232,6 +246,8 @@ func (t *trainer) save(tmp string, meta map[string]string) error {
 	meta["lr_scale"] = strconv.FormatFloat(t.lrScale, 'g', -1, 64)
 	meta["nan_recoveries"] = strconv.Itoa(t.nanHits)
 	meta["best_validation"] = strconv.FormatFloat(t.bestVal, 'g', -1, 64)
+	meta["plateau_reference"] = strconv.FormatFloat(t.plateauRef, 'g', -1, 64)
+	meta["plateau_count"] = strconv.Itoa(t.plateauCount)
 	var moments []*core.Tensor
 	for _, name := range []string{"enc", "dec", "disc"} {
 		moments = append(moments, adamState("adam."+name, t.adams[name], meta)...)
@@ -244,7 +260,7 @@ func (t *trainer) save(tmp string, meta map[string]string) error {
 
 // stepEvent is the job's: β and the learning rate of the step.
 func (t *trainer) stepEvent(ev *Event) {
-	ev.Beta, ev.LR = t.cfg.Beta(t.step, t.m.Config.MaxKL), t.cfg.LR*t.lrScale
+	ev.Beta, ev.LR = t.cfg.Beta(t.step, t.m.Config.MaxKL), t.lr()
 }
 
 // stepRNG is the random stream of one step (posterior samples, noise):
@@ -267,6 +283,9 @@ func (t *trainer) next() (map[string]float64, bool, error) {
 		t.stage = want
 		t.record(Event{Kind: runlog.EventStage, Step: t.step, Stage: want,
 			Message: fmt.Sprintf("switching to %v at step %d: encoder frozen, noise synthesiser and discriminator on", want, t.step)})
+	}
+	if t.cfg.LRDecay > 0 {
+		t.applyLR()
 	}
 	batch, k := t.loader.Next()
 	if k != t.step {
@@ -306,7 +325,7 @@ func (t *trainer) pollControl() {
 func (t *trainer) recoverNaN(losses map[string]float64) error {
 	bad := fmt.Sprint(losses)
 	if t.nanHits >= 1 {
-		return fmt.Errorf("train: %w: the loss is not finite at step %d (%s) again after restoring a checkpoint and lowering the learning rate to %g; lower --lr further, or check the dataset for silent or clipped audio", ErrDiverged, t.step, bad, t.cfg.LR*t.lrScale)
+		return fmt.Errorf("train: %w: the loss is not finite at step %d (%s) again after restoring a checkpoint and lowering the learning rate to %g; lower --lr further, or check the dataset for silent or clipped audio", ErrDiverged, t.step, bad, t.lr())
 	}
 	path, got, _, err := latestLoaded(layout.Checkpoints(t.dir), loadCheckpoint)
 	if err != nil {
@@ -321,7 +340,7 @@ func (t *trainer) recoverNaN(losses map[string]float64) error {
 	t.lrScale *= 0.1
 	t.applyLR()
 	t.loader.SetNext(t.step)
-	msg := fmt.Sprintf("loss not finite at step %d (%s): restored step %d and lowered the learning rate to %g", at, bad, t.step, t.cfg.LR*t.lrScale)
+	msg := fmt.Sprintf("loss not finite at step %d (%s): restored step %d and lowered the learning rate to %g", at, bad, t.step, t.lr())
 	t.record(Event{Kind: runlog.EventWarning, Step: at, Stage: t.stage, Message: msg})
 	return nil
 }

@@ -440,3 +440,47 @@ func TestAverageInto(t *testing.T) {
 		}
 	}
 }
+
+// TestPlateauSwitch drives the plateau switch with sequences of validation
+// distances: it fires at the Stage2Plateau-th validation in a row without
+// a Stage2MinGain improvement of the best distance, never before
+// Stage2From, never when off or past the stage-1 length.
+func TestPlateauSwitch(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		patience int
+		from     int64
+		stage1   int64
+		vals     []float64 // one validation every 100 steps, from step 100
+		want     int64     // step of the switch, 0 for none
+	}{
+		{"steady gains", 2, 0, 10_000, []float64{10, 9, 8, 7, 6, 5}, 0},
+		{"flat", 2, 0, 10_000, []float64{10, 9, 9, 9, 9}, 400},
+		{"gains under 2 % in all count as flat", 3, 0, 10_000, []float64{10, 9.9, 9.85, 9.82, 9.81}, 400},
+		{"small gains that add up to 2 % are progress", 3, 0, 10_000, []float64{10, 9.9, 9.85, 9.75, 9.7, 9.7}, 0},
+		{"noise above the best", 2, 0, 10_000, []float64{10, 12, 11, 13}, 300},
+		{"a gain restarts the count", 2, 0, 10_000, []float64{10, 10, 8, 8, 8}, 500},
+		{"not before from", 2, 400, 10_000, []float64{10, 10, 10, 10, 10, 10}, 500},
+		{"off", 0, 0, 10_000, []float64{10, 10, 10, 10}, 0},
+		{"past stage 1", 2, 0, 250, []float64{10, 10, 10, 10}, 0},
+		{"non-finite ignored", 2, 0, 10_000, []float64{10, math.NaN(), 10, 10}, 400},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &trainer{cfg: Config{Stage2Plateau: tc.patience, Stage2From: tc.from, Stage1Steps: tc.stage1}}
+			tr.stage = runlog.StageVAE
+			var got int64
+			for i, v := range tc.vals {
+				tr.step = int64(100 * (i + 1))
+				if finite(v) && (tr.bestVal == 0 || v < tr.bestVal) {
+					tr.bestVal = v
+				}
+				if tr.plateau(v) && got == 0 {
+					got = tr.step
+				}
+			}
+			if got != tc.want {
+				t.Errorf("switch at step %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

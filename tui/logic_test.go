@@ -773,8 +773,8 @@ func TestTrainingStage2Step(t *testing.T) {
 			if !ok {
 				t.Fatal("the watcher sent nothing")
 			}
-			if msg.runStage1 != tc.run {
-				t.Errorf("watcher: runStage1 = %d, want %d", msg.runStage1, tc.run)
+			if msg.runSwitch.Stage1Steps != tc.run {
+				t.Errorf("watcher: runSwitch.Stage1Steps = %d, want %d", msg.runSwitch.Stage1Steps, tc.run)
 			}
 			p := newTestTraining(t, s, "", 100)
 			p.gen = 1
@@ -796,7 +796,7 @@ func TestForceStage2AsksWhenStopped(t *testing.T) {
 	m := newModel(testOptions(t, nil))
 	m.training.every = 0 // no watcher: updates are sent by hand
 	m, _ = update(t, m, sessionOpenedMsg{s}, keyMsg("2"))
-	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, runStage1: 200_000})
+	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, runSwitch: stageSwitch{Stage1Steps: 200_000}})
 	control := func() bool {
 		c, err := trainjob.ReadControl(s)
 		if err != nil {
@@ -845,7 +845,7 @@ func TestForceStage2AsksWhenStopped(t *testing.T) {
 	if err := os.Remove(layout.Control(s.Dir)); err != nil {
 		t.Fatal(err)
 	}
-	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, running: true, pid: 4242, runStage1: 200_000})
+	m, _ = update(t, m, trainUpdateMsg{gen: m.training.gen, running: true, pid: 4242, runSwitch: stageSwitch{Stage1Steps: 200_000}})
 	m, cmd = update(t, m, keyMsg("F"))
 	if req, ok := find[stage2RequestedMsg](run(cmd)); !ok || !req.running || !control() || m.capturing() {
 		t.Fatalf("F on a running job: %v, control %v", run(cmd), control())

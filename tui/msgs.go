@@ -65,9 +65,9 @@ type trainUpdateMsg struct {
 	priorMod     time.Time
 	// noDataset: the session has no dataset.bin, so it cannot train.
 	noDataset bool
-	// runStage1 is the stage-1 length (Config.Stage1Steps) in the newest
-	// run manifest, 0 before the first run.
-	runStage1 int64
+	// runSwitch is the stage switch (Config.Stage1Steps and the plateau
+	// switch) in the newest run manifest, zero before the first run.
+	runSwitch stageSwitch
 	// stage2Pending: control.json asks for stage 2.
 	stage2Pending bool
 }

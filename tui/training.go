@@ -85,9 +85,9 @@ type trainingPane struct {
 	// demo: the open session is the installed demo. noDataset: the
 	// watcher found no dataset, so the session cannot train.
 	demo, noDataset bool
-	// runStage1 is the stage-1 length of the latest run (its run
-	// manifest), 0 before the first run.
-	runStage1 int64
+	// runSwitch is the stage switch of the latest run (its run
+	// manifest), zero before the first run.
+	runSwitch stageSwitch
 	// stage2Pending: control.json holds a force_stage2 request the
 	// trainer has not acted on yet.
 	stage2Pending bool
@@ -121,7 +121,7 @@ func (pp *priorProgress) add(recs []runlog.MetricsRecord) {
 
 func newTrainingPane(c Common, exe string, every time.Duration) trainingPane {
 	p := trainingPane{Common: c, exe: exe, every: every, presets: model.PresetNames()}
-	p.preset = max(0, slices.Index(p.presets, "small"))
+	p.preset = max(0, slices.Index(p.presets, train.DefaultPreset))
 	return p
 }
 
@@ -141,7 +141,7 @@ func (p trainingPane) Update(msg tea.Msg) (trainingPane, tea.Cmd) {
 		p.s = msg.s
 		p.records, p.terms, p.term, p.status, p.running, p.switched, p.checkpoints, p.jobErr = nil, nil, 0, nil, false, 0, 0, nil
 		p.prior = priorProgress{}
-		p.demo, p.noDataset, p.runStage1, p.stage2Pending, p.confirmStage2 = demo.Is(msg.s), false, 0, false, false
+		p.demo, p.noDataset, p.runSwitch, p.stage2Pending, p.confirmStage2 = demo.Is(msg.s), false, stageSwitch{}, false, false
 		if i := slices.Index(p.presets, msg.s.Manifest.Preset); i >= 0 {
 			p.preset = i
 		}
@@ -232,7 +232,7 @@ func (p *trainingPane) apply(msg trainUpdateMsg) {
 	p.prior.add(msg.priorRecords)
 	p.running, p.pid = msg.running, msg.pid
 	p.checkpoints = msg.checkpoints
-	p.noDataset, p.runStage1, p.stage2Pending = msg.noDataset, msg.runStage1, msg.stage2Pending
+	p.noDataset, p.runSwitch, p.stage2Pending = msg.noDataset, msg.runSwitch, msg.stage2Pending
 	if p.running || p.stage() == 2 {
 		p.confirmStage2 = false // the question no longer applies
 	}
@@ -417,6 +417,31 @@ func (p trainingPane) stage() int {
 	return 1
 }
 
+// stageSwitch is what decides when stage 2 starts: the stage-1 length and
+// the plateau switch (train.Config's fields of the same names).
+type stageSwitch struct {
+	Stage1Steps   int64
+	Stage2Plateau int
+	Stage2From    int64
+}
+
+// plannedSwitch returns the planned stage switch: the latest run's, or
+// before any run the default of the preset a start would pass
+// (train.Defaults).
+func (p trainingPane) plannedSwitch() stageSwitch {
+	if p.runSwitch.Stage1Steps > 0 {
+		return p.runSwitch
+	}
+	name := p.presets[p.preset]
+	if p.s != nil && p.s.Manifest.Preset != "" {
+		name = p.s.Manifest.Preset
+	}
+	if c, err := train.Defaults(name); err == nil {
+		return stageSwitch{c.Stage1Steps, c.Stage2Plateau, c.Stage2From}
+	}
+	return stageSwitch{}
+}
+
 // switchStep returns the step of the stage switch and whether it is past
 // (true) or planned (false). The planned step is the trainer's: the
 // stage-1 length in the latest run's manifest, or before any run the
@@ -425,17 +450,7 @@ func (p trainingPane) switchStep() (int64, bool) {
 	if p.switched > 0 {
 		return p.switched, true
 	}
-	if p.runStage1 > 0 {
-		return p.runStage1, false
-	}
-	name := p.presets[p.preset]
-	if p.s != nil && p.s.Manifest.Preset != "" {
-		name = p.s.Manifest.Preset
-	}
-	if c, err := train.Defaults(name); err == nil {
-		return c.Stage1Steps, false
-	}
-	return 0, false
+	return p.plannedSwitch().Stage1Steps, false
 }
 
 // series returns the selected loss over the records.
@@ -603,9 +618,22 @@ func (p trainingPane) stateText() string {
 	case p.noDataset && !p.hasRun():
 		return st.Subtle.Render("no training audio")
 	case !p.hasRun():
-		return st.Subtle.Render("not started · preset " + p.presets[p.preset] + " (p changes)")
+		name := p.presets[p.preset]
+		if note := presetNotes[name]; note != "" {
+			name += ", " + note
+		}
+		return st.Subtle.Render("not started · preset " + name + " (p changes)")
 	}
 	return st.Subtle.Render("■ stopped")
+}
+
+// presetNotes says in a few words what each training preset is for, where
+// the Training pane proposes one for a new run.
+var presetNotes = map[string]string{
+	"quick": "learns fastest on a CPU",
+	"small": "v1's shape, ¼ of its channels",
+	"tiny":  "for trials",
+	"v1":    "the paper's, sized for a GPU",
 }
 
 // step returns the last step reported and the run's total (0: unknown).
@@ -632,6 +660,9 @@ func (p trainingPane) progressParts() []string {
 		t := "stage 2 at step " + fmtCount(sw)
 		if step, _ := p.step(); p.status != nil && p.status.StepsPerS > 0 && sw > step {
 			t += " (in " + fmtSpan(seconds(float64(sw-step)/p.status.StepsPerS)) + ")"
+		}
+		if ps := p.plannedSwitch(); ps.Stage2Plateau > 0 {
+			t += fmt.Sprintf(" or at a validation plateau after step %s", fmtCount(ps.Stage2From))
 		}
 		switch {
 		case p.stage2Pending && p.running:
@@ -772,8 +803,8 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 	first := true
 	for {
 		msg := trainUpdateMsg{gen: gen}
-		msg.noDataset, msg.runStage1, msg.stage2Pending = pollSession(s, run)
-		if msg.noDataset != last.noDataset || msg.runStage1 != last.runStage1 || msg.stage2Pending != last.stage2Pending {
+		msg.noDataset, msg.runSwitch, msg.stage2Pending = pollSession(s, run)
+		if msg.noDataset != last.noDataset || msg.runSwitch != last.runSwitch || msg.stage2Pending != last.stage2Pending {
 			last = msg
 			first = true // send even without other news
 		}
@@ -830,52 +861,52 @@ func (w *trainWatcher) run(ctx context.Context, s *sessions.Session, gen int, ev
 }
 
 // pollSession reads what decides whether and how the session trains:
-// whether it lacks a dataset, the newest run's stage-1 length and whether
+// whether it lacks a dataset, the newest run's stage switch and whether
 // control.json asks for stage 2.
-func pollSession(s *sessions.Session, run *latestRun) (noDataset bool, stage1 int64, stage2 bool) {
+func pollSession(s *sessions.Session, run *latestRun) (noDataset bool, sw stageSwitch, stage2 bool) {
 	_, err := os.Stat(layout.DatasetBin(s.Dir))
 	if c, cerr := trainjob.ReadControl(s); cerr == nil {
 		stage2 = c.ForceStage2
 	}
-	return errors.Is(err, os.ErrNotExist), run.stage1(), stage2
+	return errors.Is(err, os.ErrNotExist), run.stageSwitch(), stage2
 }
 
-// latestRun reads the stage-1 length of a session's newest run manifest
+// latestRun reads the stage switch of a session's newest run manifest
 // (runs/run-ID.json), reading the file again only when it changes.
 type latestRun struct {
 	dir  string
 	path string
 	mod  time.Time
-	s1   int64
+	sw   stageSwitch
 }
 
-// stage1 returns Config.Stage1Steps of the newest run (0: no run).
-func (r *latestRun) stage1() int64 {
+// stageSwitch returns the stage switch of the newest run (zero: no run).
+func (r *latestRun) stageSwitch() stageSwitch {
 	matches, _ := filepath.Glob(layout.RunGlob(r.dir))
 	if len(matches) == 0 {
-		r.path, r.s1 = "", 0
-		return 0
+		r.path, r.sw = "", stageSwitch{}
+		return r.sw
 	}
 	sort.Strings(matches) // run IDs sort by start time
 	path := matches[len(matches)-1]
 	fi, err := os.Stat(path)
 	if err != nil || path == r.path && fi.ModTime().Equal(r.mod) {
-		return r.s1
+		return r.sw
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return r.s1
+		return r.sw
 	}
 	// The trainer's manifest (train.RunManifest) holds its whole
-	// configuration under "config"; only the stage-1 length is needed.
+	// configuration under "config"; only the stage switch is needed.
 	var m struct {
-		Config struct{ Stage1Steps int64 } `json:"config"`
+		Config stageSwitch `json:"config"`
 	}
 	if json.Unmarshal(b, &m) != nil {
-		return r.s1 // being written: read it at the next poll
+		return r.sw // being written: read it at the next poll
 	}
-	r.path, r.mod, r.s1 = path, fi.ModTime(), m.Config.Stage1Steps
-	return r.s1
+	r.path, r.mod, r.sw = path, fi.ModTime(), m.Config
+	return r.sw
 }
 
 // countCheckpoints counts the files in the session's checkpoints folder.

@@ -14,7 +14,8 @@ import (
 // RAVE.__init__ and train_rave.py), so a reference hparams dict decodes
 // directly into it.
 type Config struct {
-	// Preset names the preset the config came from ("v1", "small", "tiny"),
+	// Preset names the preset the config came from ("v1", "small", "tiny",
+	// "quick"),
 	// or is empty for a custom or imported config.
 	Preset string `json:"preset,omitempty"`
 	// DataSize is the number of PQMF bands (1 disables the PQMF).
@@ -60,9 +61,11 @@ type Config struct {
 }
 
 // presets are the built-in configurations. v1 is the paper's model
-// (rave-spec.md §3.1, §4.1, §5.1, train_rave.py defaults); small and tiny
-// keep its structure, 16-band PQMF and 48 kHz but are scaled down for CPU
-// training (sizes in doc.go).
+// (rave-spec.md §3.1, §4.1, §5.1, train_rave.py defaults); small, tiny and
+// quick keep its structure, 16-band PQMF and 48 kHz but are scaled down for
+// CPU training (sizes in doc.go). quick, made for learning per CPU-second,
+// has small's channels and latent with one up-sampling stage fewer: 512
+// samples per latent frame, as the reference's v2_small.
 var presets = map[string]Config{
 	"v1": {
 		DataSize: 16, Capacity: 64, LatentSize: 128, Ratios: []int{4, 4, 4, 2},
@@ -70,6 +73,10 @@ var presets = map[string]Config{
 	},
 	"small": {
 		DataSize: 16, Capacity: 32, LatentSize: 32, Ratios: []int{4, 4, 4, 2},
+		DCapacity: 8, DMultiplier: 4, DNLayers: 3,
+	},
+	"quick": {
+		DataSize: 16, Capacity: 32, LatentSize: 32, Ratios: []int{4, 4, 2},
 		DCapacity: 8, DMultiplier: 4, DNLayers: 3,
 	},
 	"tiny": {
@@ -100,7 +107,7 @@ func PresetNames() []string {
 }
 
 // Preset returns the named built-in configuration: "v1" (the paper's
-// model), "small" or "tiny".
+// model), "small", "tiny" or "quick".
 func Preset(name string) (Config, error) {
 	c, ok := presets[strings.ToLower(name)]
 	if !ok {

@@ -82,6 +82,7 @@
 //	v1      64       128    4,4,4,2    2048          4,836,416  12,770,721 / 12,779,442  16,907,715 / 16,917,942 (d_capacity 16, 4 layers)
 //	small   32       32     4,4,4,2    2048          1,129,952   3,084,033 /  3,088,402   4,102,947 /  4,106,526 (d_capacity 8, 3 layers)
 //	tiny     8       16     4,4,2       512             22,280      55,753 /     56,282   1,027,107 /  1,028,898 (d_capacity 4, 3 layers)
+//	quick   32       32     4,4,2       512            301,536     798,209 /    800,274   4,102,947 /  4,106,526 (d_capacity 8, 3 layers)
 //
 // v1 is the paper's model (rave-spec.md §10 gives a decoder of 12,777,441:
 // it assumes biases on the up-samplers and residual convolutions, which the
@@ -89,9 +90,13 @@
 // compression with a quarter of the channels and a 32-dimensional latent;
 // tiny is the fixture's channel count (capacity 8, latent 16) with one
 // up-sampling stage fewer (512 samples per latent frame, 93.75 Hz) for
-// quick CPU experiments. Both use a shallower discriminator (3 strided
-// layers) whose widest conv is 512 (small) or 256 (tiny) channels instead
-// of 1024.
+// quick CPU experiments. quick, the default of a new training run, has
+// small's channels and latent with tiny's 512 samples per latent frame:
+// a quarter of small's weights and four times its latent rate; trained
+// with batches of 4, it learns a recorded instrument's pitch in a fraction
+// of small's time (README, "A model in 30 minutes"). All three use
+// a shallower discriminator (3 strided layers) whose widest conv is 512
+// (small, quick) or 256 (tiny) channels instead of 1024.
 //
 // # Files
 //

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/ravestation/rave/core"
@@ -405,4 +406,55 @@ func checkInput(what string, x *core.Tensor, channels int) {
 	if len(x.Shape()) != 3 || x.Dim(1) != channels {
 		panic(fmt.Sprintf("model: %s: input %v, want (B, %d, T)", what, x.Shape(), channels))
 	}
+}
+
+// SmoothUpsamplers re-initialises the decoder's transposed-convolution
+// up-samplers so that each starts as a 1×1 convolution followed by linear
+// interpolation: weight[i][o][k] = a[i][o]·h[k], with h the triangle of
+// length 2r whose taps for every output phase sum to one (h[k] + h[k+r] =
+// 1) and a[i][o] = weight[i][o][0] + weight[i][o][r] of the drawn weights,
+// which keeps the variance of each output. A freshly drawn transposed
+// convolution gives each of the r output phases its own sum of taps, which
+// the decoder turns into a buzz at the latent frame rate and its
+// harmonics (checkerboard artifacts, Odena et al. 2016); starting without
+// it is the idea of ICNR (Aitken et al. 2017, "Checkerboard artifact free
+// sub-pixel convolution"). Only the starting point changes: the layers,
+// and so inference, streaming and export, are those of any v1 model.
+// Weight-normed layers get weight_g = ‖weight_v‖ per slice again.
+func (m *Model) SmoothUpsamplers() {
+	for _, c := range m.Decoder.ups {
+		if !c.transposed {
+			continue
+		}
+		w := c.w
+		if w == nil {
+			w = c.v
+		}
+		in, out, k := w.Dim(0), w.Dim(1), w.Dim(2)
+		r := k / 2
+		h := make([]float32, k)
+		for j := range h {
+			h[j] = float32(1 - math.Abs(float64(j)-(float64(r)-0.5))/float64(r))
+		}
+		d := w.Data()
+		for i := range in {
+			for o := range out {
+				row := d[(i*out+o)*k : (i*out+o+1)*k]
+				a := row[0] + row[r]
+				for j := range row {
+					row[j] = a * h[j]
+				}
+			}
+		}
+		if c.g != nil {
+			for i := range in {
+				var s float64
+				for _, x := range d[i*out*k : (i+1)*out*k] {
+					s += float64(x) * float64(x)
+				}
+				c.g.Data()[i] = float32(math.Sqrt(s))
+			}
+		}
+	}
+	m.ParamsChanged()
 }
