@@ -306,6 +306,13 @@ func (t *trainer) validate() error {
 	if len(t.valIdx) == 0 {
 		return nil
 	}
+	// With a moving average the average is validated, analysed and kept
+	// as the best model: it is the model the session hands out.
+	return t.withAverage(t.validateModel)
+}
+
+// validateModel is validate on the weights in place.
+func (t *trainer) validateModel() error {
 	m := t.m
 	m.Encoder.Training = false
 	n := min(len(t.valIdx), t.cfg.ValExamples)

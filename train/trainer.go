@@ -57,6 +57,7 @@ type trainer struct {
 	// validations since (see plateau).
 	plateauRef   float64
 	plateauCount int
+	ema          *emaState // the weights' moving average (Config.EMA), nil without
 }
 
 // Run trains the model of the session in cfg.SessionDir until cfg.Steps,
@@ -126,6 +127,7 @@ func (t *trainer) setup(cfg Config) error {
 		m.AddDiscriminator(rng)
 		t.m = m
 		t.newOptimisers()
+		t.newEMA()
 		t.stage = runlog.StageVAE
 	}
 	if r := t.m.Config.CompressionRatio(); t.cfg.NSignal%r != 0 {
@@ -211,6 +213,9 @@ func (t *trainer) restore(path string, got loaded, override Config) error {
 	if t.lrScale == 0 {
 		t.lrScale = 1
 	}
+	if err := t.restoreEMA(got.state); err != nil {
+		return fmt.Errorf("train: checkpoint %s: %w", path, err)
+	}
 	t.nanHits, _ = strconv.Atoi(md["nan_recoveries"])
 	t.bestVal, _ = strconv.ParseFloat(md["best_validation"], 64)
 	t.plateauRef, _ = strconv.ParseFloat(md["plateau_reference"], 64)
@@ -252,7 +257,10 @@ func (t *trainer) save(tmp string, meta map[string]string) error {
 	for _, name := range []string{"enc", "dec", "disc"} {
 		moments = append(moments, adamState("adam."+name, t.adams[name], meta)...)
 	}
-	if err := t.m.Save(filepath.Join(tmp, layout.CheckpointModelFile)); err != nil {
+	// With a moving average, the model file (the session's model) holds
+	// the average and the state file the trained weights.
+	moments = append(moments, t.emaTensors()...)
+	if err := t.withAverage(func() error { return t.m.Save(filepath.Join(tmp, layout.CheckpointModelFile)) }); err != nil {
 		return err
 	}
 	return core.WriteSafetensors(filepath.Join(tmp, layout.CheckpointStateFile), moments, meta)
@@ -292,6 +300,14 @@ func (t *trainer) next() (map[string]float64, bool, error) {
 		panic(fmt.Sprintf("train: loader at batch %d, trainer at step %d", k, t.step))
 	}
 	losses, finite := t.trainStep(batch)
+	if finite {
+		switch t.stepKind() {
+		case stepVAE:
+			t.updateEMA(t.step, emaSlabs)
+		case stepGen:
+			t.updateEMA(t.step, []string{"dec"}) // the encoder is frozen
+		}
+	}
 	if poisonHook != nil && poisonHook(t.step) {
 		losses["loss"], finite = math.NaN(), false
 	}

@@ -175,9 +175,26 @@ func TestResumeIsBitIdentical(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains a model twice")
 	}
+	// The quick preset's additions: a weight average, a decaying learning
+	// rate, smoothed up-samplers and pitch-shifted crops.
+	quick := func(c *Config) {
+		c.EMA, c.LRDecay, c.UpsamplerInit = 0.9, 10, "smooth"
+		c.Augment = DefaultAugment()
+		c.Augment.PitchShift, c.Augment.PitchSemitones = 0.5, 2
+	}
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+	}{{"tiny", func(*Config) {}}, {"quick's additions", quick}} {
+		t.Run(tc.name, func(t *testing.T) { testResumeIsBitIdentical(t, tc.mod) })
+	}
+}
+
+func testResumeIsBitIdentical(t *testing.T, mod func(*Config)) {
 	cfg := func(dir string) Config {
 		c := tinyConfig(dir, 16)
 		c.Stage1Steps, c.Batch, c.LogEvery, c.ValEvery, c.CheckpointEvery = 8, 2, 1, 6, 5
+		mod(&c)
 		return c
 	}
 	whole := synthSession(t, 20, 65536)
@@ -482,5 +499,58 @@ func TestPlateauSwitch(t *testing.T) {
 				t.Errorf("switch at step %d, want %d", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestEMA checks the weight average: the decay's warm-up, the update, and
+// that a run with an average hands out the average (model.safetensors
+// differs from the trained weights kept in the checkpoint's state and
+// equals neither an untrained nor a copied model).
+func TestEMA(t *testing.T) {
+	c := Config{EMA: 0.999}
+	for _, tc := range []struct {
+		step int64
+		want float32
+	}{{0, 0.1}, {90, 0.91}, {100_000, 0.999}} {
+		if got := c.emaDecay(tc.step); math.Abs(float64(got-tc.want)) > 1e-6 {
+			t.Errorf("decay at step %d: %g, want %g", tc.step, got, tc.want)
+		}
+	}
+	avg := []float32{1, 2, 3}
+	emaUpdate(avg, []float32{3, 2, 1}, 0.75)
+	if want := []float32{1.5, 2, 2.5}; !slices.Equal(avg, want) {
+		t.Errorf("emaUpdate: %v, want %v", avg, want)
+	}
+	if testing.Short() {
+		return
+	}
+	dir := synthSession(t, 20, 65536)
+	cfg := tinyConfig(dir, 6)
+	cfg.EMA = 0.5
+	collect(t, cfg)
+	m, err := model.Load(filepath.Join(dir, layout.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, _, _, err := latestLoaded(layout.Checkpoints(dir), loadCheckpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := core.ReadSafetensors(filepath.Join(ck, layout.CheckpointStateFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trained, err := st.Tensor("trained.dec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := 0
+	for i, v := range m.Dec.Data() {
+		if v != trained.Data()[i] {
+			diff++
+		}
+	}
+	if diff < len(m.Dec.Data())/2 {
+		t.Errorf("the session model equals the trained weights in %d of %d values; want the average", len(m.Dec.Data())-diff, len(m.Dec.Data()))
 	}
 }
