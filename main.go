@@ -785,7 +785,7 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed of a new run")
 	lr := fs.Float64("lr", 0, "learning rate (default: the preset's, 1e-4 for v1, 1e-3 for the others)")
 	lrDecay := fs.String("lr-decay", "", "`steps` over which the learning rate falls log-linearly to a tenth of --lr; 0: constant (default: the preset's)")
-	ema := fs.Float64("ema", 0, "decay of the moving average of the weights that the session's model holds (e.g. 0.999); negative: none (default: the preset's, 0.999 for quick, none for the others)")
+	ema := fs.Float64("ema", 0, "decay of the moving average of the decoder's weights that the session's model holds (e.g. 0.999); negative: none (default: the preset's, 0.999 for quick, none for the others)")
 	upInit := fs.String("upsampler-init", "", "how a new run initialises the decoder's up-samplers: drawn (as PyTorch) or smooth (linear interpolation, without the buzz at the latent frame rate) (default: the preset's, smooth for quick)")
 	every := fs.Int64("checkpoint-every", 0, "steps between checkpoints (default: the preset's)")
 	valEvery := fs.Int64("val-every", 0, "steps between validations (default: the preset's)")

@@ -65,10 +65,11 @@ type Config struct {
 	// Augment configures the data augmentation.
 	Augment Augment
 	// EMA, when between 0 and 1, is the decay of an exponential moving
-	// average of the encoder's and decoder's weights kept beside the
-	// trained ones (Polyak averaging; the reference v2's --ema): the model
-	// files, validation and the best model use the average, which irons
-	// out the step-to-step jumps of a high learning rate. 0 takes the
+	// average of the decoder's weights kept beside the trained ones
+	// (Polyak averaging; the reference v2's --ema): the model files,
+	// validation and the best model use the average, which irons out the
+	// step-to-step jumps of a high learning rate (the encoder stays as
+	// trained, see emaSlabs). 0 takes the
 	// preset's default (DefaultEMA for quick, none for the others); a
 	// negative value turns it off.
 	EMA float64 `json:",omitempty"`

@@ -301,11 +301,8 @@ func (t *trainer) next() (map[string]float64, bool, error) {
 	}
 	losses, finite := t.trainStep(batch)
 	if finite {
-		switch t.stepKind() {
-		case stepVAE:
+		if t.stepKind() != stepDisc { // a discriminator step leaves the decoder as it was
 			t.updateEMA(t.step, emaSlabs)
-		case stepGen:
-			t.updateEMA(t.step, []string{"dec"}) // the encoder is frozen
 		}
 	}
 	if poisonHook != nil && poisonHook(t.step) {
