@@ -6,7 +6,7 @@ import (
 )
 
 // BenchmarkLiveDemoBlock decodes blocks of the embedded demo model (preset
-// small) back to back, as the live track's goroutine does while B plays,
+// quick) back to back, as the live track's goroutine does while B plays,
 // and reports the time per block (ms/block) and how many times faster
 // than real time that is (x_realtime: a block's duration over its decoding
 // time; the live track has room to spare above 2, as it must prime after

@@ -12,7 +12,7 @@ import (
 	"github.com/ravestation/rave/tui/demo"
 )
 
-// demoFixture is the embedded demo model (preset small) with the start of
+// demoFixture is the embedded demo model (preset quick) with the start of
 // the demo clip encoded by it.
 type demoFixture struct {
 	codec *modelCodec
@@ -113,7 +113,7 @@ func settle(t *testing.T, tr *liveTrack) {
 	}
 }
 
-// TestLiveTrackDemoEdits plays the embedded demo model (preset small) live
+// TestLiveTrackDemoEdits plays the embedded demo model (preset quick) live
 // as a sound device reads it, the decoder keeping up by construction (the
 // reader waits for it before each read), with edits made during playback
 // (+4 on dim 1, back to none, +4 again) and a decoder whose speed the

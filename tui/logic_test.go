@@ -354,14 +354,14 @@ func TestTrainingKeys(t *testing.T) {
 	p := newTrainingPane(c, exe, 0)
 	p.life = t.Context()
 	p, _ = p.Update(sessionOpenedMsg{s})
-	p, _ = p.Update(keyMsg("p")) // small → tiny (presets are sorted: small, tiny, v1)
+	p, _ = p.Update(keyMsg("p")) // quick → small (presets are sorted: quick, small, tiny, v1)
 	p, cmd := p.Update(keyMsg("s"))
 	job, ok := find[jobMsg](run(cmd))
 	if !ok || job.err == nil || !strings.Contains(job.err.Error(), "no dataset") {
 		t.Fatalf("start of a failing trainer: %+v", job)
 	}
 	b, _ := os.ReadFile(argsFile)
-	if got := strings.TrimSpace(string(b)); got != "train --session piano --preset tiny" {
+	if got := strings.TrimSpace(string(b)); got != "train --session piano --preset small" {
 		t.Fatalf("trainer args = %q", got)
 	}
 	p, _ = p.Update(job)

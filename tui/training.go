@@ -662,7 +662,7 @@ func (p trainingPane) progressParts() []string {
 			t += " (in " + fmtSpan(seconds(float64(sw-step)/p.status.StepsPerS)) + ")"
 		}
 		if ps := p.plannedSwitch(); ps.Stage2Plateau > 0 {
-			t += fmt.Sprintf(" or at a validation plateau after step %s", fmtCount(ps.Stage2From))
+			t += " or at a plateau from step " + fmtCount(ps.Stage2From)
 		}
 		switch {
 		case p.stage2Pending && p.running:
