@@ -752,6 +752,7 @@ func TestTrainingStage2Step(t *testing.T) {
 		want   string
 	}{
 		{"small_before_any_run", "small", 0, "stage 2 at step 200,000"},
+		{"quick_before_any_run", "quick", 0, "stage 2 at step 150,000 or at a plateau from step 40,000"},
 		{"tiny_before_any_run", "tiny", 0, "stage 2 at step 20,000"},
 		{"v1_before_any_run", "v1", 0, "stage 2 at step 1,000,000"},
 		{"run_manifest", "small", 150_000, "stage 2 at step 150,000 (in 16h 6m)"},
