@@ -792,7 +792,7 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 	logEvery := fs.Int64("log-every", 0, "steps between metric lines (default: the preset's)")
 	betaWarmup := fs.String("beta-warmup", "", "`steps` over which the KL weight rises log-linearly from --beta-start to the model's max_kl, as the reference's v2.3 configs do; 0: max_kl from the first step, as v1 (default: the preset's, 20000 for quick, small and tiny, 0 for v1)")
 	betaStart := fs.Float64("beta-start", 0, "KL weight at the start of the warm-up (default 1e-6)")
-	pitch := fs.String("pitch-shift", "", "`semitones`: move the pitch of half the training crops by a uniform draw within ±this many semitones (the reference's random pitch augmentation); 0: off (default: the preset's)")
+	pitch := fs.String("pitch-shift", "", "move the pitch of half the training crops by a uniform draw within ± this many `semitones` (the reference's random pitch augmentation); 0: off (default: the preset's, off)")
 	split := fs.Int("split", 0, "parts each batch is split into and computed concurrently, as on that many devices (default 2; 1: the whole batch at once)")
 	quiet := fs.Bool("quiet", false, "no progress line, only stage changes and the summary")
 	return func(args []string) error {
