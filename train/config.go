@@ -107,7 +107,7 @@ const DefaultEMA = 0.999
 const DefaultStage2Plateau = 10
 
 // DefaultStage2From is the earliest plateau switch of the quick preset:
-// 40 000 steps, about 80 minutes on two cores, well past the point where
+// 40 000 steps, about 75 minutes on two cores, well past the point where
 // the held-out notes of the development set take their pitch (README, "A
 // model in 30 minutes").
 const DefaultStage2From = 40_000
@@ -139,9 +139,9 @@ const DefaultPreset = "quick"
 // reference (1 M stage-1 steps, 3 M in all, batch 8 × 65 536, constant β);
 // small and tiny are sized for a CPU: shorter runs and examples, and
 // v2.3's learning rate (1e-3) and β warm-up (DefaultBetaWarmup), made for
-// the first steps of a run. quick adds batches of 4 (twice the steps per
-// second of batches of 8, which pays more than the examples it leaves out)
-// and the plateau switch to stage 2.
+// the first steps of a run. quick adds batches of 4 (half the work of a
+// step of 8), the smoothed up-samplers, the learning-rate decay, the
+// decoder's weight average and the plateau switch to stage 2.
 func Defaults(preset string) (Config, error) {
 	if _, err := model.Preset(preset); err != nil {
 		return Config{}, err

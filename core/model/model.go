@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ravestation/rave/core"
+	"github.com/ravestation/rave/core/internal/nn"
 )
 
 // Model is a RAVE v1 model: PQMF, encoder, decoder and (optionally) the
@@ -447,13 +448,7 @@ func (m *Model) SmoothUpsamplers() {
 			}
 		}
 		if c.g != nil {
-			for i := range in {
-				var s float64
-				for _, x := range d[i*out*k : (i+1)*out*k] {
-					s += float64(x) * float64(x)
-				}
-				c.g.Data()[i] = float32(math.Sqrt(s))
-			}
+			nn.SetNormGain(c.g, w)
 		}
 	}
 	m.ParamsChanged()

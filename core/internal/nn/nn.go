@@ -66,14 +66,20 @@ func InitConv(rng *rand.Rand, w, g, v, b *core.Tensor) {
 			t.Data()[i] = float32((2*rng.Float64() - 1) * bound)
 		}
 	}
-	if g == nil {
-		return
+	if g != nil {
+		SetNormGain(g, w)
 	}
-	rows := shape[0]
-	n := w.Len() / rows
+}
+
+// SetNormGain sets weight_g = ‖weight_v‖ per slice along dim 0, which
+// makes a weight-normed layer's effective weight equal to v (what
+// torch.nn.utils.weight_norm does when it wraps a layer).
+func SetNormGain(g, v *core.Tensor) {
+	rows := v.Dim(0)
+	n := v.Len() / rows
 	for o := range rows {
 		var s float64
-		for _, x := range w.Data()[o*n : (o+1)*n] {
+		for _, x := range v.Data()[o*n : (o+1)*n] {
 			s += float64(x) * float64(x)
 		}
 		g.Data()[o] = float32(math.Sqrt(s))
