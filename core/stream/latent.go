@@ -67,6 +67,7 @@ func (l *latentState) setOptions(opts Options, c chunkCodec) {
 	l.c = c
 	l.rng = opts.RNG
 	l.sample, l.raw, l.fill = opts.Sample, opts.Raw, opts.Fidelity.Fill
+	reservePacking()
 }
 
 // allocLatent allocates the latent buffers for the PCA pca (D × D) and

@@ -56,6 +56,15 @@ var par struct {
 	wake     chan struct{}
 }
 
+// reservePacking makes the matrix products' packing buffers ready for
+// every goroutine of the pool at once (sgemm.Reserve), so that which
+// goroutine takes which part of a block never makes an audio block
+// allocate. Builders of streamers call it.
+func reservePacking() {
+	startPar()
+	sgemm.Reserve(par.workers + 1)
+}
+
 func startPar() {
 	par.once.Do(func() {
 		par.workers = min(max(runtime.GOMAXPROCS(0)-1, 0), parRows-1)

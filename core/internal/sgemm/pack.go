@@ -134,10 +134,11 @@ type packBuf struct {
 // freeBufs holds the packing buffers not in use. Unlike a sync.Pool it is
 // never emptied by the garbage collector, so steady-state calls never
 // allocate; it holds at most as many buffers as goroutines ever ran Sgemm
-// at once.
+// at once. made counts the buffers made, in use or free.
 var freeBufs struct {
 	sync.Mutex
 	list []*packBuf
+	made int
 }
 
 // getBuf takes a packing buffer from the free list, or makes an empty one.
@@ -146,6 +147,7 @@ func getBuf() *packBuf {
 	defer freeBufs.Unlock()
 	n := len(freeBufs.list)
 	if n == 0 {
+		freeBufs.made++
 		return new(packBuf)
 	}
 	b := freeBufs.list[n-1]
@@ -160,13 +162,34 @@ func putBuf(b *packBuf) {
 	freeBufs.Unlock()
 }
 
-// get returns aligned buffers of at least na and nb elements.
-func (pb *packBuf) get(na, nb int) (a, b []float32) {
-	if len(pb.a) < na {
-		pb.a = alignedSlice(na)
+// Reserve makes sure that n goroutines multiplying at once with the kernel
+// in use find packing buffers ready: it makes buffers until n exist and
+// sizes the free ones for the largest product the kernel packs. Real-time
+// callers (the streaming decoders) call it once when built, so that no
+// audio block allocates, however the blocks interleave on the goroutines.
+func Reserve(n int) {
+	kn := active.Load()
+	freeBufs.Lock()
+	defer freeBufs.Unlock()
+	for ; freeBufs.made < n; freeBufs.made++ {
+		freeBufs.list = append(freeBufs.list, new(packBuf))
 	}
-	if len(pb.b) < nb {
-		pb.b = alignedSlice(nb)
+	for _, b := range freeBufs.list {
+		b.get(kn, 0, 0)
+	}
+}
+
+// get returns aligned buffers of at least na and nb elements. A buffer
+// that must grow grows to the largest blocks kn packs (mc×kc of A, kc×nc of
+// B), so that it grows at most once whatever products it later serves:
+// buffers are interchangeable, and which goroutine takes which one depends
+// on timing.
+func (pb *packBuf) get(kn *kernel, na, nb int) (a, b []float32) {
+	if len(pb.a) < na || pb.a == nil {
+		pb.a = alignedSlice(max(na, roundUp(kn.mc, kn.mr)*kn.kc))
+	}
+	if len(pb.b) < nb || pb.b == nil {
+		pb.b = alignedSlice(max(nb, roundUp(kn.nc, kn.nr)*kn.kc))
 	}
 	return pb.a, pb.b
 }

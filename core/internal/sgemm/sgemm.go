@@ -238,7 +238,7 @@ func (p *problem) block(kn *kernel, i0, i1, j0, j1 int, buf *packBuf) {
 	kc := (p.k + nkb - 1) / nkb
 	mcMax := min(kn.mc/mr*mr, roundUp(i1-i0, mr))
 	ncMax := min(kn.nc/nr*nr, roundUp(j1-j0, nr))
-	abuf, bbuf := buf.get(mcMax*kc, ncMax*kc)
+	abuf, bbuf := buf.get(kn, mcMax*kc, ncMax*kc)
 	c, ldc, alpha := p.c, p.ldc, p.alpha
 	for ib := i0; ib < i1; ib += mcMax {
 		mc := min(mcMax, i1-ib)
@@ -296,7 +296,7 @@ func (p *problem) smallN(kn *kernel, threads int) {
 	buf := getBuf()
 	bt, ldbt := p.b, p.ldb
 	if !p.transB {
-		_, t := buf.get(0, p.n*p.k)
+		_, t := buf.get(kn, 0, p.n*p.k)
 		for q := 0; q < p.k; q++ {
 			for j, v := range p.b[q*p.ldb : q*p.ldb+p.n] {
 				t[j*p.k+q] = v
@@ -497,11 +497,13 @@ func (t *task) run() {
 }
 
 var (
-	jobPool = sync.Pool{New: func() any {
-		j := new(job)
-		j.next.Store(closed)
-		return j
-	}}
+	// freeJobs holds the jobs not in use. Unlike a sync.Pool it is never
+	// emptied by the garbage collector, so a streaming block never
+	// allocates a job after a collection.
+	freeJobs struct {
+		sync.Mutex
+		list []*job
+	}
 
 	workers struct {
 		sync.Mutex
@@ -566,7 +568,7 @@ func (p *problem) parallel(kn *kernel, tm, tn int) {
 // the job.
 func (p *problem) run(n int, mk func(int) task) {
 	startWorkers(n - 1)
-	j := jobPool.Get().(*job)
+	j := getJob()
 	j.p = *p
 	for i := 0; i < n; i++ {
 		t := mk(i)
@@ -587,5 +589,27 @@ func (p *problem) run(n int, mk func(int) task) {
 	j.next.Store(closed)
 	clear(j.tasks[:n]) // drop references to the caller's matrices
 	j.p = problem{}
-	jobPool.Put(j)
+	putJob(j)
+}
+
+// getJob takes a closed job from the free list, or makes one.
+func getJob() *job {
+	freeJobs.Lock()
+	defer freeJobs.Unlock()
+	n := len(freeJobs.list)
+	if n == 0 {
+		j := new(job)
+		j.next.Store(closed)
+		return j
+	}
+	j := freeJobs.list[n-1]
+	freeJobs.list = freeJobs.list[:n-1]
+	return j
+}
+
+// putJob returns a closed job taken with getJob.
+func putJob(j *job) {
+	freeJobs.Lock()
+	freeJobs.list = append(freeJobs.list, j)
+	freeJobs.Unlock()
 }
