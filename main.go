@@ -786,6 +786,7 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 	lr := fs.Float64("lr", 0, "learning rate (default: the preset's, 1e-4 for v1, 1e-3 for the others)")
 	lrDecay := fs.String("lr-decay", "", "`steps` over which the learning rate falls log-linearly to a tenth of --lr; 0: constant (default: the preset's)")
 	ema := fs.Float64("ema", 0, "decay of the moving average of the decoder's weights that the session's model holds (e.g. 0.999); negative: none (default: the preset's, 0.999 for quick, none for the others)")
+	envelope := fs.Float64("envelope-loss", 0, "`weight` of the envelope distance (the frame-by-frame log power of the output against the input's) added to the generator's loss; negative: none (default: the preset's, 1 for quick, none for the others)")
 	upInit := fs.String("upsampler-init", "", "how a new run initialises the decoder's up-samplers: drawn (as PyTorch) or smooth (linear interpolation, without the buzz at the latent frame rate) (default: the preset's, smooth for quick)")
 	every := fs.Int64("checkpoint-every", 0, "steps between checkpoints (default: the preset's)")
 	valEvery := fs.Int64("val-every", 0, "steps between validations (default: the preset's)")
@@ -824,7 +825,7 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 		}
 		cfg := train.Config{SessionDir: s.Dir, Preset: *preset, Stage1Steps: *stage1, Steps: *steps, Batch: *batch,
 			NSignal: *nsignal, Seed: *seed, LR: *lr, BetaWarmup: warmup, BetaStart: *betaStart, Split: *split, CheckpointEvery: *every, ValEvery: *valEvery, LogEvery: *logEvery,
-			Stage2Plateau: *plateau, Stage2From: *plateauFrom, UpsamplerInit: *upInit, EMA: *ema}
+			Stage2Plateau: *plateau, Stage2From: *plateauFrom, UpsamplerInit: *upInit, EMA: *ema, Envelope: *envelope}
 		if *lrDecay != "" {
 			n, err := strconv.ParseInt(*lrDecay, 10, 64)
 			if err != nil || n < 0 {
@@ -1210,6 +1211,7 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 				int(math.Ceil(math.Log2(float64(classes)))), rep.RVZKbps, rep.RVZDistance, rep.Distance, 100*rep.Saving)
 			return nil
 		}
+		o.Progress = render.NewProgress(os.Stderr)
 		rep, err := render.CompressFile(m, args[1], args[2], o)
 		if err != nil {
 			return err
@@ -1219,6 +1221,9 @@ func compressFlags(fs *flag.FlagSet) func(args []string) error {
 		}
 		fmt.Printf("wrote %s: %d bytes, %.2f s, %d dims × %d bits\nbitrate %.3f kbit/s (file %.3f kbit/s; 16-bit PCM would be %.0f kbit/s)\nspectral distance of the round trip (full band): %.4f\n",
 			args[2], rep.FileBytes, rep.Seconds, rep.Dims, rep.Bits, rep.LatentKbps, rep.FileKbps, rep.PCMKbps, rep.Distance)
+		if rep.Measured < rep.Seconds-1 {
+			fmt.Printf("(distance measured on %.0f s of excerpts spread over the input)\n", rep.Measured)
+		}
 		return nil
 	}
 }
@@ -1407,11 +1412,8 @@ func generateFlags(fs *flag.FlagSet) func(args []string) error {
 			return err
 		}
 		o.Streaming = true
-		y, rep, err := render.Generate(m, p, *seconds, o)
+		rep, err := render.GenerateFile(m, p, *seconds, args[0], o, render.NewProgress(os.Stderr))
 		if err != nil {
-			return err
-		}
-		if err := audio.WriteWAV(args[0], [][]float32{y}, m.Config.SR, audio.Float32); err != nil {
 			return err
 		}
 		fmt.Printf("wrote %s: %.2f s (%d frames, %d prior dims) in %s; sampling %.2fx and decoding %.2fx of real time (below 1 is faster)\n",

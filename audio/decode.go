@@ -286,6 +286,12 @@ func guard(f Format, decode func() (*Buffer, error)) (b *Buffer, err error) {
 	return decode()
 }
 
+// guardErr is guard for a step that returns only an error.
+func guardErr(f Format, step func() error) error {
+	_, err := guard(f, func() (*Buffer, error) { return nil, step() })
+	return err
+}
+
 // streamSize returns the number of bytes from r's current offset to its end,
 // leaving the offset unchanged.
 func streamSize(r io.Seeker) (int64, error) {

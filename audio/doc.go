@@ -40,8 +40,8 @@
 // NewSliceStream, ReadAll, Blocks and Reblock build on it.
 //
 // Long files go through without being held: OpenStream reads a file as a
-// mono Stream (WAV and AIFF block by block; FLAC, MP3 and Ogg Vorbis are
-// decoded whole when opened), Resampler is Resample for a signal pushed
+// mono Stream block by block (FLAC, MP3 and Ogg Vorbis are decoded twice:
+// once when opened, to learn their length), Resampler is Resample for a signal pushed
 // in pieces (the same output, sample for sample), and WAVWriter writes a
 // WAV file block by block, patching its header and renaming it into place
 // on Close (the bytes WriteWAV writes).

@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // FileStream reads an audio file as a mono Stream (the mixdown of
-// Buffer.Mono, sample for sample). WAV (RIFF and RF64) and AIFF files are
-// read block by block, so a file of any length costs a few hundred
-// kilobytes; FLAC, MP3 and Ogg Vorbis are decoded whole when the stream is
-// opened (their decoders here build a Buffer), so they cost their length
-// in memory as Decode does: Streaming says which. The length is known
-// from the start (Frames).
+// Buffer.Mono, sample for sample), a block at a time, so a file of any
+// length costs a few hundred kilobytes. WAV (RIFF and RF64) and AIFF
+// files are read once; FLAC, MP3 and Ogg Vorbis are decoded twice: once
+// when the stream is opened, to learn their length (which their headers
+// may not state, or state wrongly) and find every error Decode would, and
+// again as they are read. The length is known from the start (Frames).
 type FileStream struct {
 	name   string
 	format Format
@@ -27,8 +28,10 @@ type FileStream struct {
 	pos    int64
 	raw    []byte
 	planar [][]float32
-	whole  []float32 // the mixdown of a file decoded whole
-	inMem  bool      // decoded whole
+	dec    blockDecoder // compressed formats: the second pass
+	blk    [][]float32  // its current block, from boff on
+	boff   int
+	view   [][]float32
 	err    error
 }
 
@@ -57,12 +60,9 @@ func openStream(f *os.File, name string) (*FileStream, error) {
 	}
 	s := &FileStream{name: name, format: format}
 	if format != FormatWAV && format != FormatAIFF {
-		b, _, err := decodeReader(f, name)
-		if err != nil {
+		if err := s.openCompressed(f, skip); err != nil {
 			return nil, err
 		}
-		f.Close()
-		s.whole, s.rate, s.ch, s.frames, s.inMem = b.Mono(), b.SampleRate, len(b.Channels), int64(b.Frames()), true
 		return s, nil
 	}
 	start, err := f.Seek(skip, io.SeekCurrent)
@@ -88,6 +88,90 @@ func openStream(f *os.File, name string) (*FileStream, error) {
 	return s, nil
 }
 
+// openCompressed opens a FLAC, MP3 or Ogg Vorbis file whose audio data
+// starts skip bytes after f's offset: a first pass counts its frames (and
+// tells a mono MP3, whose decoder makes two equal channels, as Decode
+// does), a second decoder is left at the start for Read.
+func (s *FileStream) openCompressed(f *os.File, skip int64) error {
+	start, err := f.Seek(skip, io.SeekCurrent)
+	if err != nil {
+		return err
+	}
+	var frames int64
+	same := true
+	err = guardErr(s.format, func() error {
+		d, err := newBlockDecoder(s.format, &offsetReader{r: f, base: start})
+		if err != nil {
+			return err
+		}
+		s.ch, s.rate = d.shape()
+		for {
+			blk, err := d.next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			frames += int64(len(blk[0]))
+			same = same && len(blk) == 2 && slices.Equal(blk[0], blk[1])
+		}
+	})
+	if err == nil && frames == 0 {
+		err = ErrEmpty
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.format, err)
+	}
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		return err
+	}
+	err = guardErr(s.format, func() (err error) {
+		s.dec, err = newBlockDecoder(s.format, &offsetReader{r: f, base: start})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.format, err)
+	}
+	if s.format == FormatMP3 && same {
+		s.ch = 1
+	}
+	s.file, s.frames = f, frames
+	return nil
+}
+
+// readCompressed is Read for the compressed formats.
+func (s *FileStream) readCompressed(dst []float32, want int) (int, error) {
+	n := 0
+	for n < want {
+		if len(s.blk) == 0 || s.boff == len(s.blk[0]) {
+			var blk [][]float32
+			err := guardErr(s.format, func() (err error) {
+				blk, err = s.dec.next()
+				return err
+			})
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					err = fmt.Errorf("%w: data ends after %d of %d frames (did the file change while it was read?)", ErrTruncated, s.pos, s.frames)
+				}
+				s.err = fmt.Errorf("audio: decode %s: %s: %w", s.name, s.format, err)
+				return n, s.err
+			}
+			s.blk, s.boff = blk, 0
+		}
+		k := min(want-n, len(s.blk[0])-s.boff)
+		s.view = s.view[:0]
+		for _, c := range s.blk[:s.ch] {
+			s.view = append(s.view, c[s.boff:s.boff+k])
+		}
+		mixDown(dst[n:n+k], s.view, k)
+		s.boff += k
+		n += k
+		s.pos += int64(k)
+	}
+	return n, s.eof(n, len(dst))
+}
+
 // SampleRate returns the file's sample rate in Hz.
 func (s *FileStream) SampleRate() int { return s.rate }
 
@@ -100,20 +184,14 @@ func (s *FileStream) Frames() int64 { return s.frames }
 // Format returns the file's format.
 func (s *FileStream) Format() Format { return s.format }
 
-// Streaming reports whether the file is read block by block (WAV, AIFF)
-// rather than held decoded in memory.
-func (s *FileStream) Streaming() bool { return !s.inMem }
-
 // Read fills dst with the next mono samples; see Stream.
 func (s *FileStream) Read(dst []float32) (int, error) {
 	if s.err != nil {
 		return 0, s.err
 	}
 	want := int(min(int64(len(dst)), s.frames-s.pos))
-	if s.inMem {
-		n := copy(dst[:want], s.whole[s.pos:])
-		s.pos += int64(n)
-		return n, s.eof(n, len(dst))
+	if s.dec != nil {
+		return s.readCompressed(dst, want)
 	}
 	ba := s.layout.blockAlign
 	blockFrames := max(1, pcmBlockBytes/ba)
@@ -172,12 +250,12 @@ func mixDown(dst []float32, planar [][]float32, n int) {
 	}
 }
 
-// Close releases the file (or the decoded samples); later reads fail.
+// Close releases the file; later reads fail.
 func (s *FileStream) Close() error {
 	if s.err == nil || errors.Is(s.err, io.EOF) {
 		s.err = fmt.Errorf("audio: read %s: stream closed", s.name)
 	}
-	s.whole = nil
+	s.dec, s.blk = nil, nil
 	if s.file == nil {
 		return nil
 	}

@@ -5,10 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+
+	"github.com/mewkiz/flac"
+	"github.com/mewkiz/flac/frame"
+	"github.com/mewkiz/flac/meta"
 )
 
 // noise returns n samples of seeded noise in [-0.9, 0.9).
@@ -48,17 +54,17 @@ func TestFileStreamMatchesDecode(t *testing.T) {
 	stereo := [][]float32{noise(1, 70001), noise(2, 70001)}
 	five := [][]float32{noise(3, 999), noise(4, 999), noise(5, 999), noise(6, 999), noise(7, 999)}
 	tests := []struct {
-		name      string
-		path      string
-		streaming bool
+		name string
+		path string
 	}{
-		{"16-bit stereo wav", writeTemp(t, dir, "s16.wav", wavBytes(t, stereo, 44100, Int16)), true},
-		{"24-bit 5-channel wav", writeTemp(t, dir, "s24.wav", wavBytes(t, five, 48000, Int24)), true},
-		{"float mono wav", writeTemp(t, dir, "f32.wav", wavBytes(t, stereo[:1], 22050, Float32)), true},
-		{"aiff", "testdata/sine_440hz_22050_mono_16bit_0.1s.aiff", true},
-		{"24-bit stereo wav fixture", "testdata/sine_1000hz_48000_stereo_24bit_0.05s.wav", true},
-		{"flac (decoded whole)", "testdata/sine_1000hz_44100_mono_16bit_0.1s.flac", false},
-		{"ogg vorbis (decoded whole)", "testdata/sine_440hz_48000_stereo_0.5s.ogg", false},
+		{"16-bit stereo wav", writeTemp(t, dir, "s16.wav", wavBytes(t, stereo, 44100, Int16))},
+		{"24-bit 5-channel wav", writeTemp(t, dir, "s24.wav", wavBytes(t, five, 48000, Int24))},
+		{"float mono wav", writeTemp(t, dir, "f32.wav", wavBytes(t, stereo[:1], 22050, Float32))},
+		{"aiff", "testdata/sine_440hz_22050_mono_16bit_0.1s.aiff"},
+		{"24-bit stereo wav fixture", "testdata/sine_1000hz_48000_stereo_24bit_0.05s.wav"},
+		{"flac", "testdata/sine_1000hz_44100_mono_16bit_0.1s.flac"},
+		{"ogg vorbis", "testdata/sine_440hz_48000_stereo_0.5s.ogg"},
+		{"mp3 (mono: two equal channels)", "testdata/sine_440hz_44100_mono_0.5s.mp3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,9 +78,9 @@ func TestFileStreamMatchesDecode(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			if s.SampleRate() != b.SampleRate || s.Channels() != len(b.Channels) || s.Frames() != int64(len(want)) || s.Streaming() != tt.streaming {
-				t.Fatalf("stream %d Hz, %d channels, %d frames, streaming %v; want %d, %d, %d, %v",
-					s.SampleRate(), s.Channels(), s.Frames(), s.Streaming(), b.SampleRate, len(b.Channels), len(want), tt.streaming)
+			if s.SampleRate() != b.SampleRate || s.Channels() != len(b.Channels) || s.Frames() != int64(len(want)) {
+				t.Fatalf("stream %d Hz, %d channels, %d frames; want %d, %d, %d",
+					s.SampleRate(), s.Channels(), s.Frames(), b.SampleRate, len(b.Channels), len(want))
 			}
 			got := readInPieces(t, s, 1, 4097, 333, 70000)
 			if len(got) != len(want) {
@@ -234,5 +240,93 @@ func TestWAVWriterMatchesWriteWAV(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 9 {
 		t.Errorf("after Abort the folder holds %d files, want the 9 written", len(ents))
+	}
+}
+
+// writeLongFLAC writes seconds of a 16-bit mono sine at rate Hz as FLAC
+// (verbatim frames of 4096 samples, stream info patched on Close) and
+// returns its path.
+func writeLongFLAC(t *testing.T, dir string, rate int, seconds float64) string {
+	t.Helper()
+	path := filepath.Join(dir, "long.flac")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &meta.StreamInfo{BlockSizeMin: 4096, BlockSizeMax: 4096, SampleRate: uint32(rate), NChannels: 1, BitsPerSample: 16}
+	enc, err := flac.NewEncoder(f, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc.AnalysisEnabled = false
+	n := int(seconds * float64(rate))
+	for at := 0; at < n; at += 4096 {
+		k := min(4096, n-at)
+		s := make([]int32, k)
+		for i := range s {
+			s[i] = int32(8000 * math.Sin(2*math.Pi*440*float64(at+i)/float64(rate)))
+		}
+		fr := &frame.Frame{
+			Header:    frame.Header{HasFixedBlockSize: false, BlockSize: uint16(k), SampleRate: uint32(rate), Channels: frame.ChannelsMono, BitsPerSample: 16},
+			Subframes: []*frame.Subframe{{SubHeader: frame.SubHeader{Pred: frame.PredVerbatim}, Samples: s, NSamples: k}},
+		}
+		if err := enc.WriteFrame(fr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := enc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestFileStreamCompressedMemory streams a FLAC file of 40 s: half-way
+// through, the live heap holds a block, not the 7.7 MB the whole mono
+// signal would take (Decode's), and every sample matches Decode's.
+func TestFileStreamCompressedMemory(t *testing.T) {
+	const rate, seconds = 48000, 40.0
+	path := writeLongFLAC(t, t.TempDir(), rate, seconds)
+	b, err := Decode(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := b.Mono()
+	b = nil
+	s, err := OpenStream(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.Frames() != int64(len(want)) {
+		t.Fatalf("%d frames, want %d", s.Frames(), len(want))
+	}
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	buf := make([]float32, 10000)
+	var grew uint64
+	for at := 0; at < len(want); {
+		n, err := s.Read(buf)
+		for i := range n {
+			if buf[i] != want[at+i] {
+				t.Fatalf("sample %d = %v, want %v", at+i, buf[i], want[at+i])
+			}
+		}
+		at += n
+		if at >= len(want)/2 && grew == 0 {
+			runtime.GC()
+			var mid runtime.MemStats
+			runtime.ReadMemStats(&mid)
+			grew = max(1, mid.HeapAlloc-min(mid.HeapAlloc, before.HeapAlloc))
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) || at != len(want) {
+				t.Fatalf("read stopped at %d of %d: %v", at, len(want), err)
+			}
+			break
+		}
+	}
+	if whole := uint64(4 * len(want)); grew > whole/8 {
+		t.Errorf("the live heap grew by %d bytes half-way through; the whole signal is %d", grew, whole)
 	}
 }

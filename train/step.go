@@ -207,7 +207,8 @@ func partSalt(i int) uint64 { return uint64(i) * 0x9e3779b97f4a7c15 >> 1 }
 // (eval mode, no gradient), decoder with the noise synthesiser; on odd
 // steps the discriminator's hinge loss, on even steps the decoder's
 // distances + hinge adversarial term + feature matching (×10), the
-// reference's 1:1 alternation.
+// reference's 1:1 alternation. With Config.Envelope both generator losses
+// add the envelope term (trainer.distance).
 func (t *trainer) part(r *replica, kind stepKind, batch []float32, b, i int) partResult {
 	m, tp := r.m, r.tp
 	tp.SetRecycling(true)
@@ -231,10 +232,10 @@ func (t *trainer) part(r *replica, kind stepKind, batch []float32, b, i int) par
 		z, _ := model.Reparameterize(tp, mean, std, rng)
 		z = m.CompleteLatent(tp, z, rng)
 		ymb := m.Decoder.Forward(tp, z, false, rng)
-		dist, d := m.Distance(tp, xmb, ymb)
+		dist, d := t.distance(m, tp, xmb, ymb)
 		beta := t.cfg.Beta(t.step, m.Config.MaxKL)
 		loss := tp.Add(dist, tp.Scale(kl, float32(beta)))
-		losses["mss_mb"], losses["mss_fb"], losses["loud"] = d.MultiBand, d.FullBand, d.Loudness
+		logDistances(losses, d)
 		losses["kl"], losses["loss"] = float64(kl.Item()), float64(loss.Item())
 		if !finite(losses["loss"]) {
 			return partResult{losses, false}
@@ -269,7 +270,7 @@ func (t *trainer) part(r *replica, kind stepKind, batch []float32, b, i int) par
 	setRequiresGrad(m.Disc, false)
 	defer setRequiresGrad(m.Disc, true)
 	ymb := m.Decoder.Forward(tp, z, true, rng)
-	dist, d := m.Distance(tp, xmb, ymb)
+	dist, d := t.distance(m, tp, xmb, ymb)
 	y := m.Synthesis(tp, ymb)
 	// The real features are targets. The discriminator's parameters need no
 	// gradient here, so nothing of this pass is recorded and its values are
@@ -284,7 +285,7 @@ func (t *trainer) part(r *replica, kind stepKind, batch []float32, b, i int) par
 		losses["fm"] = float64(fm.Item())
 		loss = tp.Add(loss, fm)
 	}
-	losses["mss_mb"], losses["mss_fb"], losses["loud"] = d.MultiBand, d.FullBand, d.Loudness
+	logDistances(losses, d)
 	losses["adv"], losses["loss"] = float64(adv.Item()), float64(loss.Item())
 	if !finite(losses["loss"]) {
 		return partResult{losses, false}
@@ -292,6 +293,25 @@ func (t *trainer) part(r *replica, kind stepKind, batch []float32, b, i int) par
 	tp.Backward(loss)
 	return partResult{losses, true}
 }
+
+// distance is the generator's reconstruction distance: the reference's
+// (model.Distance), plus the envelope term when the run has one
+// (Config.Envelope), in frames of one latent frame.
+func (t *trainer) distance(m *model.Model, tp *core.Tape, xmb, ymb *core.Tensor) (*core.Tensor, model.Distances) {
+	if t.cfg.Envelope > 0 {
+		return m.DistanceWithEnvelope(tp, xmb, ymb, float32(t.cfg.Envelope), m.Config.CompressionRatio())
+	}
+	return m.Distance(tp, xmb, ymb)
+}
+
+// logDistances puts the distance terms in a step's losses.
+func logDistances(losses map[string]float64, d model.Distances) {
+	losses["mss_mb"], losses["mss_fb"], losses["loud"] = d.MultiBand, d.FullBand, d.Loudness
+	if d.Envelope != 0 {
+		losses["env"] = d.Envelope
+	}
+}
+
 func setRequiresGrad(ps *core.ParamSet, on bool) {
 	for _, p := range ps.Params() {
 		p.SetRequiresGrad(on)

@@ -51,8 +51,13 @@ type Report struct {
 	// Distance is the full-band multiscale spectral distance (the v1
 	// distance, rave-spec.md §6.1) between the input and its
 	// decompression; Distances has every term of the model's Distance.
+	// Files compressed a chunk at a time (render.CompressFile) measure
+	// long signals on excerpts spread over them: Measured says how much.
 	Distance  float64         `json:"distance"`
 	Distances model.Distances `json:"distances"`
+	// Measured is the seconds of signal the distance was measured on (the
+	// whole signal unless it is long, render.CompressFile).
+	Measured float64 `json:"measured_seconds"`
 }
 
 // Compress encodes x (mono, at rate Hz, which must be the model's rate)
@@ -68,12 +73,9 @@ func Compress(m *model.Model, x []float32, rate int, o Options) (rvz.File, Repor
 	if len(x) == 0 {
 		return rvz.File{}, Report{}, model.ErrEmpty
 	}
-	bits := o.Bits
-	if bits == 0 {
-		bits = 8
-	}
-	if bits < 1 || bits > rvz.MaxBits {
-		return rvz.File{}, Report{}, fmt.Errorf("compress: %d bits per value (1–%d)", bits, rvz.MaxBits)
+	bits, err := CheckBits(o.Bits)
+	if err != nil {
+		return rvz.File{}, Report{}, err
 	}
 	k, err := m.KeptDims(o.Fidelity)
 	if err != nil {
@@ -83,17 +85,41 @@ func Compress(m *model.Model, x []float32, rate int, o Options) (rvz.File, Repor
 	if err != nil {
 		return rvz.File{}, Report{}, err
 	}
-	hash := m.Hash()
-	f := quantizedFile(m, hash, z, len(x), bits, o.Fidelity.Fill)
-	rep := report(m, f)
+	f := quantizedFile(m, m.Hash(), z, len(x), bits, o.Fidelity.Fill)
+	rep := Describe(m, f)
 	if !o.NoDistance {
 		y, err := decompress(m, f, model.CodecOptions{})
 		if err != nil {
 			return rvz.File{}, Report{}, err
 		}
 		rep.Distance, rep.Distances = m.AudioDistance(x, y)
+		rep.Measured = rep.Seconds
 	}
 	return f, rep, nil
+}
+
+// CheckBits returns the code width bits asks for (0: 8), or an error for
+// one outside 1–rvz.MaxBits.
+func CheckBits(bits int) (int, error) {
+	if bits == 0 {
+		bits = 8
+	}
+	if bits < 1 || bits > rvz.MaxBits {
+		return 0, fmt.Errorf("compress: %d bits per value (1–%d)", bits, rvz.MaxBits)
+	}
+	return bits, nil
+}
+
+// Quantized returns the .rvz file of the PCA-space latents z (kept
+// dimensions × frames) of n samples encoded with m, as Compress makes it:
+// bits per value (CheckBits) and the dropped dimensions to be filled as
+// fill says.
+func Quantized(m *model.Model, z [][]float32, n, bits int, fill latent.Fill) (rvz.File, error) {
+	bits, err := CheckBits(bits)
+	if err != nil {
+		return rvz.File{}, err
+	}
+	return quantizedFile(m, m.Hash(), z, n, bits, fill), nil
 }
 
 // quantizedFile builds the .rvz file of PCA-space latents z.
@@ -105,8 +131,8 @@ func quantizedFile(m *model.Model, hash [32]byte, z [][]float32, n, bits int, fi
 	}
 }
 
-// report describes f, made with m (without the distance).
-func report(m *model.Model, f rvz.File) Report {
+// Describe returns the report of f, made with m, without the distance.
+func Describe(m *model.Model, f rvz.File) Report {
 	sr := float64(m.Config.SR)
 	sec := float64(f.Length) / sr
 	frameRate := sr / float64(f.Ratio)
@@ -216,7 +242,7 @@ func Sweep(m *model.Model, x []float32, rate int, dims, bits []int, fill latent.
 				qb = rvz.MaxBits // only for the header size
 			}
 			f := quantizedFile(m, hash, z[:k], len(x), qb, fill)
-			rep := report(m, f)
+			rep := Describe(m, f)
 			p := SweepPoint{Dims: k, Bits: b, LatentKbps: rep.LatentKbps, FileKbps: rep.FileKbps}
 			zq := f.Latents()
 			if b == 0 {

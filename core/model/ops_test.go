@@ -1,6 +1,7 @@
 package model
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -25,6 +26,11 @@ func TestGradients(t *testing.T) {
 				// A fresh rng per call: the same ε every evaluation.
 				z, _ := Reparameterize(tp, x[0], PosteriorStd(tp, x[1]), rand.New(rand.NewPCG(7, 7)))
 				return z
+			}},
+		{"envelope_distance", []gc.Input{gc.Const(gc.Signed, 2, 1, 12), gc.In(gc.Signed, 2, 1, 12)},
+			func(tp *core.Tape, x []*core.Tensor) *core.Tensor {
+				// y about twice x: every frame's log ratio far from the kink at 0.
+				return EnvelopeDistance(tp, x[0], tp.Add(tp.Scale(x[0], 2), tp.Scale(x[1], 0.05)), 4)
 			}},
 		{"repeat_time", []gc.Input{gc.In(gc.Signed, 2, 1, 5)},
 			func(tp *core.Tape, x []*core.Tensor) *core.Tensor { return repeatTime(tp, x[0], 3) }},
@@ -87,5 +93,46 @@ func TestModelGradients(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEnvelopeDistance checks the envelope term on signals whose frame
+// powers are known.
+func TestEnvelopeDistance(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	x := make([]float32, 2*1024)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64()) * 0.1
+	}
+	scaled := func(g float32, from int) []float32 {
+		y := make([]float32, len(x))
+		for i := range y {
+			y[i] = x[i]
+			if i%1024 >= from {
+				y[i] *= g
+			}
+		}
+		return y
+	}
+	for _, c := range []struct {
+		name string
+		y    []float32
+		want float64
+	}{
+		{"equal", scaled(1, 0), 0},
+		{"sign flipped", scaled(-1, 0), 0},
+		{"6 dB quieter", scaled(0.5, 0), math.Log(4)},
+		{"second half of each example 20 dB louder", scaled(10, 512), math.Log(100) / 2},
+		{"silent", make([]float32, len(x)), math.Log(0.01 / EnvelopeFloor)},
+	} {
+		got := EnvelopeDistance(nil, core.New(x, 2, 1, 1024), core.New(c.y, 2, 1, 1024), 256).Item()
+		// "silent": each frame's power is about 0.01, not exactly.
+		tol := 1e-5
+		if c.name == "silent" {
+			tol = 0.1
+		}
+		if math.Abs(float64(got)-c.want) > tol {
+			t.Errorf("%s: %g, want %g", c.name, got, c.want)
+		}
 	}
 }

@@ -457,3 +457,62 @@ func TestDecompressFileChunked(t *testing.T) {
 		}
 	}
 }
+
+// TestCompressFileChunked compresses a clip in chunks of every size: the
+// file is compress.Compress's on the whole signal (codes within one step
+// of float32 rounding, same quantiser up to rounding) and the report's
+// distance is that of the whole round trip.
+func TestCompressFileChunked(t *testing.T) {
+	m := tinyModel(t)
+	dir := t.TempDir()
+	in := testInput(t, dir, 48000, 2) // 188 frames of tiny
+	x, _, _, err := LoadAudio(in, m.Config.SR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantF, wantRep, err := compress.Compress(m, x, m.Config.SR, compress.Options{Fidelity: CompressOptions{Dims: 3}.fidelity(), Bits: 6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, chunk := range []int{wholeChunk, 1, 5, 64} {
+		out := filepath.Join(dir, "c.rvz")
+		rep, err := CompressFile(m, in, out, CompressOptions{Dims: 3, Bits: 6, ChunkFrames: chunk})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := rvz.ReadBytes(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Frames() != wantF.Frames() || f.Dims() != wantF.Dims() || f.Length != wantF.Length || f.Bits != 6 {
+			t.Fatalf("chunks of %d: %d frames × %d dims of %d samples at %d bits, want %d × %d of %d",
+				chunk, f.Frames(), f.Dims(), f.Length, f.Bits, wantF.Frames(), wantF.Dims(), wantF.Length)
+		}
+		for d := range f.Offset {
+			if math.Abs(float64(f.Offset[d]-wantF.Offset[d])) > 1e-4 || math.Abs(float64(f.Step[d]-wantF.Step[d])) > 1e-4 {
+				t.Errorf("chunks of %d: dim %d quantiser %v + k·%v, want %v + k·%v", chunk, d, f.Offset[d], f.Step[d], wantF.Offset[d], wantF.Step[d])
+			}
+		}
+		off := 0
+		for i, c := range f.Codes {
+			if diff := int(c) - int(wantF.Codes[i]); diff > 1 || diff < -1 {
+				t.Fatalf("chunks of %d: code %d is %d, want %d", chunk, i, c, wantF.Codes[i])
+			} else if diff != 0 {
+				off++
+			}
+		}
+		if off > len(f.Codes)/100 {
+			t.Errorf("chunks of %d: %d of %d codes off by one", chunk, off, len(f.Codes))
+		}
+		if math.Abs(rep.Distance-wantRep.Distance) > 1e-3*wantRep.Distance || rep.Measured != wantRep.Seconds || rep.FileBytes != wantRep.FileBytes {
+			t.Errorf("chunks of %d: distance %v over %v s, %d bytes; want %v over %v s, %d bytes", chunk, rep.Distance, rep.Measured, rep.FileBytes, wantRep.Distance, wantRep.Seconds, wantRep.FileBytes)
+		}
+		if math.Abs(rep.Distances.Loudness-wantRep.Distances.Loudness) > 1e-3*math.Abs(wantRep.Distances.Loudness)+1e-6 {
+			t.Errorf("chunks of %d: loudness term %v, want %v", chunk, rep.Distances.Loudness, wantRep.Distances.Loudness)
+		}
+	}
+}

@@ -23,6 +23,12 @@ type CompressOptions struct {
 	// NoiseFill decodes the dropped dimensions as N(0,1) noise (the
 	// reference's behaviour) instead of zeros.
 	NoiseFill bool
+	// ChunkFrames is the number of latent frames encoded or decoded at a
+	// time (Options.ChunkFrames).
+	ChunkFrames int
+	// Progress, if not nil, reports the progress of the encoding and of
+	// the round trip that measures it.
+	Progress *Progress
 }
 
 func (o CompressOptions) fidelity() latent.Fidelity {
@@ -35,26 +41,126 @@ func (o CompressOptions) fidelity() latent.Fidelity {
 
 // CompressFile encodes an audio file (resampled to the model's rate, mixed
 // to mono) into quantised PCA latents and writes them as a .rvz file
-// atomically. The report has the bitrate and the spectral distance of the
-// round trip.
+// atomically: compress.Compress's file, up to float32 rounding. It reads
+// the input a chunk at a time (see chunked.go) and holds only the latents
+// whole, so its memory does not grow with the input's length beyond them
+// (a few percent of the audio's). The report has the bitrate and the spectral distance
+// of the round trip, decoded a chunk at a time beside a second read of the
+// input and measured as File measures (excerpts of long signals,
+// Report.Measured).
 func CompressFile(m *model.Model, in, out string, o CompressOptions) (compress.Report, error) {
-	x, _, _, err := LoadAudio(in, m.Config.SR)
+	return compressFile(m, in, out, o, m.ChunkContext())
+}
+
+// compressFile is CompressFile with a given chunk context (tests shrink it).
+func compressFile(m *model.Model, in, out string, o CompressOptions, ctx model.ChunkContext) (compress.Report, error) {
+	fid := o.fidelity()
+	bits, err := compress.CheckBits(o.Bits)
 	if err != nil {
 		return compress.Report{}, err
 	}
-	f, rep, err := compress.Compress(m, x, m.Config.SR, compress.Options{Fidelity: o.fidelity(), Bits: o.Bits})
+	k, err := m.KeptDims(fid)
 	if err != nil {
-		return rep, err
+		return compress.Report{}, err
 	}
+	src, err := openInput(in, m.Config.SR)
+	if err != nil {
+		return compress.Report{}, err
+	}
+	defer src.Close()
+	r := m.Config.CompressionRatio()
+	ro := Options{Deterministic: true, ChunkFrames: o.ChunkFrames, Progress: o.Progress}
+	p := newPlan(m, ctx, src.n, (src.n+r-1)/r, o.ChunkFrames)
+	var z [][]float32
+	err = encodeChunks(p, newCodec(m, ro, k), src, ro, "compress", func(zc [][]float32) error {
+		if z == nil {
+			z = make([][]float32, len(zc))
+		}
+		for d := range zc {
+			z[d] = append(z[d], zc[d]...)
+		}
+		return nil
+	})
+	if err != nil {
+		o.Progress.abandon()
+		return compress.Report{}, err
+	}
+	f, err := compress.Quantized(m, z, src.n, bits, fid.Fill)
+	if err != nil {
+		o.Progress.abandon()
+		return compress.Report{}, err
+	}
+	z = nil
 	var buf bytes.Buffer
 	if err := rvz.Write(&buf, f); err != nil {
-		return rep, err
+		o.Progress.abandon()
+		return compress.Report{}, err
 	}
-	err = core.WriteFileAtomic(out, func(w *os.File) error {
+	if err := core.WriteFileAtomic(out, func(w *os.File) error {
 		_, err := w.Write(buf.Bytes())
 		return err
-	})
-	return rep, err
+	}); err != nil {
+		o.Progress.abandon()
+		return compress.Report{}, err
+	}
+	o.Progress.finish()
+	rep := compress.Describe(m, f)
+	if err := measureRoundTrip(m, f, in, ro, &rep); err != nil {
+		return rep, fmt.Errorf("render: %s was written; measuring its round trip: %w", out, err)
+	}
+	o.Progress.finish()
+	return rep, nil
+}
+
+// measureRoundTrip decodes f a chunk at a time, as DecompressFile does,
+// beside a second read of its input, and puts the distance between the
+// two in rep.
+func measureRoundTrip(m *model.Model, f rvz.File, in string, o Options, rep *compress.Report) error {
+	z, err := rvzLatents(m, f)
+	if err != nil {
+		return err
+	}
+	src, err := openInput(in, m.Config.SR)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if src.n != int(f.Length) {
+		return fmt.Errorf("%s changed while it was compressed (%d samples, then %d)", in, f.Length, src.n)
+	}
+	st, err := newStats(m, src.n)
+	if err != nil {
+		return err
+	}
+	x := &samples{src: src.Read, n: src.n}
+	emitted := 0
+	read := func(a, b int) ([][]float32, error) {
+		rows := make([][]float32, len(z))
+		for d, row := range z {
+			rows[d] = row[a:b]
+		}
+		return rows, nil
+	}
+	emit := func(y []float32) error {
+		end := emitted + len(y)
+		if err := x.fill(end); err != nil {
+			return err
+		}
+		st.add(x.span(emitted, end), y)
+		x.drop(end)
+		emitted = end
+		return nil
+	}
+	if err := decodeChunks(m, newCodec(m, o, 0), read, f.Frames(), src.n, o, "measure", emit); err != nil {
+		return err
+	}
+	dist, _, measured, err := st.finish()
+	if err != nil {
+		return err
+	}
+	rep.Distance, rep.Distances = dist, st.distances()
+	rep.Measured = float64(measured) / float64(m.Config.SR)
+	return nil
 }
 
 // DecompressFile decodes a .rvz file with the model that wrote it (a

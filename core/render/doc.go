@@ -21,9 +21,9 @@
 //
 // # Long files
 //
-// File, EncodeFile and DecodeFile stream: they read the input a block at
-// a time (audio.FileStream and audio.Resampler; WAV and AIFF, while
-// FLAC, MP3 and Ogg Vorbis are still decoded whole), encode and decode
+// File, EncodeFile, DecodeFile, CompressFile, DecompressFile and
+// GenerateFile stream: they read the input a block at a time
+// (audio.FileStream and audio.Resampler, every format), encode and decode
 // chunks of 128 latent frames with the context their receptive field
 // needs (model.ChunkContext) and write the output as it comes
 // (audio.WAVWriter, npy.ColumnWriter, atomically). Their memory does not
@@ -31,6 +31,7 @@
 // float32 rounding, and random draws are keyed by position so that they
 // do not depend on the chunking (chunked.go). A Progress in the options
 // draws a progress bar on a terminal. File measures a long render on
-// about five minutes of excerpts (Report.Measured). CompressFile,
-// DecompressFile and Generate still hold whole signals.
+// about five minutes of excerpts (Report.Measured), and CompressFile
+// its round trip the same way; CompressFile and DecompressFile hold the
+// latents whole (a few percent of the audio).
 package render

@@ -216,3 +216,55 @@ func (g *Generator) Read(dst []float32) {
 	copy(dst, g.out)
 	g.out = g.out[:copy(g.out, g.out[len(dst):])]
 }
+
+// GenerateFile is Generate with opts.Streaming, written to a 32-bit float
+// WAV file at out (atomically) a block at a time as a Generator makes it,
+// so its memory does not grow with seconds. The audio equals Generate's
+// with opts.Streaming set.
+func GenerateFile(m *model.Model, p *prior.Prior, seconds float64, out string, opts GenerateOptions, progress *Progress) (GenerateReport, error) {
+	start := time.Now()
+	var rep GenerateReport
+	c := m.Config
+	if !(seconds > 0) || math.IsInf(seconds, 0) {
+		return rep, fmt.Errorf("render: generate: %v seconds", seconds)
+	}
+	n := int(math.Round(seconds * float64(c.SR)))
+	g, err := NewGenerator(m, p, opts)
+	if err != nil {
+		return rep, err
+	}
+	total := n
+	if opts.IncludePrompt {
+		total += g.PromptFrames() * c.CompressionRatio()
+	}
+	sink, err := newWAVSink(out, c.SR, c.SR, total, total)
+	if err != nil {
+		return rep, err
+	}
+	progress.begin("generate", int64(total), c.SR)
+	buf := make([]float32, generateBlock)
+	for done := 0; done < total; {
+		y := buf[:min(len(buf), total-done)]
+		g.Read(y)
+		if err := sink.write(y); err != nil {
+			sink.abort()
+			progress.abandon()
+			return rep, err
+		}
+		done += len(y)
+		progress.update(int64(done))
+	}
+	if err := sink.close(); err != nil {
+		progress.abandon()
+		return rep, err
+	}
+	progress.finish()
+	rep.Sampling, rep.Decoding = g.Sampling, g.Decoding
+	rep.Frames, rep.PromptFrames = g.Frames(), g.PromptFrames()
+	rep.finish(c, p.Config().Dims, n, total, start)
+	return rep, nil
+}
+
+// generateBlock is the number of samples GenerateFile makes and writes at
+// a time.
+const generateBlock = 1 << 15

@@ -229,6 +229,19 @@ func TestGenerateStreaming(t *testing.T) {
 			if peak == 0 || diff > 1e-3*peak {
 				t.Errorf("streaming differs from offline by %.3g (peak %.3g)", diff, peak)
 			}
+			// GenerateFile writes the same audio a block at a time.
+			out := filepath.Join(t.TempDir(), "gen.wav")
+			frep, err := GenerateFile(m, p, 0.75, out, tc.opts, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := readMono(t, out)
+			if frep.Frames != rep.Frames || frep.Samples != rep.Samples {
+				t.Errorf("GenerateFile: %d frames, %d samples; Generate %d, %d", frep.Frames, frep.Samples, rep.Frames, rep.Samples)
+			}
+			if d := maxAbsDiff(t, file, got); d > 1e-6 {
+				t.Errorf("GenerateFile differs from Generate by %g", d)
+			}
 		})
 	}
 }

@@ -89,8 +89,7 @@ type EncodeReport struct {
 // EncodeFile encodes an audio file to latents (dims × frames) and writes
 // them as .npy to out, atomically. It reads the input and writes the
 // latents a chunk at a time (see chunked.go), so its memory does not grow
-// with the input's length (except for formats decoded whole, see
-// audio.FileStream).
+// with the input's length.
 func EncodeFile(m *model.Model, in, out string, o Options) (EncodeReport, error) {
 	k, err := o.dims(m)
 	if err != nil {
@@ -108,27 +107,12 @@ func EncodeFile(m *model.Model, in, out string, o Options) (EncodeReport, error)
 	if k > 0 {
 		dims = k
 	}
-	x := &samples{src: src.Read, n: src.n}
-	o.Progress.begin("encode", int64(src.n), m.Config.SR)
 	err = core.WriteFileAtomic(out, func(f *os.File) error {
 		w, err := npy.NewColumnWriter(f, dims, p.frames)
 		if err != nil {
 			return err
 		}
-		for f0 := 0; f0 < p.frames; f0 += p.chunk {
-			f1 := min(p.frames, f0+p.chunk)
-			z, err := encodeChunk(p, cd, x, f0, f1)
-			if err != nil {
-				return err
-			}
-			if err := w.Write(z); err != nil {
-				return err
-			}
-			na, _ := p.encodeSpan(f1, f1+1)
-			x.drop(na * r)
-			o.Progress.update(int64(min(f1*r, p.n)))
-		}
-		return nil
+		return encodeChunks(p, cd, src, o, "encode", w.Write)
 	})
 	if err != nil {
 		o.Progress.abandon()
@@ -136,6 +120,28 @@ func EncodeFile(m *model.Model, in, out string, o Options) (EncodeReport, error)
 	}
 	o.Progress.finish()
 	return EncodeReport{Dims: dims, Frames: p.frames}, nil
+}
+
+// encodeChunks encodes the signal of src chunk by chunk as p plans it,
+// handing each chunk's latents (dims × frames) to emit in order, and
+// reports progress under label (the caller finishes the report).
+func encodeChunks(p plan, cd *codec, src *input, o Options, label string, emit func(z [][]float32) error) error {
+	x := &samples{src: src.Read, n: src.n}
+	o.Progress.begin(label, int64(src.n), cd.m.Config.SR)
+	for f0 := 0; f0 < p.frames; f0 += p.chunk {
+		f1 := min(p.frames, f0+p.chunk)
+		z, err := encodeChunk(p, cd, x, f0, f1)
+		if err != nil {
+			return err
+		}
+		if err := emit(z); err != nil {
+			return err
+		}
+		na, _ := p.encodeSpan(f1, f1+1)
+		x.drop(na * p.r)
+		o.Progress.update(int64(min(f1*p.r, p.n)))
+	}
+	return nil
 }
 
 // encodeChunk returns the latents of frames [f0, f1), reading the input
@@ -204,12 +210,29 @@ func DecodeFile(m *model.Model, in, out string, o Options) error {
 // frames·ratio) of a WAV file at the model's rate; read returns the
 // latents of frames [a, b).
 func decodeToWAV(m *model.Model, cd *codec, read func(a, b int) ([][]float32, error), frames, n int, out string, o Options, label string) error {
-	r := m.Config.CompressionRatio()
-	p := newPlan(m, m.ChunkContext(), n, frames, o.ChunkFrames)
 	sink, err := newWAVSink(out, m.Config.SR, m.Config.SR, n, n)
 	if err != nil {
 		return err
 	}
+	if err := decodeChunks(m, cd, read, frames, n, o, label, sink.write); err != nil {
+		sink.abort()
+		return err
+	}
+	if err := sink.close(); err != nil {
+		o.Progress.abandon()
+		return err
+	}
+	o.Progress.finish()
+	return nil
+}
+
+// decodeChunks decodes latents chunk by chunk to n samples (at most
+// frames·ratio) at the model's rate, handing them to emit in order; read
+// returns the latents of frames [a, b). The caller finishes the progress
+// report when it succeeds.
+func decodeChunks(m *model.Model, cd *codec, read func(a, b int) ([][]float32, error), frames, n int, o Options, label string, emit func(y []float32) error) error {
+	r := m.Config.CompressionRatio()
+	p := newPlan(m, m.ChunkContext(), n, frames, o.ChunkFrames)
 	o.Progress.begin(label, int64(n), m.Config.SR)
 	for f0 := 0; f0 < p.frames && f0*r < n; f0 += p.chunk {
 		f1 := min(p.frames, f0+p.chunk)
@@ -220,20 +243,14 @@ func decodeToWAV(m *model.Model, cd *codec, read func(a, b int) ([][]float32, er
 			y, err = cd.decode(z, a)
 		}
 		if err == nil {
-			err = sink.write(y[(f0-a)*r : min(f1*r, n)-a*r])
+			err = emit(y[(f0-a)*r : min(f1*r, n)-a*r])
 		}
 		if err != nil {
-			sink.abort()
 			o.Progress.abandon()
 			return err
 		}
 		o.Progress.update(int64(min(f1*r, n)))
 	}
-	if err := sink.close(); err != nil {
-		o.Progress.abandon()
-		return err
-	}
-	o.Progress.finish()
 	return nil
 }
 
@@ -262,8 +279,7 @@ type Report struct {
 // writes the result at the input's sample rate and length: reconstruction
 // for audio like the training data, timbre transfer for any other sound.
 // It reads, renders and writes a chunk at a time (see chunked.go), so its
-// memory does not grow with the input's length (except for formats
-// decoded whole, see audio.FileStream); the output is that of a single
+// memory does not grow with the input's length; the output is that of a single
 // pass over the whole signal up to float32 rounding. The report measures
 // at most about five minutes of it (Report.Measured).
 func File(m *model.Model, in, out string, o Options) (Report, error) {
@@ -401,6 +417,13 @@ func MatchLoudness(y, ref []float32, frame int) {
 // between their PQMF round trips. It returns NaN for signals too short for
 // the 2048-point scale.
 func SpectralDistance(m *model.Model, x, y []float32) float64 {
+	dist, _ := spectralDistances(m, x, y)
+	return dist
+}
+
+// spectralDistances is SpectralDistance with every term of the model's
+// distance.
+func spectralDistances(m *model.Model, x, y []float32) (float64, model.Distances) {
 	r := m.Config.CompressionRatio()
 	n := max(len(x), len(y), 2048*m.Config.DataSize+r)
 	n = (n + r - 1) / r * r
@@ -412,7 +435,7 @@ func SpectralDistance(m *model.Model, x, y []float32) float64 {
 	xmb, ymb := m.Analysis(nil, pad(x)), m.Analysis(nil, pad(y))
 	_, d := m.Distance(nil, xmb, ymb)
 	if m.Config.DataSize == 1 {
-		return d.MultiBand
+		return d.MultiBand, d
 	}
-	return d.FullBand
+	return d.FullBand, d
 }

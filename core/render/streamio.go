@@ -204,9 +204,10 @@ type stats struct {
 	stride   int // every stride-th block is measured
 	pos      int // samples seen
 	x, y     []float32
-	sum      float64 // Σ distance·length over the measured blocks
-	measured int     // samples measured
-	gap      bool    // a block was skipped since the comparer's last samples
+	sum      float64         // Σ distance·length over the measured blocks
+	terms    model.Distances // Σ term·length of each scalar term
+	measured int             // samples measured
+	gap      bool            // a block was skipped since the comparer's last samples
 	cmp      *compare.Comparer
 	took     time.Duration
 }
@@ -276,7 +277,12 @@ func (s *stats) add(x, y []float32) {
 // measure adds the distance of the block held.
 func (s *stats) measure() {
 	n := len(s.x)
-	s.sum += SpectralDistance(s.m, s.x, s.y) * float64(n)
+	dist, d := spectralDistances(s.m, s.x, s.y)
+	w := float64(n)
+	s.sum += dist * w
+	s.terms.MultiBand += d.MultiBand * w
+	s.terms.FullBand += d.FullBand * w
+	s.terms.Loudness += d.Loudness * w
 	s.measured += n
 	s.x, s.y = s.x[:0], s.y[:0]
 }
@@ -297,4 +303,11 @@ func (s *stats) finish() (float64, *compare.Report, int, error) {
 		return 0, nil, 0, err
 	}
 	return s.sum / float64(max(s.measured, 1)), match, s.measured, nil
+}
+
+// distances returns the scalar terms of the model's distance averaged over
+// the measured blocks (per-scale terms left out).
+func (s *stats) distances() model.Distances {
+	w := float64(max(s.measured, 1))
+	return model.Distances{MultiBand: s.terms.MultiBand / w, FullBand: s.terms.FullBand / w, Loudness: s.terms.Loudness / w}
 }
