@@ -1253,7 +1253,7 @@ func decompressFlags(fs *flag.FlagSet) func(args []string) error {
 		if err != nil {
 			return err
 		}
-		decode := func() error { return render.DecompressFile(m, args[1], args[2]) }
+		decode := func() error { return render.DecompressFile(m, args[1], args[2], render.NewProgress(os.Stderr)) }
 		if *withPrior {
 			p, _, err := sessions.OpenPrior(args[0])
 			if err != nil {

@@ -31,6 +31,9 @@ func benchTrainer(b testing.TB, preset string, batch, nSignal, split int) (*trai
 	m.AddDiscriminator(rng)
 	t := &trainer{m: m, tp: core.NewTape(), lrScale: 1,
 		cfg: Config{Batch: batch, NSignal: nSignal, LR: 1e-4, Seed: 1, Split: split}}
+	if d, err := Defaults(preset); err == nil {
+		t.cfg.Envelope = d.Envelope // the loss a run of the preset computes
+	}
 	t.newOptimisers()
 	x := make([]float32, batch*nSignal)
 	for i := range x {

@@ -176,9 +176,9 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		t.Skip("trains a model twice")
 	}
 	// The quick preset's additions: a weight average, a decaying learning
-	// rate, smoothed up-samplers and pitch-shifted crops.
+	// rate, smoothed up-samplers, the envelope term and pitch-shifted crops.
 	quick := func(c *Config) {
-		c.EMA, c.LRDecay, c.UpsamplerInit = 0.9, 10, "smooth"
+		c.EMA, c.LRDecay, c.UpsamplerInit, c.Envelope = 0.9, 10, "smooth", 1
 		c.Augment = DefaultAugment()
 		c.Augment.PitchShift, c.Augment.PitchSemitones = 0.5, 2
 	}
@@ -552,5 +552,37 @@ func TestEMA(t *testing.T) {
 	}
 	if diff < len(m.Dec.Data())/2 {
 		t.Errorf("the session model equals the trained weights in %d of %d values; want the average", len(m.Dec.Data())-diff, len(m.Dec.Data()))
+	}
+}
+
+// TestEnvelopeTerm checks that Config.Envelope adds its weight times the
+// envelope distance to the stage-1 loss and changes no other term, and
+// that a run without it logs no envelope.
+func TestEnvelopeTerm(t *testing.T) {
+	step := func(weight float64) map[string]float64 {
+		tr, x := benchTrainer(t, "tiny", 2, 32768, 1)
+		tr.cfg.Envelope = weight
+		tr.stage = runlog.StageVAE
+		l, ok := tr.trainStep(x)
+		if !ok {
+			t.Fatalf("envelope weight %g: loss not finite", weight)
+		}
+		return l
+	}
+	off, on := step(0), step(2)
+	if v, ok := off["env"]; ok {
+		t.Errorf("without the term the step logs env = %v", v)
+	}
+	env := on["env"]
+	if !(env > 0) {
+		t.Fatalf("env = %v, want a positive distance", env)
+	}
+	for _, k := range []string{"mss_mb", "mss_fb", "loud", "kl"} {
+		if on[k] != off[k] {
+			t.Errorf("%s = %v with the term, %v without", k, on[k], off[k])
+		}
+	}
+	if d := on["loss"] - off["loss"]; math.Abs(d-2*env) > 1e-5*on["loss"] {
+		t.Errorf("the term adds %v to the loss, want 2 × %v", d, env)
 	}
 }

@@ -95,8 +95,8 @@ func TestBFloat16Inference(t *testing.T) {
 // TestBFloat16TrainedModel measures bfloat16 against float32 on a trained
 // model (the workstation's demo: quick preset, Salamander piano) and its
 // clip, where the signal is music rather than a random network's output:
-// the README's figure, 45.7 dB for the decoded audio (latents: 48.8 dB;
-// 49 and 54.3 dB with the earlier small demo model).
+// the README's figure, 46.0 dB for the decoded audio (latents: 49.9 dB;
+// 49 and 54.3 dB with the earlier small demo model), less 2.5 dB.
 func TestBFloat16TrainedModel(t *testing.T) {
 	skipWithoutBF16(t)
 	m, err := Load("../../tui/demo/assets/model.safetensors")
@@ -119,7 +119,7 @@ func TestBFloat16TrainedModel(t *testing.T) {
 	y16 := m.Decode(nil, z16, false, nil)
 	latDB, outDB := snrDB(z32.Data(), z16.Data()), snrDB(y32.Data(), y16.Data())
 	t.Logf("demo model: latents %.1f dB, encode+decode audio %.1f dB (bf16 vs f32)", latDB, outDB)
-	if latDB < 46.3 || outDB < 43.2 {
-		t.Errorf("bf16 too far from f32: latents %.1f dB (want ≥ 46.3), audio %.1f dB (want ≥ 43.2: the README says 45.7)", latDB, outDB)
+	if latDB < 47.4 || outDB < 43.5 {
+		t.Errorf("bf16 too far from f32: latents %.1f dB (want ≥ 47.4), audio %.1f dB (want ≥ 43.5: the README says 46.0)", latDB, outDB)
 	}
 }

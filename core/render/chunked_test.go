@@ -437,7 +437,7 @@ func TestDecompressFileChunked(t *testing.T) {
 		if _, err := CompressFile(m, in, rvzPath, CompressOptions{Dims: 4, NoiseFill: noiseFill}); err != nil {
 			t.Fatal(err)
 		}
-		if err := DecompressFile(m, rvzPath, out); err != nil {
+		if err := DecompressFile(m, rvzPath, out, nil); err != nil {
 			t.Fatal(err)
 		}
 		b, err := os.ReadFile(rvzPath)

@@ -44,16 +44,11 @@ func (o CompressOptions) fidelity() latent.Fidelity {
 // atomically: compress.Compress's file, up to float32 rounding. It reads
 // the input a chunk at a time (see chunked.go) and holds only the latents
 // whole, so its memory does not grow with the input's length beyond them
-// (a few percent of the audio's). The report has the bitrate and the spectral distance
-// of the round trip, decoded a chunk at a time beside a second read of the
-// input and measured as File measures (excerpts of long signals,
-// Report.Measured).
+// (a few percent of the audio's). The report has the bitrate and the
+// spectral distance of the round trip, decoded a chunk at a time beside a
+// second read of the input and measured as File measures (excerpts of
+// long signals, Report.Measured).
 func CompressFile(m *model.Model, in, out string, o CompressOptions) (compress.Report, error) {
-	return compressFile(m, in, out, o, m.ChunkContext())
-}
-
-// compressFile is CompressFile with a given chunk context (tests shrink it).
-func compressFile(m *model.Model, in, out string, o CompressOptions, ctx model.ChunkContext) (compress.Report, error) {
 	fid := o.fidelity()
 	bits, err := compress.CheckBits(o.Bits)
 	if err != nil {
@@ -70,7 +65,7 @@ func compressFile(m *model.Model, in, out string, o CompressOptions, ctx model.C
 	defer src.Close()
 	r := m.Config.CompressionRatio()
 	ro := Options{Deterministic: true, ChunkFrames: o.ChunkFrames, Progress: o.Progress}
-	p := newPlan(m, ctx, src.n, (src.n+r-1)/r, o.ChunkFrames)
+	p := newPlan(m, m.ChunkContext(), src.n, (src.n+r-1)/r, o.ChunkFrames)
 	var z [][]float32
 	err = encodeChunks(p, newCodec(m, ro, k), src, ro, "compress", func(zc [][]float32) error {
 		if z == nil {
@@ -90,7 +85,7 @@ func compressFile(m *model.Model, in, out string, o CompressOptions, ctx model.C
 		o.Progress.abandon()
 		return compress.Report{}, err
 	}
-	z = nil
+	z = nil // the codes hold what is needed; the round trip reads them
 	var buf bytes.Buffer
 	if err := rvz.Write(&buf, f); err != nil {
 		o.Progress.abandon()
@@ -167,8 +162,9 @@ func measureRoundTrip(m *model.Model, f rvz.File, in string, o Options, rep *com
 // different model is refused naming both hashes) to a WAV file at the
 // model's rate and the original length: compress.Decompress's audio up to
 // float32 rounding, decoded and written a chunk at a time (see
-// chunked.go), so only the latents are held whole.
-func DecompressFile(m *model.Model, in, out string) error {
+// chunked.go), so only the latents are held whole. A non-nil progress
+// reports how far it has come.
+func DecompressFile(m *model.Model, in, out string, progress *Progress) error {
 	b, err := os.ReadFile(in)
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
@@ -191,7 +187,7 @@ func DecompressFile(m *model.Model, in, out string) error {
 		}
 		return rows, nil
 	}
-	o := Options{Deterministic: true}
+	o := Options{Deterministic: true, Progress: progress}
 	return decodeToWAV(m, newCodec(m, o, 0), read, f.Frames(), int(f.Length), out, o, "decompress")
 }
 
