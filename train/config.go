@@ -154,7 +154,8 @@ const DefaultPreset = "quick"
 // v2.3's learning rate (1e-3) and β warm-up (DefaultBetaWarmup), made for
 // the first steps of a run. quick adds batches of 4 (half the work of a
 // step of 8), the smoothed up-samplers, the learning-rate decay, the
-// decoder's weight average and the plateau switch to stage 2.
+// decoder's weight average, the envelope term and the plateau switch to
+// stage 2.
 func Defaults(preset string) (Config, error) {
 	if _, err := model.Preset(preset); err != nil {
 		return Config{}, err
