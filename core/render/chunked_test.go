@@ -46,6 +46,20 @@ func testInput(t *testing.T, dir string, rate int, seconds float64) string {
 	return path
 }
 
+// readRVZ reads the .rvz file at path.
+func readRVZ(t *testing.T, path string) rvz.File {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := rvz.ReadBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func readMono(t *testing.T, path string) []float32 {
 	t.Helper()
 	b, err := audio.Decode(path)
@@ -440,14 +454,7 @@ func TestDecompressFileChunked(t *testing.T) {
 		if err := DecompressFile(m, rvzPath, out, nil); err != nil {
 			t.Fatal(err)
 		}
-		b, err := os.ReadFile(rvzPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := rvz.ReadBytes(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := readRVZ(t, rvzPath)
 		want, err := compress.Decompress(m, f)
 		if err != nil {
 			t.Fatal(err)
@@ -480,14 +487,7 @@ func TestCompressFileChunked(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := os.ReadFile(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := rvz.ReadBytes(b)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := readRVZ(t, out)
 		if f.Frames() != wantF.Frames() || f.Dims() != wantF.Dims() || f.Length != wantF.Length || f.Bits != 6 {
 			t.Fatalf("chunks of %d: %d frames × %d dims of %d samples at %d bits, want %d × %d of %d",
 				chunk, f.Frames(), f.Dims(), f.Length, f.Bits, wantF.Frames(), wantF.Dims(), wantF.Length)

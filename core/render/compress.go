@@ -129,13 +129,7 @@ func measureRoundTrip(m *model.Model, f rvz.File, in string, o Options, rep *com
 	}
 	x := &samples{src: src.Read, n: src.n}
 	emitted := 0
-	read := func(a, b int) ([][]float32, error) {
-		rows := make([][]float32, len(z))
-		for d, row := range z {
-			rows[d] = row[a:b]
-		}
-		return rows, nil
-	}
+	read := framesOf(z)
 	emit := func(y []float32) error {
 		end := emitted + len(y)
 		if err := x.fill(end); err != nil {
@@ -180,13 +174,7 @@ func DecompressFile(m *model.Model, in, out string, progress *Progress) error {
 	if err != nil {
 		return err
 	}
-	read := func(a, b int) ([][]float32, error) {
-		rows := make([][]float32, len(z))
-		for d, row := range z {
-			rows[d] = row[a:b]
-		}
-		return rows, nil
-	}
+	read := framesOf(z)
 	o := Options{Deterministic: true, Progress: progress}
 	return decodeToWAV(m, newCodec(m, o, 0), read, f.Frames(), int(f.Length), out, o, "decompress")
 }
@@ -199,4 +187,16 @@ func CompressSweep(m *model.Model, in string, dims, bits []int) ([]compress.Swee
 		return nil, err
 	}
 	return compress.Sweep(m, x, m.Config.SR, dims, bits, latent.FillZero)
+}
+
+// framesOf returns a reader of frames [a, b) of latents z (dims × frames)
+// for decodeChunks, aliasing z.
+func framesOf(z [][]float32) func(a, b int) ([][]float32, error) {
+	return func(a, b int) ([][]float32, error) {
+		rows := make([][]float32, len(z))
+		for d, row := range z {
+			rows[d] = row[a:b]
+		}
+		return rows, nil
+	}
 }

@@ -1,7 +1,6 @@
 package sgemm
 
 import (
-	"sync"
 	"unsafe"
 )
 
@@ -131,36 +130,14 @@ type packBuf struct {
 	out  [16]float32 // scratch for the dot-product kernels
 }
 
-// freeBufs holds the packing buffers not in use. Unlike a sync.Pool it is
-// never emptied by the garbage collector, so steady-state calls never
-// allocate; it holds at most as many buffers as goroutines ever ran Sgemm
-// at once. made counts the buffers made, in use or free.
-var freeBufs struct {
-	sync.Mutex
-	list []*packBuf
-	made int
-}
+// freeBufs holds the packing buffers not in use.
+var freeBufs = freeList[packBuf]{newItem: func() *packBuf { return new(packBuf) }}
 
 // getBuf takes a packing buffer from the free list, or makes an empty one.
-func getBuf() *packBuf {
-	freeBufs.Lock()
-	defer freeBufs.Unlock()
-	n := len(freeBufs.list)
-	if n == 0 {
-		freeBufs.made++
-		return new(packBuf)
-	}
-	b := freeBufs.list[n-1]
-	freeBufs.list = freeBufs.list[:n-1]
-	return b
-}
+func getBuf() *packBuf { return freeBufs.get() }
 
 // putBuf returns a buffer taken with getBuf.
-func putBuf(b *packBuf) {
-	freeBufs.Lock()
-	freeBufs.list = append(freeBufs.list, b)
-	freeBufs.Unlock()
-}
+func putBuf(b *packBuf) { freeBufs.put(b) }
 
 // Reserve makes sure that n goroutines multiplying at once with the kernel
 // in use find packing buffers ready: it makes buffers until n exist and
@@ -169,14 +146,7 @@ func putBuf(b *packBuf) {
 // audio block allocates, however the blocks interleave on the goroutines.
 func Reserve(n int) {
 	kn := active.Load()
-	freeBufs.Lock()
-	defer freeBufs.Unlock()
-	for ; freeBufs.made < n; freeBufs.made++ {
-		freeBufs.list = append(freeBufs.list, new(packBuf))
-	}
-	for _, b := range freeBufs.list {
-		b.get(kn, 0, 0)
-	}
+	freeBufs.reserve(n, func(b *packBuf) { b.get(kn, 0, 0) })
 }
 
 // get returns aligned buffers of at least na and nb elements. A buffer

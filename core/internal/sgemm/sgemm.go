@@ -497,13 +497,12 @@ func (t *task) run() {
 }
 
 var (
-	// freeJobs holds the jobs not in use. Unlike a sync.Pool it is never
-	// emptied by the garbage collector, so a streaming block never
-	// allocates a job after a collection.
-	freeJobs struct {
-		sync.Mutex
-		list []*job
-	}
+	// freeJobs holds the jobs not in use, closed.
+	freeJobs = freeList[job]{newItem: func() *job {
+		j := new(job)
+		j.next.Store(closed)
+		return j
+	}}
 
 	workers struct {
 		sync.Mutex
@@ -568,7 +567,7 @@ func (p *problem) parallel(kn *kernel, tm, tn int) {
 // the job.
 func (p *problem) run(n int, mk func(int) task) {
 	startWorkers(n - 1)
-	j := getJob()
+	j := freeJobs.get()
 	j.p = *p
 	for i := 0; i < n; i++ {
 		t := mk(i)
@@ -589,27 +588,5 @@ func (p *problem) run(n int, mk func(int) task) {
 	j.next.Store(closed)
 	clear(j.tasks[:n]) // drop references to the caller's matrices
 	j.p = problem{}
-	putJob(j)
-}
-
-// getJob takes a closed job from the free list, or makes one.
-func getJob() *job {
-	freeJobs.Lock()
-	defer freeJobs.Unlock()
-	n := len(freeJobs.list)
-	if n == 0 {
-		j := new(job)
-		j.next.Store(closed)
-		return j
-	}
-	j := freeJobs.list[n-1]
-	freeJobs.list = freeJobs.list[:n-1]
-	return j
-}
-
-// putJob returns a closed job taken with getJob.
-func putJob(j *job) {
-	freeJobs.Lock()
-	freeJobs.list = append(freeJobs.list, j)
-	freeJobs.Unlock()
+	freeJobs.put(j)
 }
