@@ -21,7 +21,7 @@ ARGS ?=
 # CROSS lists the GOOS/GOARCH pairs test-cross builds and vets without cgo.
 CROSS ?= windows/amd64 darwin/arm64
 
-.PHONY: run build test vet test-native test-race test-arm64 test-cross race fuzz bench bench-kernels lint fixtures clean
+.PHONY: run build test vet test-native test-race test-arm64 test-cross test-interop race fuzz bench bench-kernels lint fixtures clean
 
 run: build
 	@"$(RAVE_BIN)" $(ARGS)
@@ -35,9 +35,19 @@ vet:
 	$(GO) vet ./...
 
 # RAVE_TEST_TOOLS=required: a test that needs a tool .ci/deps.sh installs
-# (sox) fails rather than skips when the tool is missing.
+# (sox) fails rather than skips when the tool is missing. The tests that
+# need PyTorch (TestTorchJIT…) are test-interop's.
 test-native:
-	RAVE_TEST_TOOLS=required $(GO) test ./...
+	RAVE_TEST_TOOLS=required $(GO) test -skip '^TestTorchJIT' ./...
+
+# test-interop checks the TorchScript files against the real runtime:
+# .ci/deps-torch.sh installs Debian's python3-torch (PyTorch 1.13) when it
+# is missing, then core/interop's tests run with RAVE_TEST_TOOLS=required,
+# so that the ones loading our exports with torch.jit.load fail rather
+# than skip without it.
+test-interop:
+	bash .ci/deps-torch.sh
+	RAVE_TEST_TOOLS=required $(GO) test -count=1 ./core/interop/...
 
 # test-race runs, in short mode under the race detector, the packages whose
 # goroutines meet (playback and the live track, training jobs and their

@@ -30,6 +30,8 @@ import (
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/bench"
 	"github.com/ravestation/rave/core/interop"
+	"github.com/ravestation/rave/core/interop/tsexport"
+	"github.com/ravestation/rave/core/latent"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/modelfile"
 	"github.com/ravestation/rave/core/modelv2"
@@ -97,6 +99,8 @@ func commands() []command {
 		{name: "generate", summary: "generate new audio from a session's prior and model", usage: "--session NAME --seconds S [--temperature t] [--seed s] [--prompt IN.wav] OUT.wav", flags: generateFlags},
 		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt, TorchScript .ts)", usage: "--out MODEL.safetensors [--discriminator SRC] SRC",
 			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys), a PyTorch-Lightning training checkpoint\nor a TorchScript export of RAVE v1 (.ts, export_rave.py, streaming or not; v2 exports cannot be played here yet).\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
+		{name: "export", summary: "export a model as TorchScript (.ts) for nn~ (Max, Pure Data), the RAVE VST and torch.jit.load", usage: "--out MODEL.ts [--streaming] [--fidelity f | --dims k] MODEL",
+			details: modelArgHelp + "\nWrites the reference v1 exporter's interface: encode, decode and forward with their *_params buffers, encode_amortized,\nlatent_pca, latent_mean, latent_size, sampling_rate. decode takes the k kept PCA dims and fills the others with noise.\nk: --dims, else --fidelity, else the session's chosen fidelity (Fidelity pane), else fidelity 0.95 (reference rule) of the model's\nlatent analysis, else an imported export's own k, else all.\n--streaming caches every convolution so that nn~ can run it buffer by buffer (buffers of a multiple of the compression ratio\nand of 1024 samples); successive calls continue one signal, delayed by the latency printed.", flags: exportFlags},
 		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR] [--clip FILE] [--width W --height H]",
 			details: "Writes loss_<term>.png and losses.png (log scale, stage boundary marked, NaN/Inf dropped and counted), spectrum.png\n(explained variance and the chosen fidelity), spectrogram.png (a clip and its reconstruction) and latents.png.", flags: plotFlags},
 		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] [--precision f32,bf16] [--stream-weights f32,f16,int8] [--no-stream] (--preset quick|tiny|small|v1|v2|v2-small | MODEL | kernels)", flags: benchFlags},
@@ -663,6 +667,102 @@ func importFlags(fs *flag.FlagSet) func(args []string) error {
 	}
 }
 
+// exportFlags declares `rave export`.
+func exportFlags(fs *flag.FlagSet) func(args []string) error {
+	out := fs.String("out", "", "output TorchScript `FILE` (.ts)")
+	streaming := fs.Bool("streaming", false, "cached convolutions: successive calls continue one signal (for nn~'s buffer-by-buffer processing)")
+	fid := fs.Float64("fidelity", 0, "keep the PCA dims explaining this share of latent variance (reference rule; default 0.95 when the model has a latent analysis)")
+	dims := fs.Int("dims", 0, "keep exactly this many PCA dims")
+	return func(args []string) error {
+		if len(args) != 1 {
+			return fmt.Errorf("%w: want one MODEL", errUsage)
+		}
+		if *out == "" {
+			return fmt.Errorf("%w: --out is required", errUsage)
+		}
+		if *fid != 0 && *dims != 0 {
+			return fmt.Errorf("%w: give --fidelity or --dims, not both", errUsage)
+		}
+		if err := checkOutput(*out, args[0]); err != nil {
+			return err
+		}
+		m, path, err := sessions.OpenModel(args[0])
+		if err != nil {
+			return err
+		}
+		var chosen int
+		if *fid == 0 && *dims == 0 {
+			chosen = sessionChosenDims(args[0], path)
+		}
+		kept, how, err := exportDims(m, *fid, *dims, chosen)
+		if err != nil {
+			return err
+		}
+		if err := tsexport.WriteFile(*out, m, tsexport.Options{Kept: kept, Streaming: *streaming}); err != nil {
+			return err
+		}
+		kind := "non-streaming"
+		if *streaming {
+			kind = fmt.Sprintf("streaming, latency %d samples", tsexport.Latency(m))
+		}
+		r := m.Config.CompressionRatio()
+		fmt.Printf("exported %s → %s (TorchScript, %s, %d Hz)\nlatent: %d of %d PCA dims (%s); encode_params [1 1 %d %d], decode_params [%d %d 1 1]\n",
+			path, *out, kind, m.Config.SR, kept, m.Config.LatentSize, how, kept, r, kept, r)
+		return nil
+	}
+}
+
+// sessionChosenDims returns the latent dimensions chosen in the Fidelity
+// pane (fidelity.json) of the session whose model ref opened as path (a
+// session name, or NAME:best), or 0 when ref is not a session's model or
+// none was chosen.
+func sessionChosenDims(ref, path string) int {
+	name, _ := strings.CutSuffix(ref, ":best")
+	if sessions.ValidateName(name) != nil {
+		return 0
+	}
+	s, err := sessions.Open(name)
+	if err != nil || path != layout.Model(s.Dir) && path != layout.BestModel(s.Dir) {
+		return 0
+	}
+	f, err := s.ReadFidelity()
+	if err != nil {
+		return 0
+	}
+	return f.Dims
+}
+
+// exportDims returns the latent dimensions an export keeps and how they
+// were chosen: --dims, else --fidelity, else the dims chosen in the
+// session's Fidelity pane (chosen, 0 for none), else fidelity 0.95 (the
+// reference exporter's default) by the model's fidelity curve, else the
+// dims an imported TorchScript export kept, else all of them.
+func exportDims(m *model.Model, fid float64, dims, chosen int) (int, string, error) {
+	if dims != 0 {
+		k, err := m.KeptDims(latent.Fidelity{Dims: dims})
+		return k, "--dims", err
+	}
+	if fid == 0 && chosen > 0 {
+		if k, err := m.KeptDims(latent.Fidelity{Dims: chosen}); err == nil {
+			return k, "the session's chosen fidelity", nil
+		}
+	}
+	f := fid
+	if f == 0 {
+		f = 0.95
+	}
+	k, err := m.KeptDims(latent.Fidelity{F: f})
+	switch {
+	case err == nil:
+		return k, fmt.Sprintf("fidelity %g, reference rule", f), nil
+	case !errors.Is(err, latent.ErrNoAnalysis) || fid != 0:
+		return 0, "", err
+	case m.LatentAnalysis.Dims > 0:
+		return m.LatentAnalysis.Dims, "the imported export's", nil
+	}
+	return m.Config.LatentSize, "all: the model has no latent analysis", nil
+}
+
 // preprocessFlags declares `rave preprocess`.
 func preprocessFlags(fs *flag.FlagSet) func(args []string) error {
 	name := fs.String("session", "", "session `NAME` (created if it does not exist)")
@@ -793,6 +893,8 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 	logEvery := fs.Int64("log-every", 0, "steps between metric lines (default: the preset's)")
 	betaWarmup := fs.String("beta-warmup", "", "`steps` over which the KL weight rises log-linearly from --beta-start to the model's max_kl, as the reference's v2.3 configs do; 0: max_kl from the first step, as v1 (default: the preset's, 20000 for quick, small and tiny, 0 for v1)")
 	betaStart := fs.Float64("beta-start", 0, "KL weight at the start of the warm-up (default 1e-6)")
+	betaMax := fs.Float64("beta-max", 0, "KL weight at the end of the warm-up, the new model's max_kl (default: the preset's, 0.1)")
+	valFraction := fs.Float64("val-fraction", 0, "share of the session's chunks held out for validation, the best model and the plateau switch (default 0.02)")
 	pitch := fs.String("pitch-shift", "", "move the pitch of half the training crops by a uniform draw within ± this many `semitones` (the reference's random pitch augmentation); 0: off (default: the preset's, off)")
 	split := fs.Int("split", 0, "parts each batch is split into and computed concurrently, as on that many devices (default 2; 1: the whole batch at once)")
 	quiet := fs.Bool("quiet", false, "no progress line, only stage changes and the summary")
@@ -824,7 +926,7 @@ func trainFlags(fs *flag.FlagSet) func(args []string) error {
 			}
 		}
 		cfg := train.Config{SessionDir: s.Dir, Preset: *preset, Stage1Steps: *stage1, Steps: *steps, Batch: *batch,
-			NSignal: *nsignal, Seed: *seed, LR: *lr, BetaWarmup: warmup, BetaStart: *betaStart, Split: *split, CheckpointEvery: *every, ValEvery: *valEvery, LogEvery: *logEvery,
+			NSignal: *nsignal, Seed: *seed, LR: *lr, BetaWarmup: warmup, BetaStart: *betaStart, BetaMax: *betaMax, ValFraction: *valFraction, Split: *split, CheckpointEvery: *every, ValEvery: *valEvery, LogEvery: *logEvery,
 			Stage2Plateau: *plateau, Stage2From: *plateauFrom, UpsamplerInit: *upInit, EMA: *ema, Envelope: *envelope}
 		if *lrDecay != "" {
 			n, err := strconv.ParseInt(*lrDecay, 10, 64)

@@ -27,56 +27,12 @@ command -v go >/dev/null 2>&1 || need_pkgs+=(golang-go)
 command -v curl >/dev/null 2>&1 || need_pkgs+=(curl ca-certificates)
 command -v unzip >/dev/null 2>&1 || need_pkgs+=(unzip)
 
-# apt_busy reports whether another process holds the package manager's
-# locks (fuser, from psmisc; without it apt_get's retries do the waiting).
-apt_busy() {
-	command -v fuser >/dev/null 2>&1 &&
-		fuser /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock >/dev/null 2>&1
-}
-
-# apt_get runs apt-get with its arguments, output to $log, after waiting
-# (up to 10 minutes in all) while another package manager runs: a fresh
-# Ubuntu machine often runs unattended-upgrades at boot. DPkg::Lock::Timeout
-# makes apt-get itself wait for the dpkg lock; a failure to take a lock
-# (apt-get update's lists lock has no timeout) is retried.
-apt_get() {
-	local waited=0
-	while :; do
-		while apt_busy; do
-			if ((waited == 0)); then
-				echo "deps: another package manager is running (unattended upgrades?); waiting for it, at most 10 minutes" >&2
-			fi
-			((waited < 600)) || return 1
-			sleep 5
-			waited=$((waited + 5))
-		done
-		local rc=0
-		"${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 -y -q "$@" >"$log.try" 2>&1 || rc=$?
-		cat "$log.try" >>"$log"
-		((rc != 0)) || { rm -f "$log.try"; return 0; }
-		grep -qE 'Could not get lock|Unable to lock|Unable to acquire' "$log.try" && ((waited < 600)) || return 1
-		echo "deps: the package manager is busy; retrying in 10 s" >&2
-		sleep 10
-		waited=$((waited + 10))
-	done
-}
+# apt_get (with the wait for another package manager) is in apt.sh.
+source "$(dirname "$0")/apt.sh"
 
 if ((${#need_pkgs[@]})); then
 	echo "deps: installing ${need_pkgs[*]}" >&2
-	if [[ $(id -u) -eq 0 ]]; then sudo=(); elif command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
-		die "please install as root: apt-get install -y ${need_pkgs[*]}"
-	fi
-	export DEBIAN_FRONTEND=noninteractive
-	log=$(mktemp "${TMPDIR:-/tmp}/rave-deps.XXXXXX")
-	if ! apt_get update; then
-		tail -n 20 "$log" >&2
-		die "apt-get update failed (full output: $log); fix the package sources (or wait for the package manager to finish), then make again"
-	fi
-	if ! apt_get install --no-install-recommends "${need_pkgs[@]}"; then
-		tail -n 20 "$log" >&2
-		die "installing ${need_pkgs[*]} failed (full output: $log); install them by hand (sudo apt-get install ${need_pkgs[*]}), then make again"
-	fi
-	rm -f "$log" "$log.try"
+	apt_install deps "make again" "${need_pkgs[@]}" || exit 1
 	# What the build needs must be there now.
 	dpkg -s libasound2-dev >/dev/null 2>&1 || die "libasound2-dev is still missing after apt-get install"
 	for c in gcc pkg-config tmux sox qemu-aarch64-static go curl unzip; do

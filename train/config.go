@@ -47,6 +47,11 @@ type Config struct {
 	// BetaStart is β at step 0 of the warm-up (default 1e-6, the
 	// reference's).
 	BetaStart float64 `json:",omitempty"`
+	// BetaMax, when positive, is the KL weight the warm-up ends at,
+	// written into a new run's model as its max_kl (and min_kl): v2.3's
+	// 0.05 instead of v1's 0.1, for instance. 0 keeps the preset's model
+	// value; a resumed run keeps its model's.
+	BetaMax float64 `json:",omitempty"`
 	// Split is the number of parts a batch is split into, computed
 	// concurrently on replicas of the model as the reference's
 	// DistributedDataParallel training does on that many devices (see
@@ -227,6 +232,13 @@ func (c Config) fill() (Config, error) {
 		return c, fmt.Errorf("train: a batch cannot be split into %d parts", c.Split)
 	}
 	c.BetaStart = cmp.Or(c.BetaStart, 1e-6)
+	c.BetaMax = cmp.Or(c.BetaMax, d.BetaMax)
+	if c.BetaMax < 0 || math.IsNaN(c.BetaMax) || math.IsInf(c.BetaMax, 0) {
+		return c, fmt.Errorf("train: the KL weight cannot end at %g (want a positive weight, or 0 for the preset's)", c.BetaMax)
+	}
+	if c.ValFraction <= 0 || c.ValFraction >= 0.5 || math.IsNaN(c.ValFraction) {
+		return c, fmt.Errorf("train: a validation share of %g: want a fraction above 0 and below 0.5", c.ValFraction)
+	}
 	if c.BetaStart < 0 || math.IsNaN(c.BetaStart) {
 		return c, fmt.Errorf("train: the β warm-up cannot start at %g (want a positive weight)", c.BetaStart)
 	}

@@ -2,8 +2,13 @@ package train
 
 import (
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ravestation/rave/core/model"
+	"github.com/ravestation/rave/sessions/layout"
+	"github.com/ravestation/rave/train/runlog"
 )
 
 func TestBetaSchedule(t *testing.T) {
@@ -126,6 +131,48 @@ func TestLRAt(t *testing.T) {
 		c := Config{LR: 1e-3, LRDecay: tc.decay}
 		if got := c.LRAt(tc.step); math.Abs(got-tc.want) > 1e-12 {
 			t.Errorf("decay %d step %d: LR %g, want %g", tc.decay, tc.step, got, tc.want)
+		}
+	}
+}
+
+// TestBetaMax checks that --beta-max sets the weight the warm-up ends at,
+// in the logged β and in the new model's max_kl, and that impossible
+// weights and validation shares are refused.
+func TestBetaMax(t *testing.T) {
+	dir := synthSession(t, 8, 65536)
+	cfg := tinyConfig(dir, 4)
+	cfg.BetaMax, cfg.BetaWarmup, cfg.LogEvery = 0.05, -1, 1
+	steps := 0
+	for _, e := range collect(t, cfg) {
+		if e.Kind != runlog.EventStep {
+			continue
+		}
+		steps++
+		if e.Beta != 0.05 {
+			t.Errorf("step %d: β %g, want 0.05", e.Step, e.Beta)
+		}
+	}
+	if steps == 0 {
+		t.Error("no step events")
+	}
+	m, err := model.Load(filepath.Join(dir, layout.ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.MaxKL != 0.05 || m.Config.MinKL != 0.05 {
+		t.Errorf("model max_kl %g, min_kl %g, want 0.05", m.Config.MaxKL, m.Config.MinKL)
+	}
+	for _, bad := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Preset: "quick", BetaMax: -0.1}, "KL weight cannot end at -0.1"},
+		{Config{Preset: "quick", BetaMax: math.Inf(1)}, "KL weight cannot end at +Inf"},
+		{Config{Preset: "quick", ValFraction: 0.5}, "validation share of 0.5"},
+		{Config{Preset: "quick", ValFraction: -0.1}, "validation share of -0.1"},
+	} {
+		if _, err := bad.cfg.fill(); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("fill(%+v) = %v, want an error saying %q", bad.cfg, err, bad.want)
 		}
 	}
 }

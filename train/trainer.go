@@ -113,6 +113,9 @@ func (t *trainer) setup(cfg Config) error {
 			return err
 		}
 		mc.Warmup = int(cfg.Stage1Steps)
+		if cfg.BetaMax > 0 {
+			mc.MinKL, mc.MaxKL = cfg.BetaMax, cfg.BetaMax
+		}
 		if ds.SampleRate() != mc.SR {
 			return fmt.Errorf("train: the dataset is at %d Hz but preset %s runs at %d Hz; preprocess again with --rate %d", ds.SampleRate(), cfg.Preset, mc.SR, mc.SR)
 		}

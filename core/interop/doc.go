@@ -31,7 +31,8 @@
 // dilation and padding are checked against the model's; anything it
 // cannot map is refused by name. Import takes v1 exports and refuses v2
 // ones with ErrTorchScriptV2, as the workstation plays only v1 models.
-// Exporting TorchScript and importing RAVE v2 checkpoints are later work.
+// Importing RAVE v2 checkpoints is later work; core/interop/tsexport
+// writes TorchScript exports of our v1 models.
 //
 // Errors are prefixed "interop: " (and "model: " for tensors the model
 // refuses).

@@ -3,7 +3,6 @@ package stream
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -26,9 +25,13 @@ type Latency struct {
 	// CompressionRatio is the number of audio samples per latent frame.
 	CompressionRatio int `json:"compression_ratio"`
 	// EncoderFrames is the delay of EncodeBuffer's latent frames, in frames
-	// (the analysis PQMF's delay is absorbed by the stride alignment).
+	// (the analysis PQMF's delay is absorbed by the stride alignment):
+	// EncoderSamples / CompressionRatio.
 	EncoderFrames int `json:"encoder_frames"`
-	// EncoderSamples is EncoderFrames × CompressionRatio.
+	// EncoderSamples is the encoder's delay in samples: EncoderFrames ×
+	// CompressionRatio, except with Options.ReferenceAlignment, where the
+	// remainder (EncoderSamples mod CompressionRatio) is the delay of the
+	// input the streamed frames encode (see ReferenceAlignment).
 	EncoderSamples int `json:"encoder_samples"`
 	// DecoderSamples is the delay of DecodeBuffer's audio, in samples.
 	DecoderSamples int `json:"decoder_samples"`
@@ -174,6 +177,11 @@ func (b *streamBuilder) build(lay *model.Layers) error {
 	}
 	s.anaCd = cd
 	b.record("pqmf.forward_conv", 1, M, pr+sd, cd)
+	anaCd := cd
+	if s.opts.ReferenceAlignment {
+		// The reference's encoder counts its alignment from its input.
+		s.anaCd, cd = 0, 0
+	}
 	memEnc := (pl + pr + sd + M)
 	if !b.dry {
 		s.ana = newSConv(polyphaseAnalysis(anaW, M, K), nil, convGeom{cin: M, cout: M, k: Q, stride: 1, dil: 1, groups: 1}, Q-1, act{}, maxSub, panel.Float32)
@@ -190,8 +198,11 @@ func (b *streamBuilder) build(lay *model.Layers) error {
 	if rate != R {
 		return fmt.Errorf("stream: the encoder decimates by %d, the compression ratio is %d", rate, R)
 	}
-	s.lat.EncoderFrames = cd
 	s.lat.EncoderSamples = cd * R
+	if s.opts.ReferenceAlignment {
+		s.lat.EncoderSamples += anaCd * M
+	}
+	s.lat.EncoderFrames = s.lat.EncoderSamples / R
 	s.lat.EncoderWarmup = memEnc + R
 
 	// Decoder trunk.
@@ -244,27 +255,44 @@ func (b *streamBuilder) build(lay *model.Layers) error {
 	s.wave, cd, memW = b.conv(lay.Wave, h, T, rate)
 	cdW := cd
 	ls := c.LoudStride
-	s.loud, cd, memL = b.conv(lay.Loud, h, T, rate)
-	cdL := cd * ls
+	cd0 := h // the delay the loudness head's alignment starts from
+	if s.opts.ReferenceAlignment {
+		cd0 = 0 // the reference builds it without a cumulative delay
+	}
+	s.loud, cd, memL = b.conv(lay.Loud, cd0, T, rate)
+	cdL := h - cd0 + cd*ls
 	maxd := max(cdW, cdL)
-	var noiseFrames, block int
+	var noiseDelay, block int
 	if s.opts.Noise && c.UseNoise {
 		block = c.NoiseRatio()
 		if s.G%block != 0 && block%s.G != 0 {
 			return fmt.Errorf("stream: the noise head's %d-sample frames and the %d sub-band samples of a latent frame do not nest", block, s.G)
 		}
+		n := &snoise{block: block, bands: M, nb: c.NoiseBands, chIn: lay.Noise[0].Geometry().Cin}
 		wait := 0 // samples a noise frame waits for its last input
 		if s.G%block != 0 {
-			wait = block - s.G
+			if s.opts.ReferenceAlignment {
+				// The reference runs whole noise frames in each call
+				// (newStreamer rounds MaxBuffer to them).
+				n.whole = true
+			} else {
+				wait = block - s.G
+			}
 		}
 		nIn := max(T, block)
-		n := &snoise{block: block, bands: M, nb: c.NoiseBands, chIn: lay.Noise[0].Geometry().Cin}
 		var cdn int
-		n.convs, n.outs, cdn, _, _, memN = b.chain(lay.Noise, h, nIn, rate)
-		noiseFrames = cdn
-		cdN := cdn*block + wait
+		cd0 := h // the delay the noise generator's alignment starts from
+		if s.opts.ReferenceAlignment {
+			cd0 = 0
+		}
+		n.convs, n.outs, cdn, _, _, memN = b.chain(lay.Noise, cd0, nIn, rate)
+		cdN := h - cd0 + cdn*block + wait
+		noiseDelay = cdN - wait // sub-band samples, the wait excluded
 		b.record("decoder.synth.branches.2 (noise frames wait for their last sample)", rate, rate, wait, cdN)
 		memN += (block + wait) * rate
+		if s.opts.ReferenceAlignment && cdN < maxd {
+			return fmt.Errorf("stream: reference alignment: the noise head (delay %d) is faster than the others (%d), and the reference would delay its input: not supported", cdN, maxd)
+		}
 		maxd = max(maxd, cdN)
 		s.noise = n
 		if !b.dry {
@@ -275,7 +303,7 @@ func (b *streamBuilder) build(lay *model.Layers) error {
 			n.pend = make([]float32, n.chIn*block)
 			n.gen = make([]float32, M*max(T, block))
 			// The queue starts with the wait plus the alignment delay.
-			pre := maxd - cdn*block
+			pre := maxd - noiseDelay
 			n.fifo = newSFIFO(M, pre, pre+max(T, block)+block)
 			s.noiseY = make([]float32, M*T)
 		}
@@ -284,17 +312,34 @@ func (b *streamBuilder) build(lay *model.Layers) error {
 	b.record("decoder.synth.branches.1 (aligned)", rate, rate, maxd-cdL, maxd)
 	memHeads := max(memW+(maxd-cdW)*rate, memL+(maxd-cdL)*rate)
 	if s.noise != nil {
-		memHeads = max(memHeads, memN+(maxd-noiseFrames*block)*rate)
+		memHeads = max(memHeads, memN+(maxd-noiseDelay)*rate)
 	}
 	memDec += memHeads
 	if !b.dry {
 		s.waveD = newSDelay(M, maxd-cdW, T)
 		s.loudD = newSDelay(1, maxd-cdL, T)
+		if s.opts.ReferenceAlignment {
+			// The reference delays the heads' inputs: during the delay a
+			// head sees zeros and gives its bias.
+			wf, err := zeroResponse(lay.Wave, M)
+			if err != nil {
+				return err
+			}
+			lf, err := zeroResponse(lay.Loud, 1)
+			if err != nil {
+				return err
+			}
+			s.waveD.setFill(wf)
+			s.loudD.setFill(lf)
+		}
 		s.waveY = make([]float32, M*T)
 		s.loudY = make([]float32, T/ls)
 		s.loudR = make([]float32, T)
 	}
 	s.synCd = maxd
+	if s.opts.ReferenceAlignment {
+		s.synCd = 0 // reverse_half alternates with each call's samples
+	}
 
 	// PQMF synthesis: the sign fix, a stride-1 convolution with centred
 	// padding, ×M, channel flip and interleave.
@@ -312,6 +357,19 @@ func (b *streamBuilder) build(lay *model.Layers) error {
 	return nil
 }
 
+// zeroResponse returns the output of head c on an input of zeros (its
+// bias, or zeros without one), one value for each of its cout channels;
+// an activation that does not keep zero is refused.
+func zeroResponse(c model.Conv, cout int) ([]float32, error) {
+	if a := c.Activation(); len(a.Scale) > 0 || len(a.Shift) > 0 {
+		return nil, fmt.Errorf("stream: reference alignment: head %s normalises its input", c.Name())
+	}
+	_, bias := c.Weights()
+	out := make([]float32, cout)
+	copy(out, bias)
+	return out, nil
+}
+
 // snoise is the noise synthesiser head on a stream (rave-spec.md §4.2):
 // its amplitude network (strided cached convolutions) runs on whole noise
 // frames of block sub-band samples; when a latent frame is shorter than a
@@ -321,7 +379,8 @@ func (b *streamBuilder) build(lay *model.Layers) error {
 type snoise struct {
 	convs      []*sconv
 	outs       [][]float32
-	block      int // sub-band samples per noise frame (Π noise ratios)
+	block      int  // sub-band samples per noise frame (Π noise ratios)
+	whole      bool // chunks are whole noise frames (ReferenceAlignment)
 	bands, nb  int
 	chIn       int
 	phi        []float32 // block × nb: impulse response = phi·amplitudes
@@ -335,7 +394,10 @@ type snoise struct {
 
 // run feeds the trunk chunk h (chIn × T) and writes T samples of noise per
 // band into dst (bands × T).
-func (n *snoise) run(dst, h []float32, T int, rng *rand.Rand) {
+func (n *snoise) run(dst, h []float32, T int, rng Rand) {
+	if n.whole && T%n.block != 0 {
+		panic(fmt.Sprintf("stream: with ReferenceAlignment and the noise head, a chunk of %d sub-band samples is not a whole number of %d-sample noise frames", T, n.block))
+	}
 	if n.npend == 0 && T%n.block == 0 {
 		n.process(h, T, rng)
 	} else {
@@ -357,7 +419,7 @@ func (n *snoise) run(dst, h []float32, T int, rng *rand.Rand) {
 
 // process runs whole noise frames of the trunk h (chIn × T, T a multiple of
 // block) and queues their filtered noise.
-func (n *snoise) process(h []float32, T int, rng *rand.Rand) {
+func (n *snoise) process(h []float32, T int, rng Rand) {
 	cur, t := h, T
 	for i, c := range n.convs {
 		c.run(n.outs[i], cur, t, false)
@@ -413,8 +475,9 @@ func (n *snoise) reset() {
 // small), centred (28,240 = encoder 8,448 + decoder 19,792) or no_latency
 // (1,616). ok is false for other configurations. The figures sum each
 // layer's delay without chaining the analysis PQMF's into the encoder's
-// stride alignment; Latency's chain them, as exact alignment with
-// the offline model requires.
+// stride alignment, as the reference's cached_conv does, and are what
+// LatencyOf gives with Options.ReferenceAlignment; without it Latency's
+// chain them, as exact alignment with the offline model requires.
 func SpecLatency(cfg model.Config) (samples int, ok bool) {
 	if cfg.DataSize != 16 || !slices.Equal(cfg.Ratios, []int{4, 4, 4, 2}) || cfg.SR != 48000 || cfg.LoudStride != 1 {
 		return 0, false

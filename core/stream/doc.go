@@ -74,14 +74,33 @@
 // rounded up to whole latent frames by the encoder's alignment, which is
 // what an exact match with the offline model costs.
 //
+// Options.ReferenceAlignment streams as the reference's own streaming
+// exports do instead, which is what importing or exporting a .ts needs:
+// cached_conv aligns strides only within a network (v1: the encoder from
+// the analysis PQMF's output, the noise generator from the trunk's; v2.3.1:
+// every convolution on its own), AlignBranches delays the heads' inputs
+// (so a head gives its bias, not zeros, while it waits), and reverse_half
+// alternates with each call's own samples. The latency is then §9.4's
+// (v1 28,240 samples with the noise head, 1,616 causal; v2 26,720), and
+// after the warm-up the latents are the offline encoding of the input
+// delayed by EncoderSamples mod the compression ratio (v1: 256 samples,
+// v2: 1,920), not of the input: a stream and an offline encoding of the
+// same audio sample it at different phases. From zeroed caches it equals
+// the fixture exports' encode, decode and forward outputs buffer for
+// buffer, warm-up included, to ~1e-6 (core/interop's
+// TestTorchScriptStreaming, with the reference's random draws replayed
+// through Options.RNG, a Rand). V2.LoadState starts such a stream from the
+// caches a v2 export saved instead of zeros (TestTorchScriptV2StreamingAsLoaded).
+//
 // RAVE v2 (V2): residual units in the encoder as in the generator, each
 // identity path delayed by its branch; the strided convolutions of kernel
 // 2r padded (r−1, r) get cached_conv's alignment; the output is
 // tanh(x·σ(a)) of the waveform convolution. Latency (model only): centred
 // 26,848 samples (608.8 ms: encoder 7 frames = 14,336, decoder 12,512;
 // rave-spec.md §9.4 gives 26,720–27,376 depending on how the alignment
-// chains), causal (configs/causal.gin, modelv2.Config.Causal) 1,696
-// samples (38.5 ms, the transposed convolutions' paddings). The full-size
+// chains; 26,720 is the reference's, with ReferenceAlignment), causal
+// (configs/causal.gin, modelv2.Config.Causal) 1,696 samples (38.5 ms, the
+// transposed convolutions' paddings). The full-size
 // model reads 126 MB of float32 weights per buffer (64 MB f16, 32 MB int8),
 // so streaming it is bound by memory bandwidth: `rave bench --preset v2
 // --seconds 5` on the 2-core Zen 5 VM, shared with other engineers' tests

@@ -3,7 +3,6 @@ package stream
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sync"
 
 	"github.com/ravestation/rave/core/latent"
@@ -18,7 +17,7 @@ type latentState struct {
 	maxN int // audio samples per internal step
 	D, L int // latent size, encoder latent size
 	k    int // kept PCA dimensions
-	rng  *rand.Rand
+	rng  Rand
 	c    chunkCodec // the streamer that embeds this state
 	lat  Latency
 

@@ -477,6 +477,19 @@ func (s *sconv) reset() {
 	s.prev = 0
 }
 
+// setHistory sets the cached input samples of channel c (hist of them,
+// activated, oldest first), as at the start of a stream: call it after
+// reset.
+func (s *sconv) setHistory(c int, v []float32) {
+	if s.bufT != nil {
+		for t, x := range v[:s.hist] {
+			s.bufT[t*s.cin+c] = x
+		}
+		return
+	}
+	copy(s.buf[c*s.ld:c*s.ld+s.hist], v)
+}
+
 // weightBytes returns the size of the weights the layer reads per chunk.
 func (s *sconv) weightBytes() int {
 	n := 4 * (len(s.w) + len(s.bias))
@@ -688,6 +701,7 @@ func (s *sconvT) weightBytes() int {
 // crop, the delay AlignBranches inserts).
 type sdelay struct {
 	c, d, ld int
+	fill     []float32 // per channel, what the line holds after a reset (nil: zeros)
 	buf      []float32 // c × (d + largest chunk)
 	x        []float32 // the chunk being delayed
 	n, parts int
@@ -728,7 +742,26 @@ func (s *sdelay) part(i, _ int) {
 	}
 }
 
-func (s *sdelay) reset() { clear(s.buf) }
+func (s *sdelay) reset() {
+	clear(s.buf)
+	for ch, v := range s.fill {
+		row := s.buf[ch*s.ld : ch*s.ld+s.d]
+		for i := range row {
+			row[i] = v
+		}
+	}
+}
+
+// setFill makes the line hold v[ch] on channel ch after a reset (the
+// output of a branch whose input, not output, is delayed, on the zeros
+// before the stream: AlignBranches pads the branch's input) and resets
+// it.
+func (s *sdelay) setFill(v []float32) {
+	if s.d > 0 {
+		s.fill = v
+	}
+	s.reset()
+}
 
 // sfifo is a first-in first-out queue of c channels that starts with pre
 // zeros: it delays a stream produced in blocks that do not line up with

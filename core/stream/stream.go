@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strings"
 
 	"github.com/ravestation/rave/core/internal/panel"
@@ -28,8 +27,9 @@ type Options struct {
 	// the noise branch's alignment, as in the reference (whose streaming
 	// model always has it).
 	Noise bool
-	// RNG is the random source of Sample, Noise and FillNoise.
-	RNG *rand.Rand
+	// RNG is the random source of Sample, Noise and FillNoise (a
+	// *rand.Rand, or a Rand that replays recorded draws).
+	RNG Rand
 	// MaxBuffer is the largest chunk, in samples, run through the layers at
 	// once (0: 8192; rounded up to a multiple of the compression ratio).
 	// Buffers may be longer: they are processed in pieces with the same
@@ -48,6 +48,43 @@ type Options struct {
 	// are int8 too, for a few dB less. Offline encoding and decoding are
 	// not affected.
 	Weights WeightPrecision
+	// ReferenceAlignment runs the stream exactly as a reference streaming
+	// export runs (v1's export_rave.py --cached true on cached_conv 2.3.6,
+	// v2.3.1's export.py --streaming on cached_conv 2.5.0), buffer for
+	// buffer from zeroed caches: each network counts its stride alignment
+	// from its own input, as the reference passes cumulative_delay only
+	// within a network (v1: the encoder from the analysis PQMF's output,
+	// the noise generator from the trunk's; v2: not at all), and the PQMF
+	// sign fix alternates with the stream's own sample count (reverse_half
+	// on each call's buffer). The latency is then the reference's
+	// (rave-spec.md §9.4: v1 28,240 samples with the noise head), and the
+	// latents are the offline encoding of the input delayed by
+	// Latency.EncoderSamples mod the compression ratio (v1: the analysis
+	// PQMF's 256 samples) and then by EncoderFrames frames, no longer of
+	// the input itself; the noise frames do not line up with the offline
+	// model's. Without it (the default) the delays chain through the whole
+	// model so that every output is the offline one delayed. With the noise
+	// head, buffers must then be whole noise frames (1024 samples for tiny
+	// and quick, whose noise frames are longer than a latent frame), as in
+	// the reference, and MaxBuffer is rounded up to them; a configuration
+	// whose noise head is not the slowest head is refused.
+	ReferenceAlignment bool
+}
+
+// Rand is a streamer's source of random values: NormFloat64 gives the
+// standard normal draws (Sample's ε, noise-filled dimensions), Float32 the
+// uniform ones in [0, 1) (the noise head's excitation, 2u − 1).
+// *rand.Rand satisfies it. A chunk of Options.MaxBuffer samples draws, in
+// this order: ε for each frame, dimension by dimension (Sample); the fill
+// of each frame's dropped dimensions, in dimension order (Fill ==
+// latent.FillNoise; DecodeBuffer and Process); then the excitation of each
+// complete noise frame, band by band, sample by sample (Noise). Frames are
+// counted from the last Reset, so a Rand that hands out recorded draws in
+// that order replays another implementation's, e.g. a reference export's
+// torch.randn and torch.rand_like.
+type Rand interface {
+	NormFloat64() float64
+	Float32() float32
 }
 
 // WeightPrecision is the storage format of a Streamer's weight-streaming
@@ -157,7 +194,7 @@ type Streamer struct {
 	anaIn    []float32 // M × maxN/M: the chunk in polyphase form
 	ana      *sconv
 	anaOut   []float32
-	anaCd    int // analysis delay in sub-band frames
+	anaCd    int // the analysis sign fix's phase: its delay in sub-band frames (0 with ReferenceAlignment)
 	anaFrame int64
 	enc      []*sconv
 	encOut   [][]float32
@@ -178,7 +215,7 @@ type Streamer struct {
 	syn    *sconv
 	synIn  []float32
 	synOut []float32
-	synCd  int // decoder output delay before synthesis, sub-band samples
+	synCd  int // the synthesis sign fix's phase: the heads' delay in sub-band samples (0 with ReferenceAlignment)
 	synPos int64
 	hstep  headStep
 }
@@ -257,6 +294,11 @@ func newStreamer(lay *model.Layers, m *model.Model, opts Options) (*Streamer, er
 		maxN = defaultMaxBuffer
 	}
 	s.maxN = (maxN + s.R - 1) / s.R * s.R
+	if opts.ReferenceAlignment && opts.Noise && c.UseNoise {
+		// whole noise frames per chunk
+		unit := s.M * max(s.G, c.NoiseRatio())
+		s.maxN = (s.maxN + unit - 1) / unit * unit
+	}
 	if opts.Raw && opts.Fidelity.F != 0 {
 		return nil, errors.New("stream: a fidelity share needs PCA-space latents (Raw is set)")
 	}

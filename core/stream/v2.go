@@ -48,7 +48,7 @@ type V2 struct {
 	anaIn    []float32 // M × maxN/M: the chunk in polyphase form
 	ana      *sconv
 	anaOut   []float32
-	anaCd    int // analysis delay in sub-band frames
+	anaCd    int // the analysis sign fix's phase: its delay in sub-band frames (0 with ReferenceAlignment)
 	anaFrame int64
 	encIn    *sconv
 	enc      []v2Stage
@@ -66,9 +66,11 @@ type V2 struct {
 	syn    *sconv
 	synIn  []float32
 	synOut []float32
-	synCd  int // decoder output delay before synthesis, sub-band samples
+	synCd  int // the synthesis sign fix's phase: the generator's delay in sub-band samples (0 with ReferenceAlignment)
 	synPos int64
 	am     amStep
+
+	slots []stateSlot // the caches by their reference names (LoadState)
 }
 
 // v2Stage is one stage of the encoder (units on h, then down into the next
@@ -127,6 +129,10 @@ func NewV2(m *modelv2.Model, opts Options) (*V2, error) {
 type v2Builder struct {
 	s    *V2
 	prec panel.Precision
+	// audio is the delay of the layers added so far, in audio samples
+	// (with ReferenceAlignment the cumulative delays in the layers' own
+	// samples are rounded down).
+	audio int
 }
 
 // conv adds a cached convolution for layer c on a stream delayed by cd
@@ -137,11 +143,19 @@ func (b *v2Builder) conv(c modelv2.Conv, cd, maxIn, rate int) (l *sconv, cdOut, 
 	g := c.Geometry()
 	cin, cout := c.Channels()
 	sd, cdOut := alignStride(g.PadRight, g.Stride, cd)
+	if b.s.opts.ReferenceAlignment {
+		// v2.3.1 gives cached_conv no cumulative delay: each convolution
+		// aligns its stride as if it were the first.
+		sd, _ = alignStride(g.PadRight, g.Stride, 0)
+		cdOut = (g.PadRight + sd + cd) / g.Stride
+	}
+	b.audio += (g.PadRight + sd) * rate
 	hist := g.PadLeft + g.PadRight + sd
 	b.s.lat.record(c.Name(), rate, rate*g.Stride, g.PadRight+sd, cdOut)
 	w, bias := c.Weights()
 	geom := convGeom{cin: cin, cout: cout, k: g.K, stride: g.Stride, dil: g.Dilation, groups: 1, padL: g.PadLeft, padR: g.PadRight}
 	l = newSConv(w, bias, geom, hist, act{Leaky: c.Leaky()}, maxIn, b.prec)
+	b.s.slots = append(b.s.slots, stateSlot{name: c.Name(), conv: l, cached: g.PadLeft + g.PadRight})
 	return l, cdOut, (hist + g.Stride) * rate
 }
 
@@ -158,6 +172,7 @@ func (b *v2Builder) units(us []modelv2.Unit, C, cd, T, rate int) (out []streamRe
 		mem += max(m1+m2, (cd-start)*rate)
 		b.s.lat.record(strings.TrimSuffix(u.Dilated.Name(), ".aligned.branches.0.net.1")+" (identity delayed)", rate, rate, cd-start, cd)
 		r.id = newSDelay(C, cd-start, T)
+		b.s.slots = append(b.s.slots, stateSlot{name: strings.TrimSuffix(u.Dilated.Name(), ".branches.0.net.1") + ".paddings.1.pad", delay: r.id})
 		out = append(out, r)
 	}
 	return out, cd, mem
@@ -182,8 +197,13 @@ func (b *v2Builder) build(lay *modelv2.Layers) error {
 	}
 	s.anaCd = cd
 	s.lat.record("pqmf.forward_conv", 1, M, pr+sd, cd)
+	b.audio = pr + sd
+	if s.opts.ReferenceAlignment {
+		s.anaCd = 0 // reverse_half alternates with each call's samples
+	}
 	memEnc := pl + pr + sd + M
 	s.ana = newSConv(polyphaseAnalysis(anaW, M, K), nil, convGeom{cin: M, cout: M, k: Q, stride: 1, dil: 1, groups: 1}, Q-1, act{}, maxSub, panel.Float32)
+	s.slots = append(s.slots, stateSlot{name: "pqmf.forward_conv", conv: s.ana, cached: pl + pr, poly: true})
 	s.anaIn = make([]float32, M*maxSub)
 	s.anaOut = make([]float32, M*maxSub)
 
@@ -214,8 +234,8 @@ func (b *v2Builder) build(lay *modelv2.Layers) error {
 	}
 	s.encH = h
 	s.post = make([]float32, 2*s.L*T)
-	s.lat.EncoderFrames = cd
-	s.lat.EncoderSamples = cd * R
+	s.lat.EncoderSamples = b.audio // cd · R without ReferenceAlignment
+	s.lat.EncoderFrames = b.audio / R
 	s.lat.EncoderWarmup = memEnc + R
 
 	// Generator.
@@ -234,6 +254,7 @@ func (b *v2Builder) build(lay *modelv2.Layers) error {
 		memDec += ((g.K+r-1)/r + 1) * rate
 		w, bias := up.Weights()
 		ds := v2Stage{up: newSConvT(w, bias, cin, cout, g.K, r, act{Leaky: up.Leaky()}, T, b.prec), r: r}
+		s.slots = append(s.slots, stateSlot{name: up.Name(), convT: ds.up})
 		rate /= r
 		T *= r
 		C = cout
@@ -253,6 +274,9 @@ func (b *v2Builder) build(lay *modelv2.Layers) error {
 	}
 	s.waveC, s.waveY = W, make([]float32, W*T)
 	s.synCd = cd
+	if s.opts.ReferenceAlignment {
+		s.synCd = 0
+	}
 
 	// PQMF synthesis: the sign fix, a stride-1 convolution padded as the
 	// configuration says, ×M, channel flip and interleave.
@@ -262,6 +286,7 @@ func (b *v2Builder) build(lay *modelv2.Layers) error {
 	s.lat.record("pqmf.inverse_conv", rate, rate, pr, cd)
 	memDec += (pl + pr + 1) * rate
 	s.syn = newSConv(synW, nil, convGeom{cin: M, cout: M, k: K, stride: 1, dil: 1, groups: 1}, pl+pr, act{}, T, panel.Float32)
+	s.slots = append(s.slots, stateSlot{name: "pqmf.inverse_conv", conv: s.syn, cached: pl + pr})
 	s.synIn = make([]float32, M*T)
 	s.synOut = make([]float32, M*T)
 	s.lat.finish(cd*M, memDec+R, c.SampleRate, R)
