@@ -74,7 +74,8 @@ func commands() []command {
 			details: "Panes: sessions, training, fidelity, latents, with playback. Press ? inside for every key.\nTraining runs as its own process: quitting the workstation or losing SSH never stops it.", flags: tuiFlags},
 		{name: "serve", summary: "serve the workstation over SSH (public-key auth, loopback by default)", usage: "[--listen ADDR] --authorized-keys FILE",
 			details: "Each connection gets its own workstation; audio is exported as WAV over SSH. The host key is made once and kept in $RAVE_HOME/ssh.", flags: serveFlags},
-		{name: "sessions", summary: "list, rename, duplicate or delete sessions; write model cards", usage: "[--json] [list | rename OLD NEW | duplicate NAME COPY | delete NAME --yes | card NAME]", flags: sessionsFlags},
+		{name: "sessions", summary: "list, rename, duplicate or delete sessions; write model cards", usage: "[--json] [list | new --model MODEL NAME | rename OLD NEW | duplicate NAME COPY | delete NAME --yes | card NAME]",
+			details: "new makes a session around a model made elsewhere: MODEL is a model file, a reference state dict or Lightning checkpoint, or a\nTorchScript export (.ts) of RAVE v1; the session then plays it everywhere a trained session's model plays (reconstruct,\ntransfer, export, the Latent pane, streaming, compression).", flags: sessionsFlags},
 		{name: "preprocess", summary: "decode, resample and chunk audio into a session's dataset", usage: "--session NAME [--rate HZ] [--chunk N] DIR_OR_FILES...",
 			details: "Folders are walked recursively for .wav .flac .mp3 .ogg .aif(f) files; files named directly are always tried.\nRunning it again adds only new files. Corrupt, empty or non-audio files are listed as rejected, with the reason.",
 			flags:   preprocessFlags},
@@ -1139,12 +1140,18 @@ func writeSessionPlots(s *sessions.Session, out, clip string, width, height int)
 func sessionsFlags(fs *flag.FlagSet) func(args []string) error {
 	asJSON := fs.Bool("json", false, "list as JSON")
 	yes := fs.Bool("yes", false, "confirm delete")
+	modelRef := fs.String("model", "", "new: the `MODEL` the session is made around")
 	return func(args []string) error {
 		verb := "list"
 		if len(args) > 0 {
 			verb, args = args[0], args[1:]
 		}
-		want := map[string]int{"list": 0, "rename": 2, "duplicate": 2, "delete": 1, "card": 1}
+		// Flags may follow the action (rave sessions new --model m.ts NAME).
+		if err := fs.Parse(args); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = fs.Args()
+		want := map[string]int{"list": 0, "new": 1, "rename": 2, "duplicate": 2, "delete": 1, "card": 1}
 		n, ok := want[verb]
 		if !ok {
 			return fmt.Errorf("%w: unknown action %q", errUsage, verb)
@@ -1152,7 +1159,12 @@ func sessionsFlags(fs *flag.FlagSet) func(args []string) error {
 		if len(args) != n {
 			return fmt.Errorf("%w: %s takes %d argument(s)", errUsage, verb, n)
 		}
+		if *modelRef != "" && verb != "new" {
+			return fmt.Errorf("%w: --model belongs to new", errUsage)
+		}
 		switch verb {
+		case "new":
+			return newSessionAround(args[0], *modelRef)
 		case "rename":
 			if err := sessions.Rename(args[0], args[1]); err != nil {
 				return err
@@ -1190,6 +1202,42 @@ func sessionsFlags(fs *flag.FlagSet) func(args []string) error {
 		}
 		return nil
 	}
+}
+
+// newSessionAround makes session name around the model ref (any MODEL:
+// a model file, a reference file, a .ts export, another session), saved
+// as the session's model. A refused model leaves no session behind.
+func newSessionAround(name, ref string) error {
+	if ref == "" {
+		return fmt.Errorf("%w: new needs --model MODEL (a model file, a reference .ckpt or state dict, a v1 TorchScript .ts)", errUsage)
+	}
+	if err := sessions.ValidateName(name); err != nil {
+		return err
+	}
+	if _, err := sessions.Open(name); err == nil {
+		return fmt.Errorf("session %s exists already; choose another name", name)
+	}
+	m, path, err := sessions.OpenModel(ref)
+	if err != nil {
+		return err
+	}
+	s, err := sessions.Create(name)
+	if err != nil {
+		return err
+	}
+	s.Manifest.SampleRate = m.Config.SR
+	err = m.Save(layout.Model(s.Dir))
+	if err == nil {
+		err = s.Save()
+	}
+	if err != nil {
+		if derr := sessions.Delete(name); derr != nil {
+			err = fmt.Errorf("%w (and removing the half-made session: %v)", err, derr)
+		}
+		return err
+	}
+	fmt.Printf("made session %s around %s (%d Hz, %d latent dims)\n", name, path, m.Config.SR, m.Config.LatentSize)
+	return nil
 }
 
 func listSessions(asJSON bool) error {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,10 +32,20 @@ func tsFixture(t *testing.T, set, file string) string {
 func TestTorchScriptModels(t *testing.T) {
 	v1 := tsFixture(t, "rave-v1-small", "rave_v1_small.ts")
 	v2 := tsFixture(t, "rave-v2-small", "v2_small.ts")
+	other, err := filepath.Abs(filepath.Join("core", "interop", "torchscript", "testdata", "tiny_conv.ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(v1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	home(t)
 	t.Chdir(t.TempDir())
 	writeTone(t, "take.wav")
 	os.WriteFile("text.ts", []byte("a text file"), 0o644)
+	os.WriteFile("cut.ts", whole[:len(whole)/2], 0o644)
+	writePlainZip(t, "plain.ts")
 
 	code, stdout, stderr := runRave(t, "import", "--out", "v1.safetensors", v1)
 	if code != 0 || !strings.Contains(stdout, "the export keeps 4 of 16 latent dimensions") {
@@ -53,11 +64,80 @@ func TestTorchScriptModels(t *testing.T) {
 		{[]string{"import", "--out", "v2.safetensors", v2}, v2Refused},
 		{[]string{"reconstruct", v2, "take.wav", "out2.wav"}, v2Refused},
 		{[]string{"reconstruct", "text.ts", "take.wav", "out3.wav"}, "rave reconstruct: text.ts: not a RAVE model file (the file is cut short or is not a TorchScript export)"},
+		{[]string{"reconstruct", "cut.ts", "take.wav", "out4.wav"}, "rave reconstruct: cut.ts: not a RAVE model file (the file is cut short)"},
+		{[]string{"import", "--out", "cut.safetensors", "cut.ts"}, "rave import: cut.ts: not a RAVE model file (the file is cut short)"},
+		{[]string{"reconstruct", "plain.ts", "take.wav", "out5.wav"}, "plain.ts: not a TorchScript archive: no data.pkl in the zip"},
+		{[]string{"import", "--out", "other.safetensors", other}, "not a RAVE export: its top module is __torch__.Tiny"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runRave(t, tt.args...)
 		if code != 1 || !strings.Contains(stderr, tt.want) || strings.Count(stderr, "\n") != 1 {
 			t.Errorf("rave %s: exit status %d, %q; want 1 and one line saying %q", strings.Join(tt.args, " "), code, stderr, tt.want)
 		}
+	}
+}
+
+// TestSessionsNewAroundModel makes a session around a reference v1
+// TorchScript export and plays it by the session's name; a v2 export and a
+// missing --model are refused in one line and leave no session.
+func TestSessionsNewAroundModel(t *testing.T) {
+	v1 := tsFixture(t, "rave-v1-small", "rave_v1_small.ts")
+	v2 := tsFixture(t, "rave-v2-small", "v2_small.ts")
+	home(t)
+	t.Chdir(t.TempDir())
+	writeTone(t, "take.wav")
+	code, stdout, stderr := runRave(t, "sessions", "new", "--model", v1, "shared")
+	if code != 0 || !strings.Contains(stdout, "made session shared around") {
+		t.Fatalf("rave sessions new --model v1.ts: exit status %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, _, stderr := runRave(t, "reconstruct", "shared", "take.wav", "out.wav"); code != 0 {
+		t.Errorf("rave reconstruct shared: exit status %d, stderr %q", code, stderr)
+	}
+	if code, stdout, stderr := runRave(t, "export", "--out", "again.ts", "shared"); code != 0 || !strings.Contains(stdout, "4 of 16 PCA dims") {
+		t.Errorf("rave export shared: exit status %d, stdout %q, stderr %q; want the export's 4 of 16 dims kept", code, stdout, stderr)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"sessions", "new", "--model", v2, "v2"}, 1, "v2 TorchScript models can be imported but not yet played here"},
+		{[]string{"sessions", "new", "nomodel"}, 2, "new needs --model MODEL"},
+		{[]string{"sessions", "new", "--model", v1, "shared"}, 1, "session shared exists already"},
+		{[]string{"sessions", "rename", "--model", v1, "shared", "other"}, 2, "--model belongs to new"},
+	} {
+		code, _, stderr := runRave(t, tt.args...)
+		first, _, _ := strings.Cut(stderr, "\n")
+		if code != tt.code || !strings.Contains(first, tt.want) {
+			t.Errorf("rave %s: exit status %d, %q; want %d and a line saying %q", strings.Join(tt.args, " "), code, stderr, tt.code, tt.want)
+		}
+	}
+	_, stdout, _ = runRave(t, "sessions", "list")
+	if strings.Contains(stdout, "v2") || strings.Contains(stdout, "nomodel") || !strings.Contains(stdout, "shared") {
+		t.Errorf("rave sessions list after the refusals:\n%s\nwant only shared", stdout)
+	}
+}
+
+// writePlainZip writes a zip archive that holds a text file and no
+// TorchScript module.
+func writePlainZip(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	w, err := zw.Create("hello.txt")
+	if err == nil {
+		_, err = w.Write([]byte("hello"))
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }
