@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,5 +83,48 @@ func TestExportReferenceExport(t *testing.T) {
 	code, stdout, stderr := runRave(t, "export", "--out", "v1.ts", v1)
 	if want := "4 of 16 PCA dims (the imported export's)"; code != 0 || !strings.Contains(stdout, want) {
 		t.Errorf("rave export %s: exit status %d, stdout %q, stderr %q; want 0 and %q", v1, code, stdout, stderr, want)
+	}
+}
+
+// TestExportV2Command exports RAVE v2 models, which the workstation
+// cannot play yet, with rave export: the reference's v2 exports
+// (offline and streaming) and a v2 state dict, read through core/interop;
+// each archive is imported back as a v2 export of the latent size asked.
+func TestExportV2Command(t *testing.T) {
+	offline := tsFixture(t, "rave-v2-small", "v2_small.ts")
+	streaming := tsFixture(t, "rave-v2-small", "v2_small_streaming.ts")
+	stateDict := filepath.Join(filepath.Dir(filepath.Dir(offline)), "v2_small_state_dict.safetensors")
+	home(t)
+	t.Chdir(t.TempDir())
+	for _, tt := range []struct {
+		args      []string
+		streaming bool
+		kept      int
+		say       string
+	}{
+		{[]string{"export", "--out", "a.ts", offline}, false, 16, "16 of 16 PCA dims (fidelity 0.95, reference rule)"},
+		{[]string{"export", "--streaming", "--dims", "4", "--out", "b.ts", streaming}, true, 4, "4 of 16 PCA dims (--dims)"},
+		{[]string{"export", "--fidelity", "0.9", "--out", "c.ts", offline}, false, 8, "8 of 16 PCA dims (fidelity 0.9, reference rule)"},
+		{[]string{"export", "--out", "d.ts", stateDict}, false, 16, "16 of 16 PCA dims (all: the model has no latent analysis)"},
+	} {
+		code, stdout, stderr := runRave(t, tt.args...)
+		if code != 0 || !strings.Contains(stdout, tt.say) || !strings.Contains(stdout, "RAVE v2") {
+			t.Errorf("rave %s: exit status %d, stdout %q, stderr %q; want 0, RAVE v2 and %q", strings.Join(tt.args, " "), code, stdout, stderr, tt.say)
+			continue
+		}
+		ts, err := interop.ImportTorchScript(tt.args[len(tt.args)-2])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ts.Version != 2 || ts.Streaming != tt.streaming || ts.LatentSize != tt.kept {
+			t.Errorf("rave %s wrote %s, want a v2 export, streaming %v, latent size %d", strings.Join(tt.args, " "), ts, tt.streaming, tt.kept)
+		}
+	}
+	code, _, stderr := runRave(t, "export", "--out", "e.ts", "--dims", "17", offline)
+	if want := "17 dimensions requested, the model has 16"; code != 1 || !strings.Contains(stderr, want) || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("rave export --dims 17 (v2): exit status %d, %q; want 1 and one line saying %q", code, stderr, want)
+	}
+	if _, err := os.Stat("e.ts"); err == nil {
+		t.Error("a refused export left e.ts")
 	}
 }

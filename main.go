@@ -18,6 +18,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -99,9 +100,9 @@ func commands() []command {
 			details: "Encodes the session's dataset with its model, keeps k PCA dims (default: the fidelity chosen in the workstation, else f=0.95)\nand trains a WaveNet-style autoregressive prior over them. Ctrl-C checkpoints; run again to resume.", flags: priorFlags},
 		{name: "generate", summary: "generate new audio from a session's prior and model", usage: "--session NAME --seconds S [--temperature t] [--seed s] [--prompt IN.wav] OUT.wav", flags: generateFlags},
 		{name: "import", summary: "import reference weights (.npz, .safetensors, Lightning .ckpt, TorchScript .ts)", usage: "--out MODEL.safetensors [--discriminator SRC] SRC",
-			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys), a PyTorch-Lightning training checkpoint\nor a TorchScript export of RAVE v1 (.ts, export_rave.py, streaming or not; v2 exports cannot be played here yet).\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.", flags: importFlags},
+			details: "SRC is a RAVE v1 state dict (.npz or .safetensors, tensor names = state_dict keys), a PyTorch-Lightning training checkpoint\nor a TorchScript export of RAVE v1 (.ts, export_rave.py, streaming or not; v2 exports cannot be played here yet).\nMissing buffers are filled; mismatched shapes are refused naming the tensor and both shapes.\nRAVE v2 state dicts and v2.3 Lightning checkpoints are read (the architecture from the run's config.gin, next to the checkpoint\nor up to two folders above, else from the tensor shapes), said in one line, and not imported: v2 cannot be played here yet.", flags: importFlags},
 		{name: "export", summary: "export a model as TorchScript (.ts) for nn~ (Max, Pure Data), the RAVE VST and torch.jit.load", usage: "--out MODEL.ts [--streaming] [--fidelity f | --dims k] MODEL",
-			details: modelArgHelp + "\nWrites the reference v1 exporter's interface: encode, decode and forward with their *_params buffers, encode_amortized,\nlatent_pca, latent_mean, latent_size, sampling_rate. decode takes the k kept PCA dims and fills the others with noise.\nk: --dims, else --fidelity, else the session's chosen fidelity (Fidelity pane), else fidelity 0.95 (reference rule) of the model's\nlatent analysis, else an imported export's own k, else all.\n--streaming caches every convolution so that nn~ can run it buffer by buffer (buffers of a multiple of the compression ratio\nand of 1024 samples); successive calls continue one signal, delayed by the latency printed.", flags: exportFlags},
+			details: modelArgHelp + "\nWrites the interface of the reference's exporters: encode, decode and forward with their *_params buffers,\nlatent_pca, latent_mean, latent_size, sampling_rate (v1 models: also encode_amortized; RAVE v2 models, given as a v2 .ts,\nstate dict or checkpoint: also fidelity and the reference v2 export's attributes). decode takes the k kept PCA dims and fills the others with noise.\nk: --dims, else --fidelity, else the session's chosen fidelity (Fidelity pane), else fidelity 0.95 (reference rule) of the model's\nlatent analysis, else an imported export's own k, else all.\n--streaming caches every convolution so that nn~ can run it buffer by buffer (buffers of a multiple of the compression ratio\nand of 1024 samples); successive calls continue one signal, delayed by the latency printed.", flags: exportFlags},
 		{name: "plot", summary: "write PNG plots of losses, the SVD spectrum and spectrograms", usage: "--session NAME [--out DIR] [--clip FILE] [--width W --height H]",
 			details: "Writes loss_<term>.png and losses.png (log scale, stage boundary marked, NaN/Inf dropped and counted), spectrum.png\n(explained variance and the chosen fidelity), spectrogram.png (a clip and its reconstruction) and latents.png.", flags: plotFlags},
 		{name: "bench", summary: "measure speed: model encode+decode real-time factor, or the kernels", usage: "[--json] [--seconds S] [--precision f32,bf16] [--stream-weights f32,f16,int8] [--no-stream] (--preset quick|tiny|small|v1|v2|v2-small | MODEL | kernels)", flags: benchFlags},
@@ -689,6 +690,20 @@ func exportFlags(fs *flag.FlagSet) func(args []string) error {
 		}
 		m, path, err := sessions.OpenModel(args[0])
 		if err != nil {
+			// A RAVE v2 model is not playable here yet, but it can be
+			// exported: a file the workstation cannot open is read again
+			// through core/interop as a v2 model.
+			isV2 := errors.Is(err, interop.ErrTorchScriptV2) || errors.Is(err, interop.ErrCheckpointV2)
+			if fi, serr := os.Stat(args[0]); !isV2 && (serr != nil || !fi.Mode().IsRegular()) {
+				return err
+			}
+			m2, imported, what, err2 := openV2(args[0])
+			switch {
+			case err2 == nil:
+				return exportV2(m2, imported, what, args[0], *out, *streaming, *fid, *dims)
+			case isV2:
+				return err2
+			}
 			return err
 		}
 		var chosen int
@@ -711,6 +726,82 @@ func exportFlags(fs *flag.FlagSet) func(args []string) error {
 			path, *out, kind, m.Config.SR, kept, m.Config.LatentSize, how, kept, r, kept, r)
 		return nil
 	}
+}
+
+// openV2 reads a RAVE v2 model file through core/interop: a v2
+// TorchScript export (.ts; imported is the latent size it kept), or a v2
+// state dict or Lightning checkpoint (imported 0). what describes what
+// was read.
+func openV2(src string) (m *modelv2.Model, imported int, what string, err error) {
+	if strings.EqualFold(filepath.Ext(src), ".ts") {
+		ts, err := interop.ImportTorchScript(src)
+		if err != nil {
+			return nil, 0, "", err
+		}
+		if ts.V2 == nil {
+			return nil, 0, "", fmt.Errorf("export %s: not a RAVE v2 export (%s)", src, ts)
+		}
+		return ts.V2, ts.LatentSize, ts.String(), nil
+	}
+	v2, err := interop.ImportV2(src)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	return v2.Model, 0, v2.String(), nil
+}
+
+// exportV2 is `rave export` of the RAVE v2 model m read from src (by
+// openV2), written by tsexport.WriteFileV2.
+func exportV2(m *modelv2.Model, imported int, what, src, out string, streaming bool, fid float64, dims int) error {
+	kept, how, err := exportDimsV2(m, fid, dims, imported)
+	if err != nil {
+		return err
+	}
+	if err := tsexport.WriteFileV2(out, m, tsexport.Options{Kept: kept, Streaming: streaming}); err != nil {
+		return err
+	}
+	kind := "non-streaming"
+	if streaming {
+		kind = fmt.Sprintf("streaming, latency %d samples", tsexport.LatencyV2(m))
+	}
+	c := m.Config
+	r := c.CompressionRatio()
+	fmt.Printf("read %s\nexported %s → %s (TorchScript, RAVE v2, %s, %d Hz)\nlatent: %d of %d PCA dims (%s); encode_params [1 1 %d %d], decode_params [%d %d 1 1]\n",
+		what, src, out, kind, c.SampleRate, kept, c.LatentSize, how, kept, r, kept, r)
+	return nil
+}
+
+// exportDimsV2 is exportDims for a v2 model: --dims, else --fidelity,
+// else fidelity 0.95 (the reference exporter's default) by the model's
+// fidelity curve, else the dims an imported TorchScript export kept
+// (imported, 0 for none), else all of them.
+func exportDimsV2(m *modelv2.Model, fid float64, dims, imported int) (int, string, error) {
+	L := m.Config.LatentSize
+	var curve []float32
+	for _, v := range m.Fidelity.Data() {
+		if v != 0 {
+			curve = m.Fidelity.Data()
+			break
+		}
+	}
+	if dims != 0 {
+		k, err := latent.Fidelity{Dims: dims}.Kept(L, curve)
+		return k, "--dims", err
+	}
+	f := fid
+	if f == 0 {
+		f = 0.95
+	}
+	k, err := latent.Fidelity{F: f}.Kept(L, curve)
+	switch {
+	case err == nil:
+		return k, fmt.Sprintf("fidelity %g, reference rule", f), nil
+	case !errors.Is(err, latent.ErrNoAnalysis) || fid != 0:
+		return 0, "", err
+	case imported > 0:
+		return imported, "the imported export's", nil
+	}
+	return L, "all: the model has no latent analysis", nil
 }
 
 // sessionChosenDims returns the latent dimensions chosen in the Fidelity

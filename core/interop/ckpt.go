@@ -130,6 +130,7 @@ func readCheckpoint(src string) (*stateDict, error) {
 		return nil, damaged(err)
 	}
 	sd := newStateDict()
+	sd.pickled = true
 	root := asMap(obj)
 	if root == nil {
 		return nil, fmt.Errorf("interop: import %s: the checkpoint is a %T, not a dict", src, obj)
@@ -137,6 +138,7 @@ func readCheckpoint(src string) (*stateDict, error) {
 	weights := root
 	if s, ok := root["state_dict"]; ok {
 		weights = asMap(s)
+		sd.lightning = true
 		if weights == nil {
 			return nil, fmt.Errorf("interop: import %s: state_dict is a %T, not a dict", src, s)
 		}

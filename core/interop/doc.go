@@ -1,13 +1,14 @@
 // Package interop reads the reference implementation's files into models
-// of core/model: RAVE v1 state dicts saved as .npz (core/npy) or
-// .safetensors, and PyTorch(-Lightning) zip checkpoints (.ckpt, .pt:
+// of core/model and core/modelv2: RAVE v1 state dicts saved as .npz
+// (core/npy) or .safetensors, and PyTorch(-Lightning) zip checkpoints (.ckpt, .pt:
 // unpickled by github.com/nlpodyssey/gopickle), with the configuration
 // taken from the checkpoint's hyper-parameters or inferred from the tensor
 // shapes (Import, ImportWithInfo, ImportDiscriminator).
 //
-// The files may come from anywhere, so every reader is fuzzed (fuzz_test.go)
-// and none may panic or hang. A file that cannot be a model is refused
-// first by core/modelfile.Check, and any later problem with the container
+// The files may come from anywhere, so every reader is fuzzed
+// (fuzz_test.go, ginv2_fuzz_test.go, core/interop/gin) and none may panic
+// or hang. A file that cannot be a model is refused first by
+// core/modelfile.Check, and any later problem with the container
 // is a *modelfile.Error too ("last.ckpt: not a RAVE model file (the file
 // is cut short)"). A checkpoint's pickle is scanned opcode by opcode
 // (scanPickle) before gopickle runs it, so that no length in it makes the
@@ -31,8 +32,30 @@
 // dilation and padding are checked against the model's; anything it
 // cannot map is refused by name. Import takes v1 exports and refuses v2
 // ones with ErrTorchScriptV2, as the workstation plays only v1 models.
-// Importing RAVE v2 checkpoints is later work; core/interop/tsexport
-// writes TorchScript exports of our v1 models.
+//
+// ImportV2 reads RAVE v2 (v2.3.1) state dicts into core/modelv2: v2.3
+// Lightning checkpoints (.ckpt, as scripts/train.py saves best.ckpt),
+// bare torch.save state dicts, .npz and .safetensors. The architecture
+// comes from the run's config.gin (FindRunConfig: next to the file or up
+// to two folders above, as in runs/NAME_hash/version_0/checkpoints/
+// best.ckpt → runs/NAME_hash/config.gin), read by core/interop/gin:
+// the bindings that shape the model (capacity, latent size, ratios,
+// dilations, kernel size, bands, PQMF attenuation, sampling rate,
+// amplitude modulation, the noise generator, causal padding, the
+// discriminator, the training objective) are applied, and any binding the
+// model cannot follow (another encoder, decoder or discriminator class,
+// biases, another normalisation, noise augmentation, a configurable this
+// package does not know) is refused naming its line and value; the
+// bindings of the data pipeline (dataset, transforms) are ignored and
+// listed. Without a config.gin the configuration is inferred from the
+// tensor shapes, and what shapes cannot tell (dilations, sampling rate,
+// discriminator periods and stride, causal padding, the training
+// schedule) is taken from configs/v2.gin and listed as assumed. The file
+// must hold exactly the model's tensors (modelv2.Model.LoadStateDict
+// names every missing, unexpected or mis-shaped one). Import and
+// ImportWithInfo read a v2 file the same way and refuse it with an error
+// that says what was read and wraps ErrCheckpointV2; core/interop/tsexport
+// writes TorchScript exports of our models.
 //
 // Errors are prefixed "interop: " (and "model: " for tensors the model
 // refuses).

@@ -1,7 +1,9 @@
 package interop_test
 
 import (
+	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/interop"
+	"github.com/ravestation/rave/core/modelv2"
 )
 
 // fuzzLimit is the time one fuzz input may take before the fuzz run fails
@@ -81,6 +84,32 @@ func smallTensorFile(t testing.TB) *core.TensorFile {
 	return tf
 }
 
+// smallV2TensorFile returns the state dict of a small RAVE v2 model
+// (2 bands, capacity 2, latent 1, one stage of ratio 2), the
+// discriminator left out.
+func smallV2TensorFile(t testing.TB) *core.TensorFile {
+	t.Helper()
+	c, err := modelv2.Preset("v2-small")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Bands, c.Capacity, c.LatentSize, c.Ratios, c.Dilations = 2, 2, 1, []int{2}, [][]int{{1}}
+	m, err := modelv2.New(c, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Init(rand.New(rand.NewPCG(1, 2)))
+	var buf bytes.Buffer
+	if err := core.EncodeSafetensors(&buf, m.StateDict(), nil); err != nil {
+		t.Fatal(err)
+	}
+	tf, err := core.ParseSafetensors(buf.Bytes(), "small v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tf
+}
+
 func readBack(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -106,6 +135,13 @@ func FuzzReadCheckpoint(f *testing.F) {
 	huge := filepath.Join(dir, "huge.ckpt")
 	writeCheckpoint(f, huge, tf, map[string]any{"capacity": 4096, "latent_size": 2048}, true)
 	f.Add(readBack(f, huge))
+	// A small RAVE v2 checkpoint, which Import reads as ImportV2 does
+	// (the configuration inferred from its shapes).
+	v2 := filepath.Join(dir, "v2.ckpt")
+	writeCheckpoint(f, v2, smallV2TensorFile(f), nil, true)
+	b := readBack(f, v2)
+	f.Add(b)
+	f.Add(b[:len(b)*3/4])
 	var one pickler
 	one.op(0x80, 2, '}', '(')
 	one.str("w")

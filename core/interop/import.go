@@ -33,6 +33,9 @@ type stateDict struct {
 	hparams map[string]any
 	// step is the Lightning "global_step", or −1.
 	step int64
+	// lightning reports a Lightning checkpoint (a dict with state_dict),
+	// pickled any PyTorch zip checkpoint.
+	lightning, pickled bool
 	// used records the tensors an import consumed.
 	used map[string]bool
 }
@@ -76,6 +79,10 @@ func Import(src string) (*model.Model, error) {
 // ImportWithInfo is Import, also reporting how the import went. A .ts
 // file is a TorchScript export (ImportTorchScript): a v1 export is
 // imported, a v2 one refused with an error wrapping ErrTorchScriptV2.
+// Likewise a RAVE v2 state dict or Lightning checkpoint is read as
+// ImportV2 reads it (a file ImportV2 refuses gets ImportV2's error) and
+// then refused with an error that says what was read and wraps
+// ErrCheckpointV2.
 func ImportWithInfo(src string) (*model.Model, *ImportInfo, error) {
 	if isTorchScript(src) {
 		return importTorchScriptV1(src)
@@ -83,6 +90,13 @@ func ImportWithInfo(src string) (*model.Model, *ImportInfo, error) {
 	sd, err := readStateDict(src)
 	if err != nil {
 		return nil, nil, err
+	}
+	if isV2StateDict(sd) {
+		v2, err := importV2(sd, src)
+		if err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("interop: import %s: a %s: %w", src, v2, ErrCheckpointV2)
 	}
 	return importStateDict(sd, src, nil)
 }
@@ -95,6 +109,9 @@ func ImportDiscriminator(m *model.Model, src string) error {
 	sd, err := readStateDict(src)
 	if err != nil {
 		return err
+	}
+	if isV2StateDict(sd) {
+		return fmt.Errorf("interop: import %s: a RAVE v2 state dict, whose discriminator does not fit a v1 model", src)
 	}
 	if m.Disc == nil {
 		c := m.Config

@@ -1,8 +1,9 @@
-// Package tsexport writes a RAVE v1 model (core/model) as a TorchScript
-// archive that PyTorch's torch.jit.load opens, for nn~ (Max/MSP, Pure
-// Data), the RAVE VST and any libtorch host: the archive layout, the
-// pickled module tree and the TorchScript source are written here (the
-// container by core/interop/torchscript.Write).
+// Package tsexport writes a RAVE v1 model (core/model) or a RAVE v2 model
+// (core/modelv2, WriteV2) as a TorchScript archive that PyTorch's
+// torch.jit.load opens, for nn~ (Max/MSP, Pure Data), the RAVE VST and
+// any libtorch host: the archive layout, the pickled module tree and the
+// TorchScript source are written here (the container by
+// core/interop/torchscript.Write).
 //
 // # The contract
 //
@@ -52,6 +53,32 @@
 // synthesiser decode's buffers must hold whole noise frames (bands ×
 // Π noise ratios samples: 1024 for every preset). The streaming export
 // has no encode_amortized. An offline export declares latencies of 0.
+//
+// # RAVE v2
+//
+// WriteV2 and WriteFileV2 follow the contract of v2.3.1's
+// scripts/export.py (nn_tilde's Module): a top module
+// __torch__.VariationalScriptedRAVE with encode, decode and forward and
+// their *_params buffers as above, the buffers latent_pca, latent_mean and
+// fidelity, the attributes sr and sampling_rate, full_latent_size,
+// latent_size (the k kept dimensions), input_mode and output_mode
+// ("pqmf"), n_channels, target_channels, stereo_mode, is_using_adain and
+// _has_prior, and the methods get_methods and get_attributes that nn~
+// calls. The module tree has the reference's paths and classes (pqmf,
+// encoder.encoder.net.<i> of rave.blocks.EncoderV2 with its residual
+// dilated units, decoder.net.<i> of rave.blocks.GeneratorV2, and
+// decoder.waveform_module and decoder.noise_module with a noise
+// generator), so core/interop.ImportTorchScript reads an export back into
+// the same model. The generator's output is tanh(x·σ(a) + noise) with
+// amplitude modulation (x, a the halves of the waveform convolution's
+// channels), tanh(x + noise) without. The draws are the v1 export's, in
+// the reference's order: encode draws randn_like(mean), decode randn for
+// the dropped dimensions, then the noise generator rand (B, Fn, bands,
+// target). The attributes deterministic, streaming and the latencies are
+// as for v1; the streaming export needs an even number of band samples
+// per latent frame, decode's buffers whole noise frames, and every
+// buffer a multiple of the compression ratio (2048 for v2.gin: one
+// latent frame). A causal model (configs/causal.gin) is refused.
 //
 // Errors are prefixed "tsexport: ".
 package tsexport

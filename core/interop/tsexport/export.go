@@ -188,10 +188,5 @@ func Latency(m *model.Model) int {
 	if err != nil {
 		return 0
 	}
-	for _, f := range tree.fields {
-		if f.name == "forward_latency" {
-			return f.value.(int)
-		}
-	}
-	return 0
+	return latencyOf(tree)
 }

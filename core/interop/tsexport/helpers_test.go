@@ -141,8 +141,12 @@ func relErr(got, want []float32) float64 {
 // rotate returns pca·(z − mean), or pcaᵀ·z + mean with transpose, on the
 // first dims of z (1, C, F) padded with pad (1, D − C, F) when given.
 func rotate(m *model.Model, z *core.Tensor, transpose bool) *core.Tensor {
-	pca, mean := m.Buffer("latent_pca").Data(), m.Buffer("latent_mean").Data()
-	L, F := m.Config.LatentSize, z.Dim(2)
+	return rotateWith(m.Buffer("latent_pca").Data(), m.Buffer("latent_mean").Data(), z, transpose)
+}
+
+// rotateWith is rotate for the latent analysis pca (L × L) and mean (L).
+func rotateWith(pca, mean []float32, z *core.Tensor, transpose bool) *core.Tensor {
+	L, F := len(mean), z.Dim(2)
 	out := core.Zeros(1, L, F)
 	for i := range L {
 		for f := range F {

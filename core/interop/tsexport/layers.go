@@ -68,6 +68,13 @@ func (x *exporter) conv(c model.Conv, d int) (*module, int) {
 	if !c.Transposed() {
 		return x.conv1d(w, b, g, d)
 	}
+	return x.convTranspose1d(w, b, g, d)
+}
+
+// convTranspose1d returns a ConvTranspose1d module (weight (Cin, Cout,
+// K), PadLeft its padding argument); streaming, a CachedConvTranspose1d
+// that keeps the overlap of its last input frames.
+func (x *exporter) convTranspose1d(w, b []float32, g model.ConvGeometry, d int) (*module, int) {
 	typ, bias := "ConvTranspose1d", "None"
 	if x.stream {
 		typ = "CachedConvTranspose1d"
@@ -126,9 +133,14 @@ func (x *exporter) conv1d(w, b []float32, g model.ConvGeometry, d int) (*module,
 	// inputs have come; it reads the cached n0 = d2·stride + left − d
 	// samples before x (the stride-1 case: left + right). A kernel
 	// shorter than the stride may need none of the first −n0 samples of
-	// each stride instead.
+	// each stride instead. right is the kernel's reach past its output's
+	// stride (K − 1 − left, dilated): the right padding of a centred
+	// convolution, but more than that of one padded (stride, 0), as v2's
+	// noise generator is, whose offline output still has ⌈T/stride⌉
+	// samples.
 	s := g.Stride
-	d2 := ceilDiv(d+g.PadRight+1-s, s)
+	right := g.Dilation*(g.K-1) - g.PadLeft
+	d2 := ceilDiv(d+right+1-s, s)
 	n0 := d2*s + g.PadLeft - d
 	if s == 1 {
 		d2, n0 = d+g.PadRight, g.PadLeft+g.PadRight
@@ -201,8 +213,14 @@ func reverseHalf(name string, shift int) string {
 // the delays of the analysis (in bands' samples) and of the synthesis
 // (in audio samples).
 func (x *exporter) pqmf(dy int) (m *module, analysis, synthesis int) {
-	M := x.cfg.DataSize
-	fw, inv := x.m.Buffer("pqmf.forward_conv.weight"), x.m.Buffer("pqmf.inverse_conv.weight")
+	return x.cachedPQMF(x.cfg.DataSize, x.m.Buffer("pqmf.forward_conv.weight"), x.m.Buffer("pqmf.inverse_conv.weight"),
+		x.m.Buffer("pqmf.hk"), x.m.Buffer("pqmf.h"), dy)
+}
+
+// cachedPQMF is pqmf for a bank of M bands of analysis kernel fw (M, 1,
+// ka), synthesis kernel inv (M, M, ks) and prototype buffers hk and h,
+// both convolutions centred.
+func (x *exporter) cachedPQMF(M int, fw, inv, hk, h *core.Tensor, dy int) (m *module, analysis, synthesis int) {
 	ka, ks := fw.Dim(2), inv.Dim(2)
 	al, ar := core.SamePadding(ka, 1)
 	sl, sr := core.SamePadding(ks, 1)
@@ -212,7 +230,7 @@ func (x *exporter) pqmf(dy int) (m *module, analysis, synthesis int) {
 		da, dy = 0, 0
 	}
 	m = newModule("rave.pqmf", "CachedPQMF").
-		buffer("hk", tensor(x.m.Buffer("pqmf.hk"))).buffer("h", tensor(x.m.Buffer("pqmf.h"))).
+		buffer("hk", tensor(hk)).buffer("h", tensor(h)).
 		attr("n_band", "int", M).attr("polyphase", "bool", true).
 		sub("forward_conv", fwd).sub("inverse_conv", syn).
 		method("  def forward(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
@@ -288,11 +306,16 @@ func (x *exporter) decoder() (*module, int) {
 // delayed by the branch's delay (an AlignBranches whose second branch is
 // the delay line).
 func (x *exporter) residual(branch *module, channels, delay int) *module {
+	return x.residualIn("rave.model", branch, channels, delay)
+}
+
+// residualIn is residual with the Residual class of package pkg.
+func (x *exporter) residualIn(pkg string, branch *module, channels, delay int) *module {
 	if !x.stream {
 		aligned := newModule("cached_conv.convs", "Branches").sub("branches", list(branch)).
 			method("  def forward(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
 				"    branches = self.branches\n    _0 = getattr(branches, \"0\")\n    return (_0).forward(x, )\n")
-		return newModule("rave.model", "Residual").sub("aligned", aligned).
+		return newModule(pkg, "Residual").sub("aligned", aligned).
 			method("  def forward(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
 				"    aligned = self.aligned\n    return torch.add(x, (aligned).forward(x, ))\n")
 	}
@@ -300,7 +323,7 @@ func (x *exporter) residual(branch *module, channels, delay int) *module {
 		method("  def forward(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
 			"    branches = self.branches\n    _0 = getattr(branches, \"0\")\n    _1 = getattr(branches, \"1\")\n" +
 			"    return torch.add(" + delayed("_1", "x") + ", (_0).forward(x, ))\n")
-	return newModule("rave.model", "Residual").sub("aligned", aligned).
+	return newModule(pkg, "Residual").sub("aligned", aligned).
 		method("  def forward(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
 			"    aligned = self.aligned\n    return (aligned).forward(x, )\n")
 }
@@ -385,12 +408,18 @@ func (x *exporter) noise(l *model.Layers, d int) (*module, int) {
 		m, d = x.conv(nc, d)
 		net = append(net, m)
 	}
-	M, nb, ts := c.DataSize, c.NoiseBands, c.NoiseRatio()
+	return x.noiseGenerator(newModule("rave.model", "NoiseGenerator"), net, c.DataSize, c.NoiseBands, c.NoiseRatio(), d)
+}
+
+// noiseGenerator completes m as the noise synthesiser whose amplitude
+// network net outputs M·nb channels, delayed by d frames, each frame
+// filtering ts samples of noise per band (see noise).
+func (x *exporter) noiseGenerator(m *module, net []*module, M, nb, ts, d int) (*module, int) {
 	basis := noiseBasis(M, nb, ts)
 	if !x.stream {
 		d = 0
 	}
-	return newModule("rave.model", "NoiseGenerator").
+	return m.
 		buffer("target_size", i64(ts)).
 		attr("ir_basis", "List[float]", basis).
 		attr("latency", "int", d).

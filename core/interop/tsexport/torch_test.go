@@ -111,9 +111,15 @@ type torchRun struct {
 // with the input x; cfg adds to the script's configuration.
 func runTorch(t *testing.T, py string, m *model.Model, o tsexport.Options, x []float32, cfg map[string]any) *torchRun {
 	t.Helper()
+	return runTorchWith(t, py, func(path string) error { return tsexport.WriteFile(path, m, o) }, x, cfg)
+}
+
+// runTorchWith is runTorch for an export that write writes at path.
+func runTorchWith(t *testing.T, py string, write func(path string) error, x []float32, cfg map[string]any) *torchRun {
+	t.Helper()
 	dir := t.TempDir()
 	ts := filepath.Join(dir, "export.ts")
-	if err := tsexport.WriteFile(ts, m, o); err != nil {
+	if err := write(ts); err != nil {
 		t.Fatal(err)
 	}
 	in := filepath.Join(dir, "input.f32")

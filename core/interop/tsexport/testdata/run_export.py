@@ -21,6 +21,10 @@ shapes in out/manifest.json:
     <name>_params attribute), their params read as nn~ reads them, and
     whether each method, fed as nn~ feeds it, returns as many samples as
     it was given.
+A v2 export (CONFIG v2 true) has no encode_amortized. With CONFIG
+replay (a list of calls: name, method, seed, input file and shape) it
+only makes those calls, each right after torch.manual_seed(seed), and
+saves their outputs.
 With a streaming export (CONFIG buffer: the buffer size) it writes
 instead, each from a freshly loaded module and buffer by buffer:
 stream.forward (forward with deterministic set), stream.encode and its
@@ -104,6 +108,16 @@ def stream(cfg, x, out, manifest):
         save(out, manifest, "stream.decode.uniform", torch.cat(draws, 1))
 
 
+def replay(m, calls, out, manifest):
+    """Makes each call {name, method, seed, input: raw float32 file, shape}
+    right after torch.manual_seed(seed), as the reference fixtures were
+    made, and saves its output under name."""
+    for c in calls:
+        x = torch.from_numpy(np.fromfile(c["input"], dtype="<f4")).reshape(c["shape"])
+        torch.manual_seed(c["seed"])
+        save(out, manifest, c["name"], getattr(m, c["method"])(x))
+
+
 def main():
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
@@ -112,10 +126,16 @@ def main():
     m = torch.jit.load(cfg["ts"])
     m.eval()
     x = torch.from_numpy(np.fromfile(cfg["input"], dtype="<f4")).reshape(1, 1, -1)
+    manifest = {}
+    if cfg.get("replay"):
+        with torch.no_grad():
+            replay(m, cfg["replay"], out, manifest)
+        with open(os.path.join(out, "manifest.json"), "w") as f:
+            json.dump(manifest, f)
+        return
     seed = cfg["seed"]
     L, K, F = cfg["latent_size"], cfg["kept"], cfg["frames"]
     noise = cfg["noise"]
-    manifest = {}
 
     def decode_draws(prefix):
         if K < L:
@@ -136,9 +156,10 @@ def main():
         torch.manual_seed(seed)
         save(out, manifest, "encode.eps", torch.randn(1, L, F))
 
-        mean, std = m.encode_amortized(x)
-        save(out, manifest, "encode_amortized.mean", mean)
-        save(out, manifest, "encode_amortized.std", std)
+        if not cfg.get("v2"):
+            mean, std = m.encode_amortized(x)
+            save(out, manifest, "encode_amortized.mean", mean)
+            save(out, manifest, "encode_amortized.std", std)
 
         torch.manual_seed(seed)
         save(out, manifest, "decode", m.decode(z))
@@ -152,9 +173,12 @@ def main():
         decode_draws("forward")
 
     info = nn_tilde(m, cfg["nn_buffer"])
-    for name in ("latent_size", "sampling_rate", "max_batch_size"):
-        info[name] = int(getattr(m, name).item())
-    info["cropped_latent_size"] = int(m.cropped_latent_size)
+    for name in ("latent_size", "sampling_rate", "max_batch_size", "cropped_latent_size", "full_latent_size", "sr"):
+        v = getattr(m, name, None)
+        if v is not None:
+            info[name] = int(v.item()) if torch.is_tensor(v) else int(v)
+    if cfg.get("v2"):
+        info["get_methods"] = list(m.get_methods())
     with open(os.path.join(out, "nn.json"), "w") as f:
         json.dump(info, f)
     with open(os.path.join(out, "manifest.json"), "w") as f:
