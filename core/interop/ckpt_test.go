@@ -110,6 +110,37 @@ func (p *pickler) tensor(key, storage string, shape []int, numel int) {
 	p.op('t', 'R')
 }
 
+// lightningHead opens the dict of a Lightning checkpoint with its epoch,
+// global_step and pytorch-lightning_version.
+func (p *pickler) lightningHead(epoch, step int, version string) {
+	p.op('}', '(')
+	p.str("epoch")
+	p.int(epoch)
+	p.str("global_step")
+	p.int(step)
+	p.str("pytorch-lightning_version")
+	p.str(version)
+}
+
+// callbacks writes a Lightning checkpoint's callbacks entry: the state,
+// under the key state, of a ModelCheckpoint, its best_model_score score
+// and, unless path is "", its best_model_path.
+func (p *pickler) callbacks(state string, score float64, path string) {
+	p.str("callbacks")
+	p.op('}', '(')
+	p.str(state)
+	p.global("pytorch_lightning.callbacks.model_checkpoint", "ModelCheckpoint")
+	p.op(')', 0x81, '}', '(')
+	p.str("best_model_score")
+	p.float(score)
+	if path != "" {
+		p.str("best_model_path")
+		p.str(path)
+	}
+	p.op('u', 'b')
+	p.op('u')
+}
+
 // writeCheckpoint writes a PyTorch zip checkpoint holding the state dict
 // of the named fixture tensors (float32, or int64 for the integer
 // scalars): in Lightning's layout (epoch, global_step, state_dict,
@@ -120,24 +151,11 @@ func writeCheckpoint(t testing.TB, path string, tf *core.TensorFile, hparams map
 	names := tf.Names()
 	var p pickler
 	blobs := map[string][]byte{}
+	var records []string // the keys of blobs, in order
 	p.op(0x80, 2)
 	if lightning {
-		p.op('}', '(')
-		p.str("epoch")
-		p.int(3)
-		p.str("global_step")
-		p.int(1234)
-		p.str("pytorch-lightning_version")
-		p.str("1.6.4")
-		p.str("callbacks")
-		p.op('}', '(')
-		p.str("ModelCheckpoint{'monitor': 'validation'}")
-		p.global("pytorch_lightning.callbacks.model_checkpoint", "ModelCheckpoint")
-		p.op(')', 0x81, '}', '(')
-		p.str("best_model_score")
-		p.float(0.5)
-		p.op('u', 'b')
-		p.op('u')
+		p.lightningHead(3, 1234, "1.6.4")
+		p.callbacks("ModelCheckpoint{'monitor': 'validation'}", 0.5, "")
 		p.str("state_dict")
 	}
 	p.global("collections", "OrderedDict")
@@ -159,6 +177,7 @@ func writeCheckpoint(t testing.TB, path string, tf *core.TensorFile, hparams map
 			}
 		}
 		blobs[key] = buf.Bytes()
+		records = append(records, key)
 		p.str(n)
 		p.tensor(key, storage, shape, len(v))
 	}
@@ -180,12 +199,16 @@ func writeCheckpoint(t testing.TB, path string, tf *core.TensorFile, hparams map
 		p.op('u')
 	}
 	p.op('.')
+	writeTorchZip(t, path, "archive", p.Bytes(), records, blobs)
+}
 
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
+// writeTorchZip writes path as torch.save's zip does: folder/data.pkl
+// holding pkl, the storage records blobs under folder/data/ in the order
+// of keys, and folder/version.
+func writeTorchZip(t testing.TB, path, folder string, pkl []byte, keys []string, blobs map[string][]byte) {
+	t.Helper()
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
 	write := func(name string, b []byte) {
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
 		if err != nil {
@@ -193,16 +216,15 @@ func writeCheckpoint(t testing.TB, path string, tf *core.TensorFile, hparams map
 		}
 		w.Write(b)
 	}
-	write("archive/data.pkl", p.Bytes())
-	for i := range names {
-		key := fmt.Sprint(i)
-		write("archive/data/"+key, blobs[key])
+	write(folder+"/data.pkl", pkl)
+	for _, k := range keys {
+		write(folder+"/data/"+k, blobs[k])
 	}
-	write("archive/version", []byte("3\n"))
+	write(folder+"/version", []byte("3\n"))
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Close(); err != nil {
+	if err := os.WriteFile(path, zbuf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package interop
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,20 +20,13 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzRunConfig -fuzztime 30s ./core/interop/
 func FuzzRunConfig(f *testing.F) {
-	for _, s := range []string{
+	fixtures.AddSeeds(f, filepath.Join("rave-v2-small", "ts", "run_config.gin"),
 		"CAPACITY = 8\nvariational/blocks.EncoderV2.capacity = %CAPACITY\nblocks.GeneratorV2.capacity = %CAPACITY\n",
 		"blocks.GeneratorV2:\n    noise_module = @blocks.NoiseGeneratorV2\nblocks.NoiseGeneratorV2:\n    hidden_size = 128\n    ratios = [2, 2, 2]\n    noise_bands = 5\n",
 		"convs.get_padding.mode = 'causal'\nmodel.RAVE.weights = {'feature_matching': 20}\nperiods/discriminator.ConvNet.kernel_size = (5, 1)\n",
 		"discriminator.MultiPeriodDiscriminator.convnet = @p/discriminator.ConvNet\np/discriminator.ConvNet.stride = 2\ndataset.get_dataset.n = 1\n",
 		"RATIOS = [4, 2]\nDIL = [[1], [1, 3]]\nblocks.EncoderV2.ratios = %RATIOS\nblocks.EncoderV2.dilations = %DIL\n",
-	} {
-		f.Add([]byte(s))
-	}
-	if root, ok := fixtures.Root(); ok {
-		if src, err := os.ReadFile(filepath.Join(root, "rave-v2-small", "ts", "run_config.gin")); err == nil {
-			f.Add(src)
-		}
-	}
+	)
 	base, err := modelv2.Preset("v2-small")
 	if err != nil {
 		f.Fatal(err)

@@ -22,24 +22,20 @@ type replay struct {
 }
 
 // NormFloat64 returns the next recorded normal draw.
-func (r *replay) NormFloat64() float64 {
-	if len(r.normal) == 0 {
-		r.over++
-		return 0
-	}
-	v := r.normal[0]
-	r.normal = r.normal[1:]
-	return float64(v)
-}
+func (r *replay) NormFloat64() float64 { return float64(r.next(&r.normal)) }
 
 // Float32 returns the next recorded uniform draw.
-func (r *replay) Float32() float32 {
-	if len(r.uniform) == 0 {
+func (r *replay) Float32() float32 { return r.next(&r.uniform) }
+
+// next removes and returns the first of the recorded draws *q, or
+// returns 0 and counts a draw beyond the recording when none is left.
+func (r *replay) next(q *[]float32) float32 {
+	if len(*q) == 0 {
 		r.over++
 		return 0
 	}
-	v := r.uniform[0]
-	r.uniform = r.uniform[1:]
+	v := (*q)[0]
+	*q = (*q)[1:]
 	return v
 }
 

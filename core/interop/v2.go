@@ -330,6 +330,33 @@ func assumedWords(a map[string]string) []string {
 	return out
 }
 
+// weightShape returns the shape of the weight of the layer name, weight
+// normalised (name.weight_v) or not (name.weight), nil without either.
+func (sd *stateDict) weightShape(name string) []int {
+	if t, ok := sd.tensors[name+".weight_v"]; ok {
+		return t.shape
+	}
+	if t, ok := sd.tensors[name+".weight"]; ok {
+		return t.shape
+	}
+	return nil
+}
+
+// lastIndex returns the highest index i (under 2¹⁶) of the tensors named
+// prefix + "i." + …, 0 without any.
+func (sd *stateDict) lastIndex(prefix string) int {
+	last := 0
+	for n := range sd.tensors {
+		if rest, ok := strings.CutPrefix(n, prefix); ok {
+			var i int
+			if _, err := fmt.Sscanf(rest, "%d.", &i); err == nil && i > last && i < 1<<16 {
+				last = i
+			}
+		}
+	}
+	return last
+}
+
 // inferV2Config derives the configuration of a v2.3.1 state dict from
 // its tensor shapes. What the shapes do not hold comes from configs/v2.gin
 // and is returned as assumptions, by field.
@@ -337,15 +364,7 @@ func inferV2Config(sd *stateDict) (modelv2.Config, map[string]string, error) {
 	c, _ := modelv2.Preset("v2")
 	c.Preset = ""
 	assumed := v2Assumptions()
-	shape := func(name string) []int {
-		if t, ok := sd.tensors[name+".weight_v"]; ok {
-			return t.shape
-		}
-		if t, ok := sd.tensors[name+".weight"]; ok {
-			return t.shape
-		}
-		return nil
-	}
+	shape := sd.weightShape
 	fail := func(format string, args ...any) (modelv2.Config, map[string]string, error) {
 		return c, nil, fmt.Errorf("cannot infer the configuration: "+format, args...)
 	}
@@ -356,15 +375,7 @@ func inferV2Config(sd *stateDict) (modelv2.Config, map[string]string, error) {
 	c.Capacity, c.Bands, c.KernelSize = w0[0], w0[1], (w0[2]-1)/2
 	// The encoder: units (…net.i.aligned.*), strided convs of kernel 2r,
 	// and last the output conv; LeakyReLUs hold no tensors.
-	last := 0
-	for n := range sd.tensors {
-		if rest, ok := strings.CutPrefix(n, "encoder.encoder.net."); ok {
-			var i int
-			if _, err := fmt.Sscanf(rest, "%d.", &i); err == nil && i > last && i < 1<<16 {
-				last = i
-			}
-		}
-	}
+	last := sd.lastIndex("encoder.encoder.net.")
 	c.Ratios, c.Dilations = nil, nil
 	var units []int
 	width := c.Capacity
@@ -406,16 +417,7 @@ func inferV2Config(sd *stateDict) (modelv2.Config, map[string]string, error) {
 	}
 	wave := shape("decoder.waveform_module")
 	if wave == nil {
-		wl := 0
-		for n := range sd.tensors {
-			if rest, ok := strings.CutPrefix(n, "decoder.net."); ok {
-				var i int
-				if _, err := fmt.Sscanf(rest, "%d.", &i); err == nil && i > wl && i < 1<<16 {
-					wl = i
-				}
-			}
-		}
-		wave = shape(fmt.Sprintf("decoder.net.%d", wl))
+		wave = shape(fmt.Sprintf("decoder.net.%d", sd.lastIndex("decoder.net.")))
 	}
 	switch {
 	case len(wave) != 3:
@@ -469,15 +471,7 @@ func inferV2Config(sd *stateDict) (modelv2.Config, map[string]string, error) {
 // inferV2Discriminator sets the discriminator's widths, depth, kernels
 // and sub-discriminator counts from sd's discriminator tensors, if any.
 func inferV2Discriminator(sd *stateDict, c *modelv2.Config, assumed map[string]string) error {
-	shape := func(name string) []int {
-		if t, ok := sd.tensors[name+".weight_v"]; ok {
-			return t.shape
-		}
-		if t, ok := sd.tensors[name+".weight"]; ok {
-			return t.shape
-		}
-		return nil
-	}
+	shape := sd.weightShape
 	count := func(prefix string) int {
 		n := 0
 		for shape(fmt.Sprintf("%s.layers.%d.net.0", prefix, n)) != nil && n < 64 {

@@ -1,7 +1,6 @@
 package interop_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"errors"
@@ -99,13 +98,7 @@ func writeV2Checkpoint(t *testing.T, path string, ts []v2Tensor, lightning bool,
 	}
 	p.op(0x80, 2)
 	if lightning {
-		p.op('}', '(')
-		p.str("epoch")
-		p.int(0)
-		p.str("global_step")
-		p.int(0)
-		p.str("pytorch-lightning_version")
-		p.str("1.9.0")
+		p.lightningHead(0, 0, "1.9.0")
 		p.str("state_dict")
 	}
 	p.global("collections", "OrderedDict")
@@ -120,17 +113,8 @@ func writeV2Checkpoint(t *testing.T, path string, ts []v2Tensor, lightning bool,
 	}
 	p.op('u')
 	if lightning {
-		p.str("callbacks")
-		p.op('}', '(')
-		p.str("ModelCheckpoint{'monitor': 'validation', 'mode': 'min', 'every_n_train_steps': 0, 'every_n_epochs': 1, 'train_time_interval': None}")
-		p.global("pytorch_lightning.callbacks.model_checkpoint", "ModelCheckpoint")
-		p.op(')', 0x81, '}', '(')
-		p.str("best_model_score")
-		p.float(1.25)
-		p.str("best_model_path")
-		p.str("runs/v2_small_3a75df16e7/version_0/checkpoints/best.ckpt")
-		p.op('u', 'b')
-		p.op('u')
+		p.callbacks("ModelCheckpoint{'monitor': 'validation', 'mode': 'min', 'every_n_train_steps': 0, 'every_n_epochs': 1, 'train_time_interval': None}",
+			1.25, "runs/v2_small_3a75df16e7/version_0/checkpoints/best.ckpt")
 		// Adam's state of the first parameter: tensors the importer must
 		// not read.
 		p.str("optimizer_states")
@@ -172,29 +156,10 @@ func writeV2Checkpoint(t *testing.T, path string, ts []v2Tensor, lightning bool,
 		p.op('u')
 	}
 	p.op('.')
-	var zbuf bytes.Buffer
-	zw := zip.NewWriter(&zbuf)
-	write := func(name string, b []byte) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write(b)
-	}
-	write("best/data.pkl", p.Bytes())
-	for _, k := range keys {
-		write("best/data/"+k, blobs[k])
-	}
-	write("best/version", []byte("3\n"))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, zbuf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeTorchZip(t, path, "best", p.Bytes(), keys, blobs)
 }
 
 // v2Run writes a run folder as scripts/train.py and Lightning leave it:

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/model"
 )
 
@@ -84,38 +83,15 @@ func delayed(x []float32, d int) []float32 {
 // tiny (centred: δ = 256 of 512) and v2-small (δ = 1,920 of 2,048), noise
 // head off.
 func TestReferenceAlignmentMatchesOffline(t *testing.T) {
-	const size = 2048
 	t.Run("tiny", func(t *testing.T) {
 		m := streamModel(t, "tiny", false, 7)
 		s, err := New(m, Options{MaxBuffer: 4096, ReferenceAlignment: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		lat := s.Latencies()
-		R := m.Config.CompressionRatio()
-		delta := lat.EncoderSamples % R
-		if delta != 256 {
-			t.Fatalf("encoder delay %d samples: %d past whole frames, want 256 (the analysis PQMF's)", lat.EncoderSamples, delta)
-		}
-		rng := rand.New(rand.NewPCG(3, 3))
-		nb := oddBuffers(lat.EncoderWarmup+lat.DecoderWarmup+6*R, size)
-		n := nb * size
-		x := testSignal(n, float64(m.Config.SR), rng)
-		xd := delayed(x, delta)
-		mean, _ := m.Encode(nil, core.New(xd, 1, 1, n))
-		want := m.Decode(nil, mean, false, nil).Data()
-		zp, err := m.EncodeAudio(xd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		zr := randomLatents(rng, m.Config.LatentSize, n/R)
-		wantD, err := m.DecodeLatents(zr, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		mapped := lat
-		mapped.Samples -= delta // Process: the delayed input's encode→decode
-		checkBuffers(t, s, mapped, R, nb, size, x, want, zp, zr, wantD)
+		checkReferenceAligned(t, s, 256, m.Config.SR, m.Config.LatentSize, func(x []float32, zr [][]float32) ([]float32, [][]float32, []float32) {
+			return v1Offline(t, m, x, zr)
+		})
 	})
 	t.Run("v2-small", func(t *testing.T) {
 		m := v2Model(t, 8, false, 7)
@@ -123,22 +99,41 @@ func TestReferenceAlignmentMatchesOffline(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lat := s.Latencies()
-		R, L := s.CompressionRatio(), m.Config.LatentSize
-		delta := lat.EncoderSamples % R
-		if delta != 1920 {
-			t.Fatalf("encoder delay %d samples: %d past whole frames, want 1920", lat.EncoderSamples, delta)
-		}
-		rng := rand.New(rand.NewPCG(3, 3))
-		nb := oddBuffers(lat.EncoderWarmup+lat.DecoderWarmup+6*R, size)
-		n := nb * size
-		x := testSignal(n, float64(m.Config.SampleRate), rng)
-		zr := randomLatents(rng, L, n/R)
-		want, means, wantD := v2Offline(m, delayed(x, delta), zr)
-		mapped := lat
-		mapped.Samples -= delta
-		checkBuffers(t, s, mapped, R, nb, size, x, want, means, zr, wantD)
+		checkReferenceAligned(t, s, 1920, m.Config.SampleRate, m.Config.LatentSize, func(x []float32, zr [][]float32) ([]float32, [][]float32, []float32) {
+			return v2Offline(m, x, zr)
+		})
 	})
+}
+
+// alignedStreamer is a v1 or v2 streamer with its latencies.
+type alignedStreamer interface {
+	bufferStreamer
+	Latencies() Latency
+	CompressionRatio() int
+}
+
+// checkReferenceAligned is TestReferenceAlignmentMatchesOffline for the
+// reference-aligned stream s of a model of sample rate sr and L latent
+// dimensions, whose encoder delay is delta samples past whole frames:
+// s streams, in buffers of 2048 samples, what offline (v1Offline,
+// v2Offline) computes of the input delayed by delta.
+func checkReferenceAligned(t *testing.T, s alignedStreamer, delta, sr, L int, offline func(x []float32, zr [][]float32) (y []float32, pcaMeans [][]float32, decoded []float32)) {
+	t.Helper()
+	const size = 2048
+	lat := s.Latencies()
+	R := s.CompressionRatio()
+	if d := lat.EncoderSamples % R; d != delta {
+		t.Fatalf("encoder delay %d samples: %d past whole frames, want %d (the analysis PQMF's)", lat.EncoderSamples, d, delta)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	nb := oddBuffers(lat.EncoderWarmup+lat.DecoderWarmup+6*R, size)
+	n := nb * size
+	x := testSignal(n, float64(sr), rng)
+	zr := randomLatents(rng, L, n/R)
+	want, means, wantD := offline(delayed(x, delta), zr)
+	mapped := lat
+	mapped.Samples -= delta // Process: the delayed input's encode→decode
+	checkBuffers(t, s, mapped, R, nb, size, x, want, means, zr, wantD)
 }
 
 // TestReferenceAlignmentNoiseFrames checks the noise head of a

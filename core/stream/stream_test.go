@@ -167,19 +167,8 @@ func TestStreamMatchesOffline(t *testing.T) {
 				nb := oddBuffers(lat.EncoderWarmup+lat.DecoderWarmup+6*R, size)
 				n := nb * size
 				x := testSignal(n, float64(m.Config.SR), rng)
-				xt := core.New(x, 1, 1, n)
-				mean, _ := m.Encode(nil, xt)
-				want := m.Decode(nil, mean, false, nil).Data()
-
-				zp, err := m.EncodeAudio(x)
-				if err != nil {
-					t.Fatal(err)
-				}
 				zr := randomLatents(rng, m.Config.LatentSize, n/R)
-				wantD, err := m.DecodeLatents(zr, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
+				want, zp, wantD := v1Offline(t, m, x, zr)
 				checkBuffers(t, s, lat, R, nb, size, x, want, zp, zr, wantD)
 			}
 		})
@@ -204,6 +193,24 @@ func randomLatents(rng *rand.Rand, D, nF int) [][]float32 {
 		}
 	}
 	return zr
+}
+
+// v1Offline is v2Offline for a v1 model: the offline encode→decode of
+// x, x's posterior means in PCA space (EncodeAudio) and the decoding of
+// the PCA-space latents zp (DecodeLatents).
+func v1Offline(t *testing.T, m *model.Model, x []float32, zp [][]float32) (y []float32, pcaMeans [][]float32, decoded []float32) {
+	t.Helper()
+	mean, _ := m.Encode(nil, core.New(x, 1, 1, len(x)))
+	y = m.Decode(nil, mean, false, nil).Data()
+	pcaMeans, err := m.EncodeAudio(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err = m.DecodeLatents(zp, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return y, pcaMeans, decoded
 }
 
 // checkBuffers streams x, nb buffers of size samples, through s (reset

@@ -52,10 +52,18 @@ func RelDiff(a, b []float32) float64 {
 }
 
 // RandomPCA fills pca (D × D, row-major, D = len(mean)) with a random
-// orthogonal matrix (Gram–Schmidt on N(0, 1) rows) and then mean with
-// N(0, 0.1²) values, drawing from rng in that order.
+// orthogonal matrix (Orthogonal) and then mean with N(0, 0.1²) values,
+// drawing from rng in that order.
 func RandomPCA(pca, mean []float32, rng *rand.Rand) {
-	D := len(mean)
+	copy(pca, Orthogonal(rng, len(mean)))
+	for i := range mean {
+		mean[i] = float32(0.1 * rng.NormFloat64())
+	}
+}
+
+// Orthogonal returns a random orthogonal D × D matrix, row-major:
+// Gram–Schmidt on rows of N(0, 1) values drawn from rng.
+func Orthogonal(rng *rand.Rand, D int) []float32 {
 	q := make([][]float64, D)
 	for i := range q {
 		v := make([]float64, D)
@@ -81,12 +89,13 @@ func RandomPCA(pca, mean []float32, rng *rand.Rand) {
 		}
 		q[i] = v
 	}
-	for i := range D {
-		for j := range D {
-			pca[i*D+j] = float32(q[i][j])
+	out := make([]float32, 0, D*D)
+	for _, row := range q {
+		for _, a := range row {
+			out = append(out, float32(a))
 		}
-		mean[i] = float32(0.1 * rng.NormFloat64())
 	}
+	return out
 }
 
 // Randomize gives a model's buffers (model.Model.Buffers: state-dict

@@ -1,7 +1,6 @@
 package gin_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,7 +22,7 @@ const fuzzLimit = 5 * time.Second
 //
 //	go test -run '^$' -fuzz FuzzParse -fuzztime 30s ./core/interop/gin/
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{
+	fixtures.AddSeeds(f, filepath.Join("rave-v2-small", "ts", "run_config.gin"),
 		"CAPACITY = 8\nblocks.EncoderV2.capacity = %CAPACITY\n",
 		"from __gin__ import dynamic_registration\nimport cached_conv as cc\ncc.get_padding.mode = \"causal\"\n",
 		"blocks.GeneratorV2:\n    noise_module = @blocks.NoiseGeneratorV2\n\nblocks.NoiseGeneratorV2:\n    hidden_size = 128\n    ratios = [2, 2, 2]\n",
@@ -31,14 +30,7 @@ func FuzzParse(f *testing.F) {
 		"model.RAVE.weights = {'feature_matching': 20}\nperiods/discriminator.ConvNet.kernel_size = (5, 1)\nx.y.z = -1e-07\n",
 		"A = %B\nB = %A\nm.C.p = [%A, '''t\n''', 0x1f, None, True]\n",
 		"include 'configs/v1.gin'\nRAVE:\n    valid_signal_crop = True\n",
-	} {
-		f.Add([]byte(s))
-	}
-	if root, ok := fixtures.Root(); ok {
-		if src, err := os.ReadFile(filepath.Join(root, "rave-v2-small", "ts", "run_config.gin")); err == nil {
-			f.Add(src)
-		}
-	}
+	)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		done := make(chan error, 1)
 		go func() {

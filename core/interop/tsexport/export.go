@@ -36,7 +36,11 @@ type Options struct {
 const MaxBatchSize = 64
 
 // Write writes m as a TorchScript archive to w.
-func Write(w io.Writer, m *model.Model, o Options) error {
+func Write(w io.Writer, m *model.Model, o Options) error { return writeArchive(w, m, o, build) }
+
+// writeArchive writes the archive of the module tree that build makes of
+// m to w, named o.Name or "model".
+func writeArchive[M any](w io.Writer, m M, o Options, build func(M, Options) (*module, error)) error {
 	if o.Name == "" {
 		o.Name = "model"
 	}
@@ -77,6 +81,12 @@ func ArchiveName(path string) string {
 // WriteFile writes m as a TorchScript archive at path (a temporary file
 // renamed into place, so a failure leaves any old file).
 func WriteFile(path string, m *model.Model, o Options) error {
+	return writeArchiveFile(path, m, o, build)
+}
+
+// writeArchiveFile is writeArchive at path (atomically), the archive
+// named o.Name or ArchiveName(path).
+func writeArchiveFile[M any](path string, m M, o Options, build func(M, Options) (*module, error)) error {
 	if o.Name == "" {
 		o.Name = ArchiveName(path)
 	}

@@ -475,20 +475,11 @@ func (x *exporter) top() *module {
 	t := newModule("", "TraceModel").
 		buffer("latent_pca", f32(pca, L, L)).buffer("latent_mean", f32(mean, L)).
 		buffer("latent_size", i64(L)).buffer("sampling_rate", i64(c.SR)).buffer("max_batch_size", i64(MaxBatchSize)).
-		buffer("encode_params", torchscript.Int64Data([]int64{1, 1, int64(K), int64(R)}, 4)).
-		buffer("decode_params", torchscript.Int64Data([]int64{int64(K), int64(R), 1, 1}, 4)).
-		buffer("forward_params", torchscript.Int64Data([]int64{1, 1, 1, 1}, 4)).
+		nnParams(K, R).
 		attr("cropped_latent_size", "int", K).attr("trained_cropped", "bool", false).
-		attr("deterministic", "bool", false).attr("streaming", "bool", x.stream).
-		attr("encode_latency", "int", R*dz).attr("decode_latency", "int", ds).attr("forward_latency", "int", R*dz+ds).
+		latencies(x.stream, R*dz, ds).
 		sub("pqmf", pq).sub("encoder", enc).sub("decoder", dec)
-	t.method("  def encode(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
-		"    mean, std = (self).posterior(x, )\n" +
-		"    if self.deterministic:\n" +
-		"      z = mean\n" +
-		"    else:\n" +
-		"      z = torch.add(mean, torch.mul(torch.randn_like(mean), std))\n" +
-		"    return (self).project(z, )\n")
+	t.method(encodeMethod("torch.add(mean, torch.mul(torch.randn_like(mean), std))"))
 	if !x.stream {
 		t.method(fmt.Sprintf("  def encode_amortized(self: %s,\n    x: Tensor) -> Tuple[Tensor, Tensor]:\n"+
 			"    mean, std = (self).posterior(x, )\n"+
@@ -501,6 +492,44 @@ func (x *exporter) top() *module {
 		"    encoder = self.encoder\n" +
 		"    mean, scale = (encoder).forward((pqmf).forward(x, ), )\n" +
 		"    return (mean, torch.add(torch.softplus(scale, 1, 20), " + lit(1e-4) + "))\n")
+	latentMethods(t, L, K)
+	return t
+}
+
+// nnParams adds the encode, decode and forward params buffers that nn~
+// reads, for K latent dimensions at compression ratio R.
+func (m *module) nnParams(K, R int) *module {
+	return m.buffer("encode_params", torchscript.Int64Data([]int64{1, 1, int64(K), int64(R)}, 4)).
+		buffer("decode_params", torchscript.Int64Data([]int64{int64(K), int64(R), 1, 1}, 4)).
+		buffer("forward_params", torchscript.Int64Data([]int64{1, 1, 1, 1}, 4))
+}
+
+// latencies adds the deterministic and streaming flags and the encode,
+// decode and forward latencies (samples) of an export.
+func (m *module) latencies(stream bool, encode, decode int) *module {
+	return m.attr("deterministic", "bool", false).attr("streaming", "bool", stream).
+		attr("encode_latency", "int", encode).attr("decode_latency", "int", decode).attr("forward_latency", "int", encode+decode)
+}
+
+// encodeMethod returns the source of the method encode of a top-level
+// module: the posterior's mean, or when not deterministic its draw
+// sample (a TorchScript expression of mean and std, in the order of
+// operations of the reference's export), projected.
+func encodeMethod(sample string) string {
+	return "  def encode(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
+		"    mean, std = (self).posterior(x, )\n" +
+		"    if self.deterministic:\n" +
+		"      z = mean\n" +
+		"    else:\n" +
+		"      z = " + sample + "\n" +
+		"    return (self).project(z, )\n"
+}
+
+// latentMethods adds the methods project (PCA rotation of the posterior,
+// cut to K of L dimensions), decode (the K dimensions padded back to L,
+// rotated back, decoded and synthesised) and forward (decode of encode)
+// of a top-level module with latent_pca, latent_mean, pqmf and decoder.
+func latentMethods(t *module, L, K int) {
 	t.method(fmt.Sprintf("  def project(self: %s,\n    z: Tensor) -> Tensor:\n"+
 		"    z0 = torch.sub(z, torch.unsqueeze(self.latent_mean, -1))\n"+
 		"    z1 = torch.conv1d(z0, torch.unsqueeze(self.latent_pca, -1))\n"+
@@ -523,5 +552,4 @@ func (x *exporter) top() *module {
 		"    return (pqmf).inverse((decoder).forward(z1, not self.deterministic, ), )\n")
 	t.method("  def forward(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
 		"    return (self).decode((self).encode(x, ), )\n")
-	return t
 }

@@ -241,40 +241,105 @@ func TestTorchJITLoadsExport(t *testing.T) {
 			zf := goEncode(m, xt, run.tensor(t, "forward.eps"), kept)
 			compare(t, "forward", run.tensor(t, "forward"), goDecode(m, zf, run.tensor(t, "forward.pad"), run.tensor(t, "forward.uniform")))
 
-			var nn struct {
-				Methods           []string         `json:"methods"`
-				Params            map[string][]int `json:"params"`
-				SamplesOK         map[string]bool  `json:"samples_ok"`
-				LatentSize        int              `json:"latent_size"`
-				SamplingRate      int              `json:"sampling_rate"`
-				MaxBatchSize      int              `json:"max_batch_size"`
-				CroppedLatentSize int              `json:"cropped_latent_size"`
-			}
-			js, err := os.ReadFile(filepath.Join(run.dir, "nn.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(js, &nn); err != nil {
-				t.Fatal(err)
-			}
-			slices.Sort(nn.Methods)
-			if want := []string{"decode", "encode", "forward"}; !slices.Equal(nn.Methods, want) {
-				t.Errorf("nn~ lists methods %v, want %v", nn.Methods, want)
-			}
-			for name, want := range map[string][]int{"encode": {1, 1, kept, R}, "decode": {kept, R, 1, 1}, "forward": {1, 1, 1, 1}} {
-				if !slices.Equal(nn.Params[name], want) {
-					t.Errorf("nn~ reads %s_params %v, want %v", name, nn.Params[name], want)
-				}
-				if !nn.SamplesOK[name] {
-					t.Errorf("nn~: %s does not return as many samples as it is given", name)
-				}
-			}
+			nn := run.nn(t)
+			nn.checkMethods(t, kept, R)
 			if nn.LatentSize != L || nn.SamplingRate != m.Config.SR || nn.MaxBatchSize != tsexport.MaxBatchSize || nn.CroppedLatentSize != kept {
 				t.Errorf("attributes %+v, want latent_size %d, sampling_rate %d, max_batch_size %d, cropped_latent_size %d",
 					nn, L, m.Config.SR, tsexport.MaxBatchSize, kept)
 			}
 		})
 	}
+}
+
+// nnInfo is what nn~ reads of an export (run_export.py's nn.json).
+type nnInfo struct {
+	Methods           []string         `json:"methods"`
+	GetMethods        []string         `json:"get_methods"`
+	Params            map[string][]int `json:"params"`
+	SamplesOK         map[string]bool  `json:"samples_ok"`
+	LatentSize        int              `json:"latent_size"`
+	FullLatentSize    int              `json:"full_latent_size"`
+	SamplingRate      int              `json:"sampling_rate"`
+	SR                int              `json:"sr"`
+	MaxBatchSize      int              `json:"max_batch_size"`
+	CroppedLatentSize int              `json:"cropped_latent_size"`
+}
+
+// nn reads what nn~ reads of the run's export, its method lists sorted.
+func (r *torchRun) nn(t *testing.T) nnInfo {
+	t.Helper()
+	var nn nnInfo
+	js, err := os.ReadFile(filepath.Join(r.dir, "nn.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(js, &nn); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(nn.Methods)
+	slices.Sort(nn.GetMethods)
+	return nn
+}
+
+// checkMethods checks that nn~ lists encode, decode and forward, reads
+// their params for kept latent dimensions at compression ratio R, and
+// that each returns as many samples as it is given.
+func (nn nnInfo) checkMethods(t *testing.T, kept, R int) {
+	t.Helper()
+	if want := []string{"decode", "encode", "forward"}; !slices.Equal(nn.Methods, want) {
+		t.Errorf("nn~ lists methods %v, want %v", nn.Methods, want)
+	}
+	for name, want := range map[string][]int{"encode": {1, 1, kept, R}, "decode": {kept, R, 1, 1}, "forward": {1, 1, 1, 1}} {
+		if !slices.Equal(nn.Params[name], want) {
+			t.Errorf("nn~ reads %s_params %v, want %v", name, nn.Params[name], want)
+		}
+		if !nn.SamplesOK[name] {
+			t.Errorf("nn~: %s does not return as many samples as it is given", name)
+		}
+	}
+}
+
+// intAttr returns the int attribute name of mod, failing the test
+// without one.
+func intAttr(t *testing.T, mod *torchscript.Module, name string) int {
+	t.Helper()
+	if mod == nil {
+		t.Fatalf("no module for attribute %s", name)
+	}
+	v, ok := mod.Int(name)
+	if !ok {
+		t.Fatalf("no int attribute %s", name)
+	}
+	return v
+}
+
+// writeLatents writes z's values (float32, little-endian) to a file
+// latents.f32 of a temporary folder and returns its path.
+func writeLatents(t *testing.T, z *core.Tensor) string {
+	t.Helper()
+	lat := filepath.Join(t.TempDir(), "latents.f32")
+	if err := os.WriteFile(lat, f32bytes(z.Data()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return lat
+}
+
+// replayedUniform returns the noise draws of a streaming run
+// (stream.decode.uniform), the first dn frames, the noise generator's
+// latency, dropped and 0.5 (no excitation) past the draws.
+func (r *torchRun) replayedUniform(t *testing.T, dn int) *core.Tensor {
+	t.Helper()
+	us := r.tensor(t, "stream.decode.uniform")
+	if us == nil {
+		t.Fatal("no replayed noise draws")
+	}
+	u := core.Zeros(us.Shape()...)
+	per := us.Len() / us.Dim(1)
+	for i := range u.Data() {
+		u.Data()[i] = 0.5 // no excitation past the draws
+	}
+	copy(u.Data(), us.Data()[dn*per:])
+	return u
 }
 
 // shifted returns, for tensors (1, C, N), the values of stream from
@@ -347,10 +412,7 @@ func TestTorchJITStreamingExport(t *testing.T) {
 			x := core.New(signal(T), 1, 1, T)
 			mean, std := m.Encode(nil, x)
 			z := keep(rotate(m, mean, false), kept)
-			lat := filepath.Join(t.TempDir(), "latents.f32")
-			if err := os.WriteFile(lat, f32bytes(z.Data()), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			lat := writeLatents(t, z)
 			var noise any
 			fn := noiseFrames(m, J)
 			if fn > 0 {
@@ -365,17 +427,7 @@ func TestTorchJITStreamingExport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			attr := func(mod *torchscript.Module, name string) int {
-				if mod == nil {
-					t.Fatalf("no module for attribute %s", name)
-				}
-				v, ok := mod.Int(name)
-				if !ok {
-					t.Fatalf("no int attribute %s", name)
-				}
-				return v
-			}
-			encLat, decLat, fwdLat := attr(a.Root, "encode_latency"), attr(a.Root, "decode_latency"), attr(a.Root, "forward_latency")
+			encLat, decLat, fwdLat := intAttr(t, a.Root, "encode_latency"), intAttr(t, a.Root, "decode_latency"), intAttr(t, a.Root, "forward_latency")
 			if encLat%R != 0 || fwdLat != encLat+decLat || decLat <= 0 {
 				t.Fatalf("latencies encode %d, decode %d, forward %d", encLat, decLat, fwdLat)
 			}
@@ -391,26 +443,12 @@ func TestTorchJITStreamingExport(t *testing.T) {
 			if eps == nil {
 				t.Fatal("no replayed encode draws")
 			}
-			dm, dsd := delayFrames(mean, le), delayFrames(std, le)
-			zr := core.Zeros(dm.Shape()...)
-			for i := range zr.Data() {
-				zr.Data()[i] = dm.Data()[i] + dsd.Data()[i]*eps.Data()[i]
-			}
+			zr := sample(delayFrames(mean, le), delayFrames(std, le), eps)
 			compareShifted(t, fmt.Sprintf("stream encode (draws replayed; ours %d frames earlier)", le), run.tensor(t, "stream.encode"), keep(rotate(m, zr, false), kept), 0)
 
 			var u *core.Tensor
 			if fn > 0 {
-				us := run.tensor(t, "stream.decode.uniform")
-				if us == nil {
-					t.Fatal("no replayed noise draws")
-				}
-				dn := attr(a.Root.Lookup("decoder.synth.branches.2"), "latency")
-				u = core.Zeros(us.Shape()...)
-				per := us.Len() / us.Dim(1)
-				for i := range u.Data() {
-					u.Data()[i] = 0.5 // no excitation past the draws
-				}
-				copy(u.Data(), us.Data()[dn*per:])
+				u = run.replayedUniform(t, intAttr(t, a.Root.Lookup("decoder.synth.branches.2"), "latency"))
 			}
 			if kept < L {
 				pad = run.tensor(t, "stream.decode.pad")

@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
-	"github.com/ravestation/rave/core"
-	"github.com/ravestation/rave/core/interop/torchscript"
 	"github.com/ravestation/rave/core/model"
 	"github.com/ravestation/rave/core/modelv2"
 )
@@ -15,28 +12,14 @@ import (
 // WriteV2 writes the RAVE v2 model m as a TorchScript archive to w (see
 // the package documentation, "RAVE v2").
 func WriteV2(w io.Writer, m *modelv2.Model, o Options) error {
-	if o.Name == "" {
-		o.Name = "model"
-	}
-	tree, err := buildV2(m, o)
-	if err != nil {
-		return fmt.Errorf("tsexport: %w", err)
-	}
-	return writeTree(w, o.Name, tree)
+	return writeArchive(w, m, o, buildV2)
 }
 
 // WriteFileV2 writes the RAVE v2 model m as a TorchScript archive at path
 // (a temporary file renamed into place, so a failure leaves any old
 // file).
 func WriteFileV2(path string, m *modelv2.Model, o Options) error {
-	if o.Name == "" {
-		o.Name = ArchiveName(path)
-	}
-	tree, err := buildV2(m, o)
-	if err != nil {
-		return fmt.Errorf("tsexport: %w", err)
-	}
-	return core.WriteFileAtomic(path, func(f *os.File) error { return writeTree(f, o.Name, tree) })
+	return writeArchiveFile(path, m, o, buildV2)
 }
 
 // LatencyV2 returns the latency in samples of forward in the streaming
@@ -273,25 +256,16 @@ func (v *v2exporter) top() *module {
 	pca, mean, fid := v.l.Latent()
 	t := newModule("", "VariationalScriptedRAVE").
 		buffer("latent_pca", f32(pca, L, L)).buffer("latent_mean", f32(mean, L)).buffer("fidelity", f32(fid, L)).
-		buffer("encode_params", torchscript.Int64Data([]int64{1, 1, int64(K), int64(R)}, 4)).
-		buffer("decode_params", torchscript.Int64Data([]int64{int64(K), int64(R), 1, 1}, 4)).
-		buffer("forward_params", torchscript.Int64Data([]int64{1, 1, 1, 1}, 4)).
+		nnParams(K, R).
 		attr("sr", "int", c.SampleRate).attr("sampling_rate", "int", c.SampleRate).
 		attr("input_mode", "str", "pqmf").attr("output_mode", "str", "pqmf").
 		attr("n_channels", "int", 1).attr("target_channels", "int", 1).attr("stereo_mode", "bool", false).
 		attr("full_latent_size", "int", L).attr("latent_size", "int", K).
 		attr("is_using_adain", "bool", false).attr("_has_prior", "bool", false).
 		attr("max_batch_size", "int", MaxBatchSize).
-		attr("deterministic", "bool", false).attr("streaming", "bool", v.x.stream).
-		attr("encode_latency", "int", R*dz).attr("decode_latency", "int", ds).attr("forward_latency", "int", R*dz+ds).
+		latencies(v.x.stream, R*dz, ds).
 		sub("pqmf", pq).sub("encoder", enc).sub("decoder", dec)
-	t.method("  def encode(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
-		"    mean, std = (self).posterior(x, )\n" +
-		"    if self.deterministic:\n" +
-		"      z = mean\n" +
-		"    else:\n" +
-		"      z = torch.add(torch.mul(torch.randn_like(mean), std), mean)\n" +
-		"    return (self).project(z, )\n")
+	t.method(encodeMethod("torch.add(torch.mul(torch.randn_like(mean), std), mean)"))
 	t.method(fmt.Sprintf("  def posterior(self: %s,\n    x: Tensor) -> Tuple[Tensor, Tensor]:\n"+
 		"    pqmf = self.pqmf\n"+
 		"    encoder = self.encoder\n"+
@@ -299,28 +273,7 @@ func (v *v2exporter) top() *module {
 		"    mean = torch.slice(h, 1, 0, %d, 1)\n"+
 		"    scale = torch.slice(h, 1, %d, %d, 1)\n"+
 		"    return (mean, torch.add(torch.softplus(scale, 1, 20), %s))\n", selfType, L, L, 2*L, lit(1e-4)))
-	t.method(fmt.Sprintf("  def project(self: %s,\n    z: Tensor) -> Tensor:\n"+
-		"    z0 = torch.sub(z, torch.unsqueeze(self.latent_mean, -1))\n"+
-		"    z1 = torch.conv1d(z0, torch.unsqueeze(self.latent_pca, -1))\n"+
-		"    return torch.slice(z1, 1, 0, %d, 1)\n", selfType, K))
-	var fill string
-	if K < L {
-		fill = fmt.Sprintf("    shape = [torch.size(z, 0), %d, torch.size(z, 2)]\n"+
-			"    if self.deterministic:\n"+
-			"      pad = torch.zeros(shape, dtype=None, layout=None, device=z.device)\n"+
-			"    else:\n"+
-			"      pad = torch.randn(shape, dtype=None, layout=None, device=z.device)\n"+
-			"    z = torch.cat([z, pad], 1)\n", L-K)
-	}
-	t.method("  def decode(self: " + selfType + ",\n    z: Tensor) -> Tensor:\n" + fill +
-		"    pca = self.latent_pca\n" +
-		"    z0 = torch.conv1d(z, torch.unsqueeze(torch.t(pca), -1))\n" +
-		"    z1 = torch.add(z0, torch.unsqueeze(self.latent_mean, -1))\n" +
-		"    decoder = self.decoder\n" +
-		"    pqmf = self.pqmf\n" +
-		"    return (pqmf).inverse((decoder).forward(z1, not self.deterministic, ), )\n")
-	t.method("  def forward(self: " + selfType + ",\n    x: Tensor) -> Tensor:\n" +
-		"    return (self).decode((self).encode(x, ), )\n")
+	latentMethods(t, L, K)
 	t.method("  def get_methods(self: " + selfType + ") -> List[str]:\n" +
 		"    return [\"encode\", \"decode\", \"forward\"]\n")
 	t.method("  def get_attributes(self: " + selfType + ") -> List[str]:\n" +

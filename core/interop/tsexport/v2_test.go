@@ -1,30 +1,26 @@
 package tsexport_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"math"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/ravestation/rave/core"
 	"github.com/ravestation/rave/core/internal/fixtures"
+	"github.com/ravestation/rave/core/internal/modeltest"
 	"github.com/ravestation/rave/core/interop"
 	"github.com/ravestation/rave/core/interop/torchscript"
 	"github.com/ravestation/rave/core/interop/tsexport"
 	"github.com/ravestation/rave/core/modelv2"
 )
 
-// v2Case is a v2 model to export and the latent dimensions to keep.
-type v2Case struct {
-	name  string
-	model func(t *testing.T) (*modelv2.Model, int)
-}
+// v2Case is a v2 model to export.
+type v2Case = modelCase[*modelv2.Model]
 
 // v2Fixture is the path of a file of the rave-v2-small fixtures' ts/.
 func v2Fixture(t *testing.T, name string) string {
@@ -80,10 +76,9 @@ func v2Random(t *testing.T, am bool) (*modelv2.Model, int) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	m.Init(rng)
 	D := cfg.LatentSize
-	copy(m.LatentPCA.Data(), orthogonal(rng, D))
+	modeltest.RandomPCA(m.LatentPCA.Data(), m.LatentMean.Data(), rng)
 	var sum float64
 	for i := range D {
-		m.LatentMean.Data()[i] = float32(rng.NormFloat64() * 0.1)
 		sum += 1 / float64(i+1)
 		m.Fidelity.Data()[i] = float32(sum)
 	}
@@ -92,41 +87,6 @@ func v2Random(t *testing.T, am bool) (*modelv2.Model, int) {
 	}
 	m.WarmedUp = true
 	return m, 5
-}
-
-// orthogonal returns a random orthogonal D × D matrix, row-major
-// (Gram–Schmidt).
-func orthogonal(rng *rand.Rand, D int) []float32 {
-	q := make([][]float64, D)
-	for i := range q {
-		q[i] = make([]float64, D)
-		for j := range q[i] {
-			q[i][j] = rng.NormFloat64()
-		}
-		for k := range i {
-			var d float64
-			for j := range D {
-				d += q[i][j] * q[k][j]
-			}
-			for j := range D {
-				q[i][j] -= d * q[k][j]
-			}
-		}
-		var n float64
-		for _, v := range q[i] {
-			n += v * v
-		}
-		for j := range q[i] {
-			q[i][j] /= math.Sqrt(n)
-		}
-	}
-	out := make([]float32, 0, D*D)
-	for _, row := range q {
-		for _, v := range row {
-			out = append(out, float32(v))
-		}
-	}
-	return out
 }
 
 var v2Cases = []v2Case{
@@ -157,11 +117,7 @@ func (s *replaySource) Uint64() uint64 {
 // v2Encode is the export's encode with the draw eps (1, L, F) replayed.
 func v2Encode(m *modelv2.Model, x, eps *core.Tensor, k int) *core.Tensor {
 	mean, _, std := modelv2.Posterior(nil, m.Encode(nil, x))
-	z := core.Zeros(mean.Shape()...)
-	for i := range z.Data() {
-		z.Data()[i] = eps.Data()[i]*std.Data()[i] + mean.Data()[i]
-	}
-	return keep(rotateWith(m.LatentPCA.Data(), m.LatentMean.Data(), z, false), k)
+	return keep(rotateWith(m.LatentPCA.Data(), m.LatentMean.Data(), sample(mean, std, eps), false), k)
 }
 
 // v2Decode is the export's decode of z (1, k, F) with the draws replayed:
@@ -207,13 +163,7 @@ func v2NoiseDraw(m *modelv2.Model, F int) []int {
 // and encode and decode outputs.
 func TestExportV2ReadBack(t *testing.T) {
 	for _, c := range v2Cases {
-		for _, streaming := range []bool{false, true} {
-			name := c.name
-			if streaming {
-				name += "/streaming"
-			}
-			t.Run(name, func(t *testing.T) { readBackV2(t, c, streaming) })
-		}
+		offlineAndStreaming(t, c.name, func(t *testing.T, streaming bool) { readBackV2(t, c, streaming) })
 	}
 }
 
@@ -232,40 +182,21 @@ func readBackV2(t *testing.T, c v2Case, streaming bool) {
 	if a.Name != "my_v2" || a.Root.Class != "__torch__.VariationalScriptedRAVE" {
 		t.Errorf("archive %s top %s, want my_v2, __torch__.VariationalScriptedRAVE", a.Name, a.Root.Class)
 	}
-	R := int64(m.Config.CompressionRatio())
-	for name, want := range map[string][]int64{
-		"encode_params": {1, 1, int64(kept), R}, "decode_params": {int64(kept), R, 1, 1}, "forward_params": {1, 1, 1, 1},
-	} {
-		tt := a.Root.Tensor(name)
-		if tt == nil {
-			t.Errorf("no buffer %s", name)
-			continue
-		}
-		if got, ok := tt.Int64(); !ok || !slices.Equal(got, want) {
-			t.Errorf("%s = %v (%s), want %v (int64)", name, got, tt.DType, want)
-		}
-	}
+	R := m.Config.CompressionRatio()
+	checkParamBuffers(t, a.Root, kept, R, nil)
 	for name, want := range map[string]int{"latent_size": kept, "full_latent_size": L, "sr": m.Config.SampleRate, "sampling_rate": m.Config.SampleRate} {
 		if got, ok := a.Root.Int(name); !ok || got != want {
 			t.Errorf("%s = %d, %v, want %d", name, got, ok, want)
 		}
 	}
-	wantLatency := 0
-	if streaming {
-		wantLatency = tsexport.LatencyV2(m)
-	}
-	if lat, ok := a.Root.Int("forward_latency"); !ok || lat != wantLatency || streaming && lat <= 0 {
-		t.Errorf("forward_latency = %d, %v, want %d (LatencyV2)", lat, ok, wantLatency)
-	}
+	checkForwardLatency(t, a.Root, streaming, tsexport.LatencyV2(m), "LatencyV2")
 
 	ts, err := interop.ImportTorchScript(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	back := ts.V2
-	if ts.Version != 2 || ts.Streaming != streaming || ts.LatentSize != kept || ts.FullLatentSize != L || ts.SampleRate != m.Config.SampleRate {
-		t.Errorf("imported %s, want a v2 export (streaming %v) of %d Hz keeping %d of %d", ts, streaming, m.Config.SampleRate, kept, L)
-	}
+	checkImported(t, ts, 2, streaming, m.Config.SampleRate, kept, L)
 	want := m.Config
 	want.Preset = ""
 	if got := back.Config.JSON(); got != want.JSON() {
@@ -284,21 +215,11 @@ func readBackV2(t *testing.T, c v2Case, streaming bool) {
 	}
 	checkWeightsV2(t, m, back)
 
-	x := core.New(signal(4*int(R)), 1, 1, 4*int(R))
+	x := core.New(signal(4*R), 1, 1, 4*R)
 	raw, raw2 := m.Encode(nil, x), back.Encode(nil, x)
 	mean, _, _ := modelv2.Posterior(nil, raw)
-	outputs := []struct {
-		what      string
-		got, want *core.Tensor
-	}{
-		{"encoder output", raw2, raw},
-		{"decode", back.Decode(nil, mean, rand.New(rand.NewPCG(1, 1))), m.Decode(nil, mean, rand.New(rand.NewPCG(1, 1)))},
-	}
-	for _, p := range outputs {
-		if e := relErr(p.got.Data(), p.want.Data()); !(e <= 1e-5) {
-			t.Errorf("%s: max relative error %.3g after the round trip", p.what, e)
-		}
-	}
+	checkRoundTrip(t, output{"encoder output", raw2, raw},
+		output{"decode", back.Decode(nil, mean, rand.New(rand.NewPCG(1, 1))), m.Decode(nil, mean, rand.New(rand.NewPCG(1, 1)))})
 }
 
 // checkWeightsV2 compares the geometry and effective weights of every
@@ -315,39 +236,14 @@ func checkWeightsV2(t *testing.T, want, got *modelv2.Model) {
 		}
 		return append(out, l.Noise...)
 	}
-	cw, cg := convs(want.Layers()), convs(got.Layers())
-	if len(cw) != len(cg) {
-		t.Fatalf("%d convolutions, want %d", len(cg), len(cw))
-	}
-	for i := range cw {
-		ww, bw := cw[i].Weights()
-		wg, bg := cg[i].Weights()
-		if cw[i].Name() != cg[i].Name() || cw[i].Geometry() != cg[i].Geometry() {
-			t.Errorf("layer %s %+v, want %s %+v", cg[i].Name(), cg[i].Geometry(), cw[i].Name(), cw[i].Geometry())
-		}
-		if e := relErr(wg, ww); !(e <= 1e-6) || !slices.Equal(bg, bw) {
-			t.Errorf("%s: weight differs by %.3g relative (bias equal: %v)", cw[i].Name(), e, slices.Equal(bg, bw))
-		}
-	}
+	checkConvs(t, convs(want.Layers()), convs(got.Layers()))
 }
 
 // TestExportV2Reproducible checks that a v2 export is a function of the
 // model: two writes give the same bytes, offline and streaming.
 func TestExportV2Reproducible(t *testing.T) {
 	m, kept := v2NoiseModel(t)
-	for _, streaming := range []bool{false, true} {
-		var a, b bytes.Buffer
-		o := tsexport.Options{Kept: kept, Streaming: streaming}
-		if err := tsexport.WriteV2(&a, m, o); err != nil {
-			t.Fatal(err)
-		}
-		if err := tsexport.WriteV2(&b, m, o); err != nil {
-			t.Fatal(err)
-		}
-		if a.Len() == 0 || !bytes.Equal(a.Bytes(), b.Bytes()) {
-			t.Errorf("streaming %v: two exports of one model differ (%d and %d bytes)", streaming, a.Len(), b.Len())
-		}
-	}
+	checkReproducible(t, func(w io.Writer, o tsexport.Options) error { return tsexport.WriteV2(w, m, o) }, kept)
 }
 
 // TestExportV2Refuses checks the v2 models and options an export refuses,
@@ -357,39 +253,14 @@ func TestExportV2Refuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newModel := func(edit func(*modelv2.Config)) *modelv2.Model {
-		c := small
-		edit(&c)
-		m, err := modelv2.New(c, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return m
-	}
+	newModel := variants(t, small, modelv2.New)
 	plain := newModel(func(*modelv2.Config) {})
-	tests := []struct {
-		name string
-		m    *modelv2.Model
-		o    tsexport.Options
-		want string
-	}{
+	checkRefusals(t, "WriteV2", tsexport.WriteV2, tsexport.WriteFileV2, []refusal[*modelv2.Model]{
 		{"too many dims", plain, tsexport.Options{Kept: small.LatentSize + 1}, "17 latent dimensions asked of a model of 16"},
 		{"negative dims", plain, tsexport.Options{Kept: -2}, "-2 latent dimensions"},
 		{"causal", newModel(func(c *modelv2.Config) { c.Causal = true; c.PQMFAttenuation = 70 }), tsexport.Options{}, "causal v2 model"},
 		{"bad name", plain, tsexport.Options{Name: "a/b"}, "not a plain file name"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			err := tsexport.WriteV2(&buf, tt.m, tt.o)
-			if err == nil || !strings.HasPrefix(err.Error(), "tsexport: ") || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
-				t.Fatalf("WriteV2 = %v, want one line \"tsexport: …%s…\"", err, tt.want)
-			}
-		})
-	}
-	if err := tsexport.WriteFileV2(filepath.Join(t.TempDir(), "no", "such", "m.ts"), plain, tsexport.Options{}); err == nil {
-		t.Errorf("WriteFileV2 into a missing folder = %v, want an error", err)
-	}
+	})
 }
 
 // TestTorchJITLoadsExportV2 exports each v2 model, loads it with
@@ -420,35 +291,10 @@ func TestTorchJITLoadsExportV2(t *testing.T) {
 			zf := v2Encode(m, xt, run.tensor(t, "forward.eps"), kept)
 			compare(t, "forward", run.tensor(t, "forward"), v2Decode(t, m, zf, run.tensor(t, "forward.pad"), run.tensor(t, "forward.uniform")))
 
-			var nn struct {
-				Methods        []string         `json:"methods"`
-				GetMethods     []string         `json:"get_methods"`
-				Params         map[string][]int `json:"params"`
-				SamplesOK      map[string]bool  `json:"samples_ok"`
-				LatentSize     int              `json:"latent_size"`
-				FullLatentSize int              `json:"full_latent_size"`
-				SamplingRate   int              `json:"sampling_rate"`
-				SR             int              `json:"sr"`
-			}
-			js, err := os.ReadFile(filepath.Join(run.dir, "nn.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := json.Unmarshal(js, &nn); err != nil {
-				t.Fatal(err)
-			}
-			slices.Sort(nn.Methods)
-			slices.Sort(nn.GetMethods)
-			if want := []string{"decode", "encode", "forward"}; !slices.Equal(nn.Methods, want) || !slices.Equal(nn.GetMethods, want) {
-				t.Errorf("nn~ lists methods %v (get_methods %v), want %v", nn.Methods, nn.GetMethods, want)
-			}
-			for name, want := range map[string][]int{"encode": {1, 1, kept, R}, "decode": {kept, R, 1, 1}, "forward": {1, 1, 1, 1}} {
-				if !slices.Equal(nn.Params[name], want) {
-					t.Errorf("nn~ reads %s_params %v, want %v", name, nn.Params[name], want)
-				}
-				if !nn.SamplesOK[name] {
-					t.Errorf("nn~: %s does not return as many samples as it is given", name)
-				}
+			nn := run.nn(t)
+			nn.checkMethods(t, kept, R)
+			if want := []string{"decode", "encode", "forward"}; !slices.Equal(nn.GetMethods, want) {
+				t.Errorf("nn~: get_methods returns %v, want %v", nn.GetMethods, want)
 			}
 			sr := m.Config.SampleRate
 			if nn.LatentSize != kept || nn.FullLatentSize != L || nn.SamplingRate != sr || nn.SR != sr {
@@ -542,10 +388,7 @@ func TestTorchJITStreamingExportV2(t *testing.T) {
 				return keep(rotateWith(m.LatentPCA.Data(), m.LatentMean.Data(), z, false), kept)
 			}
 			z := rot(mean)
-			lat := filepath.Join(t.TempDir(), "latents.f32")
-			if err := os.WriteFile(lat, f32bytes(z.Data()), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			lat := writeLatents(t, z)
 			var noise any
 			draw := v2NoiseDraw(m, J)
 			if draw != nil {
@@ -559,17 +402,7 @@ func TestTorchJITStreamingExportV2(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			attr := func(mod *torchscript.Module, name string) int {
-				if mod == nil {
-					t.Fatalf("no module for attribute %s", name)
-				}
-				v, ok := mod.Int(name)
-				if !ok {
-					t.Fatalf("no int attribute %s", name)
-				}
-				return v
-			}
-			encLat, decLat, fwdLat := attr(a.Root, "encode_latency"), attr(a.Root, "decode_latency"), attr(a.Root, "forward_latency")
+			encLat, decLat, fwdLat := intAttr(t, a.Root, "encode_latency"), intAttr(t, a.Root, "decode_latency"), intAttr(t, a.Root, "forward_latency")
 			if encLat%R != 0 || fwdLat != encLat+decLat || decLat <= 0 || fwdLat != tsexport.LatencyV2(m) {
 				t.Fatalf("latencies encode %d, decode %d, forward %d (LatencyV2 %d)", encLat, decLat, fwdLat, tsexport.LatencyV2(m))
 			}
@@ -594,26 +427,12 @@ func TestTorchJITStreamingExportV2(t *testing.T) {
 			if eps == nil {
 				t.Fatal("no replayed encode draws")
 			}
-			dm, dsd := delayFrames(mean, le), delayFrames(std, le)
-			zr := core.Zeros(dm.Shape()...)
-			for i := range zr.Data() {
-				zr.Data()[i] = eps.Data()[i]*dsd.Data()[i] + dm.Data()[i]
-			}
+			zr := sample(delayFrames(mean, le), delayFrames(std, le), eps)
 			compareShifted(t, "stream encode (draws replayed; ours "+strconv.Itoa(le)+" frames earlier)", run.tensor(t, "stream.encode"), rot(zr), 0)
 
 			var u *core.Tensor
 			if draw != nil {
-				us := run.tensor(t, "stream.decode.uniform")
-				if us == nil {
-					t.Fatal("no replayed noise draws")
-				}
-				dn := attr(a.Root.Lookup("decoder.noise_module"), "latency")
-				u = core.Zeros(us.Shape()...)
-				per := us.Len() / us.Dim(1)
-				for i := range u.Data() {
-					u.Data()[i] = 0.5 // no excitation past the draws
-				}
-				copy(u.Data(), us.Data()[dn*per:])
+				u = run.replayedUniform(t, intAttr(t, a.Root.Lookup("decoder.noise_module"), "latency"))
 			}
 			if kept < L {
 				pad = run.tensor(t, "stream.decode.pad")
