@@ -1237,11 +1237,6 @@ func sessionsFlags(fs *flag.FlagSet) func(args []string) error {
 		if len(args) > 0 {
 			verb, args = args[0], args[1:]
 		}
-		// Flags may follow the action (rave sessions new --model m.ts NAME).
-		if err := fs.Parse(args); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		args = fs.Args()
 		want := map[string]int{"list": 0, "new": 1, "rename": 2, "duplicate": 2, "delete": 1, "card": 1}
 		n, ok := want[verb]
 		if !ok {
