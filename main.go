@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -710,7 +711,7 @@ func exportFlags(fs *flag.FlagSet) func(args []string) error {
 		if *fid == 0 && *dims == 0 {
 			chosen = sessionChosenDims(args[0], path)
 		}
-		kept, how, err := exportDims(m, *fid, *dims, chosen)
+		kept, how, err := exportDims(m.KeptDims, m.Config.LatentSize, *fid, *dims, chosen, m.LatentAnalysis.Dims)
 		if err != nil {
 			return err
 		}
@@ -753,7 +754,7 @@ func openV2(src string) (m *modelv2.Model, imported int, what string, err error)
 // exportV2 is `rave export` of the RAVE v2 model m read from src (by
 // openV2), written by tsexport.WriteFileV2.
 func exportV2(m *modelv2.Model, imported int, what, src, out string, streaming bool, fid float64, dims int) error {
-	kept, how, err := exportDimsV2(m, fid, dims, imported)
+	kept, how, err := exportDims(v2Kept(m), m.Config.LatentSize, fid, dims, 0, imported)
 	if err != nil {
 		return err
 	}
@@ -771,37 +772,14 @@ func exportV2(m *modelv2.Model, imported int, what, src, out string, streaming b
 	return nil
 }
 
-// exportDimsV2 is exportDims for a v2 model: --dims, else --fidelity,
-// else fidelity 0.95 (the reference exporter's default) by the model's
-// fidelity curve, else the dims an imported TorchScript export kept
-// (imported, 0 for none), else all of them.
-func exportDimsV2(m *modelv2.Model, fid float64, dims, imported int) (int, string, error) {
-	L := m.Config.LatentSize
+// v2Kept returns how many dims a Fidelity keeps of the v2 model m, by
+// its fidelity curve (none when the model holds only zeros there).
+func v2Kept(m *modelv2.Model) func(latent.Fidelity) (int, error) {
 	var curve []float32
-	for _, v := range m.Fidelity.Data() {
-		if v != 0 {
-			curve = m.Fidelity.Data()
-			break
-		}
+	if slices.ContainsFunc(m.Fidelity.Data(), func(v float32) bool { return v != 0 }) {
+		curve = m.Fidelity.Data()
 	}
-	if dims != 0 {
-		k, err := latent.Fidelity{Dims: dims}.Kept(L, curve)
-		return k, "--dims", err
-	}
-	f := fid
-	if f == 0 {
-		f = 0.95
-	}
-	k, err := latent.Fidelity{F: f}.Kept(L, curve)
-	switch {
-	case err == nil:
-		return k, fmt.Sprintf("fidelity %g, reference rule", f), nil
-	case !errors.Is(err, latent.ErrNoAnalysis) || fid != 0:
-		return 0, "", err
-	case imported > 0:
-		return imported, "the imported export's", nil
-	}
-	return L, "all: the model has no latent analysis", nil
+	return func(f latent.Fidelity) (int, error) { return f.Kept(m.Config.LatentSize, curve) }
 }
 
 // sessionChosenDims returns the latent dimensions chosen in the Fidelity
@@ -824,18 +802,19 @@ func sessionChosenDims(ref, path string) int {
 	return f.Dims
 }
 
-// exportDims returns the latent dimensions an export keeps and how they
-// were chosen: --dims, else --fidelity, else the dims chosen in the
-// session's Fidelity pane (chosen, 0 for none), else fidelity 0.95 (the
-// reference exporter's default) by the model's fidelity curve, else the
-// dims an imported TorchScript export kept, else all of them.
-func exportDims(m *model.Model, fid float64, dims, chosen int) (int, string, error) {
+// exportDims returns the latent dimensions an export of a model with
+// latentSize dims keeps and how they were chosen: --dims, else --fidelity,
+// else the dims chosen in the session's Fidelity pane (chosen, 0 for
+// none), else fidelity 0.95 (the reference exporter's default) by the
+// model's fidelity curve (kept: model.KeptDims, or v2Kept), else the dims
+// an imported TorchScript export kept (imported, 0 for none), else all.
+func exportDims(kept func(latent.Fidelity) (int, error), latentSize int, fid float64, dims, chosen, imported int) (int, string, error) {
 	if dims != 0 {
-		k, err := m.KeptDims(latent.Fidelity{Dims: dims})
+		k, err := kept(latent.Fidelity{Dims: dims})
 		return k, "--dims", err
 	}
 	if fid == 0 && chosen > 0 {
-		if k, err := m.KeptDims(latent.Fidelity{Dims: chosen}); err == nil {
+		if k, err := kept(latent.Fidelity{Dims: chosen}); err == nil {
 			return k, "the session's chosen fidelity", nil
 		}
 	}
@@ -843,16 +822,16 @@ func exportDims(m *model.Model, fid float64, dims, chosen int) (int, string, err
 	if f == 0 {
 		f = 0.95
 	}
-	k, err := m.KeptDims(latent.Fidelity{F: f})
+	k, err := kept(latent.Fidelity{F: f})
 	switch {
 	case err == nil:
 		return k, fmt.Sprintf("fidelity %g, reference rule", f), nil
 	case !errors.Is(err, latent.ErrNoAnalysis) || fid != 0:
 		return 0, "", err
-	case m.LatentAnalysis.Dims > 0:
-		return m.LatentAnalysis.Dims, "the imported export's", nil
+	case imported > 0:
+		return imported, "the imported export's", nil
 	}
-	return m.Config.LatentSize, "all: the model has no latent analysis", nil
+	return latentSize, "all: the model has no latent analysis", nil
 }
 
 // preprocessFlags declares `rave preprocess`.
